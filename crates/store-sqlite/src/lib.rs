@@ -1,0 +1,532 @@
+//! The embedded backend: one SQLite file (WAL mode), no server.
+//!
+//! A load is one `BEGIN IMMEDIATE` transaction, so a crash mid-load rolls back to the store as
+//! it was. Rows are written one prepared statement at a time inside that transaction (the
+//! fastest SQLite bulk path); keys seen by the current load are kept in a temporary table, so
+//! memory does not grow with the file.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{params, Connection, OptionalExtension, ToSql};
+use store::{
+    ColType, Household, LoadEnd, LoadInfo, LoadMeta, LoadSession, Outcome, PersonView, Result, Row,
+    SourceRecordView, Store, StoreError, Table, Value,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
+
+/// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
+const CACHE_KIB: i64 = 262_144;
+
+fn err(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+struct V<'a>(&'a Value);
+
+impl ToSql for V<'_> {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self.0 {
+            Value::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            Value::Int(i) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*i)),
+            Value::Text(s) => ToSqlOutput::Borrowed(ValueRef::Text(s.as_bytes())),
+            Value::Date(d) => ToSqlOutput::Owned(rusqlite::types::Value::Text(d.to_string())),
+            Value::Bool(b) => ToSqlOutput::Owned(rusqlite::types::Value::Integer(*b as i64)),
+        })
+    }
+}
+
+pub struct SqliteStore {
+    conn: Connection,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path` and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Invalid(format!("cannot create directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let conn = Connection::open(path).map_err(err)?;
+        Self::init(conn)
+    }
+
+    /// A store in memory (tests).
+    pub fn in_memory() -> Result<SqliteStore> {
+        Self::init(Connection::open_in_memory().map_err(err)?)
+    }
+
+    fn init(conn: Connection) -> Result<SqliteStore> {
+        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+        conn.execute_batch(&format!(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{CACHE_KIB};"
+        ))
+        .map_err(err)?;
+        let mut s = SqliteStore { conn };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if version > known {
+            return Err(StoreError::SchemaTooNew { found: version, known });
+        }
+        for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
+            let tx = self.conn.transaction().map_err(err)?;
+            tx.execute_batch(sql).map_err(err)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {v}")).map_err(err)?;
+            tx.commit().map_err(err)?;
+        }
+        Ok(())
+    }
+}
+
+/// SQL text per table, built once per session.
+struct TableSql {
+    seen_insert: String,
+    seen_get: String,
+    get: String,
+    insert: String,
+    save_version: String,
+    update: String,
+}
+
+fn table_sql(table: Table) -> TableSql {
+    let spec = table.spec();
+    let n = spec.name;
+    let cols: Vec<&str> = spec.columns.iter().map(|c| c.0).collect();
+    let person = if spec.creates_person { "person_id, " } else { "" };
+    let person_q = if spec.creates_person { "?, " } else { "" };
+    let placeholders = vec!["?"; cols.len()].join(", ");
+    let removed_get = if spec.removable { "removed_load_id" } else { "NULL" };
+    let removed_set = if spec.removable { ", removed_load_id = NULL" } else { "" };
+    let sets: Vec<String> = cols.iter().map(|c| format!("{c} = ?")).collect();
+    TableSql {
+        seen_insert: format!("INSERT OR IGNORE INTO temp.seen_{n} (rkey, row_number, hash) VALUES (?, ?, ?)"),
+        seen_get: format!("SELECT row_number, hash FROM temp.seen_{n} WHERE rkey = ?"),
+        get: format!("SELECT id, hash, {removed_get} FROM {n} WHERE rkey = ?"),
+        insert: format!(
+            "INSERT INTO {n} (rkey, {person}load_id, first_load_id, row_number, raw, hash, {}) \
+             VALUES (?, {person_q}?, ?, ?, ?, ?, {placeholders})",
+            cols.join(", ")
+        ),
+        save_version: format!(
+            "INSERT INTO record_versions (table_name, rkey, load_id, row_number, raw, hash, replaced_by_load_id) \
+             SELECT '{n}', rkey, load_id, row_number, raw, hash, ? FROM {n} WHERE id = ?"
+        ),
+        update: format!(
+            "UPDATE {n} SET load_id = ?, row_number = ?, raw = ?, hash = ?{removed_set}, {} WHERE id = ?",
+            sets.join(", ")
+        ),
+    }
+}
+
+struct SqliteLoad<'a> {
+    conn: &'a Connection,
+    load_id: i64,
+    next_person: i64,
+    sql: HashMap<Table, TableSql>,
+    done: bool,
+}
+
+impl Store for SqliteStore {
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
+    fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>> {
+        let conn = &self.conn;
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        let mut session = SqliteLoad { conn, load_id: 0, next_person: 0, sql: HashMap::new(), done: false };
+        // From here, dropping `session` rolls back.
+        conn.execute(
+            "INSERT INTO loads (kind, source, file_name, file_bytes, file_hash, header, loaded_by, started_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                meta.kind,
+                meta.source,
+                meta.file_name,
+                meta.file_bytes as i64,
+                meta.file_hash,
+                meta.header,
+                meta.loaded_by,
+                meta.started_at
+            ],
+        )
+        .map_err(err)?;
+        session.load_id = conn.last_insert_rowid();
+        session.next_person =
+            conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM people", [], |r| r.get(0)).map_err(err)?;
+        for t in Table::ALL {
+            let n = t.name();
+            conn.execute_batch(&format!(
+                "CREATE TEMP TABLE IF NOT EXISTS seen_{n} (rkey TEXT PRIMARY KEY, row_number INTEGER NOT NULL, hash INTEGER NOT NULL) WITHOUT ROWID; \
+                 DELETE FROM temp.seen_{n};"
+            ))
+            .map_err(err)?;
+        }
+        Ok(Box::new(session))
+    }
+
+    fn loads(&mut self) -> Result<Vec<LoadInfo>> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT id, kind, source, file_name, file_bytes, file_hash, loaded_by, started_at, \
+                 coalesce(finished_at, ''), read, accepted, rejected, new, updated, unchanged, duplicate, removed, \
+                 rejects_file, scope, summary FROM loads WHERE finished_at IS NOT NULL ORDER BY id",
+            )
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                let summary: String = r.get(19)?;
+                Ok(LoadInfo {
+                    id: r.get(0)?,
+                    kind: r.get(1)?,
+                    source: r.get(2)?,
+                    file_name: r.get(3)?,
+                    file_bytes: r.get(4)?,
+                    file_hash: r.get(5)?,
+                    loaded_by: r.get(6)?,
+                    started_at: r.get(7)?,
+                    finished_at: r.get(8)?,
+                    counts: store::LoadCounts {
+                        read: r.get::<_, i64>(9)? as u64,
+                        accepted: r.get::<_, i64>(10)? as u64,
+                        rejected: r.get::<_, i64>(11)? as u64,
+                        new: r.get::<_, i64>(12)? as u64,
+                        updated: r.get::<_, i64>(13)? as u64,
+                        unchanged: r.get::<_, i64>(14)? as u64,
+                        duplicate: r.get::<_, i64>(15)? as u64,
+                        removed: r.get::<_, i64>(16)? as u64,
+                    },
+                    rejects_file: r.get(17)?,
+                    scope: r.get(18)?,
+                    summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
+    fn person(&mut self, id: i64) -> Result<Option<PersonView>> {
+        let created: Option<i64> = self
+            .conn
+            .query_row("SELECT created_load_id FROM people WHERE id = ?", [id], |r| r.get(0))
+            .optional()
+            .map_err(err)?;
+        let Some(created_load_id) = created else { return Ok(None) };
+        let mut view = PersonView {
+            id,
+            created_load_id,
+            household_id: None,
+            display_name: String::new(),
+            address: String::new(),
+            records: Vec::new(),
+        };
+        // Newest voter record first for the display fields.
+        let mut voter_keys = Vec::new();
+        {
+            let mut stmt = self
+                .conn
+                .prepare(
+                    "SELECT rkey, household_id, first_name, middle_name, last_name, name_suffix, address_line, city, res_state, coalesce(zip5, '') \
+                     FROM voters WHERE person_id = ? ORDER BY load_id DESC, rkey",
+                )
+                .map_err(err)?;
+            let mut rows = stmt.query([id]).map_err(err)?;
+            while let Some(r) = rows.next().map_err(err)? {
+                let rkey: String = r.get(0).map_err(err)?;
+                if voter_keys.is_empty() {
+                    view.household_id = r.get(1).map_err(err)?;
+                    let parts: Vec<String> = (2..6).map(|i| r.get::<_, String>(i).unwrap_or_default()).collect();
+                    view.display_name = parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ");
+                    let a: Vec<String> = (6..10).map(|i| r.get::<_, String>(i).unwrap_or_default()).collect();
+                    view.address = format!("{}, {} {} {}", a[0], a[1], a[2], a[3]);
+                }
+                voter_keys.push(rkey);
+            }
+        }
+        let mut push = |conn: &Connection, table: &str, filter: &str, arg: &dyn ToSql| -> Result<()> {
+            let removed = if table == "voters" { "t.removed_load_id" } else { "NULL" };
+            let sql = format!(
+                "SELECT t.rkey, t.load_id, t.first_load_id, t.row_number, {removed}, t.raw, l.header \
+                 FROM {table} t JOIN loads l ON l.id = t.load_id WHERE {filter} ORDER BY t.rkey"
+            );
+            let mut stmt = conn.prepare(&sql).map_err(err)?;
+            let mut rows = stmt.query([arg]).map_err(err)?;
+            while let Some(r) = rows.next().map_err(err)? {
+                let raw: String = r.get(5).map_err(err)?;
+                let header: String = r.get(6).map_err(err)?;
+                view.records.push(SourceRecordView {
+                    table: table.to_string(),
+                    rkey: r.get(0).map_err(err)?,
+                    load_id: r.get(1).map_err(err)?,
+                    first_load_id: r.get(2).map_err(err)?,
+                    row_number: r.get(3).map_err(err)?,
+                    removed_load_id: r.get(4).map_err(err)?,
+                    header: if header.is_empty() { Vec::new() } else { model::split_fields(&header) },
+                    fields: model::split_fields(&raw),
+                });
+            }
+            Ok(())
+        };
+        push(&self.conn, "voters", "t.person_id = ?", &id)?;
+        for key in &voter_keys {
+            push(&self.conn, "vote_history", "t.voter_rkey = ?", key)?;
+            push(&self.conn, "ballots", "t.voter_rkey = ?", key)?;
+        }
+        for table in ["donations", "volunteers", "contacts"] {
+            push(&self.conn, table, "t.person_id = ?", &id)?;
+        }
+        Ok(Some(view))
+    }
+
+    fn person_of_voter(&mut self, voter_rkey: &str) -> Result<Option<i64>> {
+        self.conn
+            .query_row("SELECT person_id FROM voters WHERE rkey = ?", [voter_rkey], |r| r.get(0))
+            .optional()
+            .map_err(err)
+    }
+
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let n: i64 = self
+            .conn
+            .query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| r.get(0))
+            .map_err(err)?;
+        Ok(n as u64)
+    }
+
+    fn donation_total_cents(&mut self) -> Result<i64> {
+        self.conn
+            .query_row("SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE memo = 0", [], |r| r.get(0))
+            .map_err(err)
+    }
+
+    fn dump(&mut self) -> Result<String> {
+        let mut out = String::new();
+        for (name, select, order) in dump_queries() {
+            out.push_str(&format!("## {name}\n"));
+            let sql = format!("SELECT {select} FROM {name} ORDER BY {order}");
+            let mut stmt = self.conn.prepare(&sql).map_err(err)?;
+            let ncols = stmt.column_count();
+            let mut rows = stmt.query([]).map_err(err)?;
+            while let Some(r) = rows.next().map_err(err)? {
+                let mut line = Vec::with_capacity(ncols);
+                for i in 0..ncols {
+                    let v = match r.get_ref(i).map_err(err)? {
+                        ValueRef::Null => Value::Null,
+                        ValueRef::Integer(i) => Value::Int(i),
+                        ValueRef::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+                        other => Value::Text(format!("{other:?}")),
+                    };
+                    line.push(store::dump_value(&v));
+                }
+                out.push_str(&line.join("\t"));
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    fn columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let mut stmt = self.conn.prepare(&format!("PRAGMA table_info({table})")).map_err(err)?;
+        let names = stmt.query_map([], |r| r.get::<_, String>(1)).map_err(err)?;
+        names.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+}
+
+/// Dump queries: every data table with its columns rendered the same way on both backends
+/// (booleans as `t`/`f`, dates as ISO text).
+fn dump_queries() -> Vec<(String, String, String)> {
+    let mut q = vec![
+        ("people".to_string(), "id, created_load_id".to_string(), "id".to_string()),
+        (
+            "households".to_string(),
+            "id, address_key, address_line, city, state, zip5".to_string(),
+            "id".to_string(),
+        ),
+        (
+            "record_versions".to_string(),
+            "table_name, rkey, load_id, row_number, raw, hash, replaced_by_load_id".to_string(),
+            "table_name, rkey, load_id".to_string(),
+        ),
+    ];
+    for t in Table::ALL {
+        let spec = t.spec();
+        let mut cols = vec!["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"]
+            .into_iter()
+            .map(String::from)
+            .collect::<Vec<_>>();
+        if spec.name != "vote_history" && spec.name != "ballots" {
+            cols.push("person_id".into());
+        }
+        if spec.removable {
+            cols.push("removed_load_id".into());
+        }
+        for (c, ty) in spec.columns {
+            cols.push(match ty {
+                ColType::Bool => format!("CASE WHEN {c} THEN 't' ELSE 'f' END"),
+                _ => c.to_string(),
+            });
+        }
+        q.push((spec.name.to_string(), cols.join(", "), "rkey".to_string()));
+    }
+    q
+}
+
+impl SqliteLoad<'_> {
+    fn sql(&mut self, table: Table) -> &TableSql {
+        self.sql.entry(table).or_insert_with(|| table_sql(table))
+    }
+}
+
+impl LoadSession for SqliteLoad<'_> {
+    fn load_id(&self) -> i64 {
+        self.load_id
+    }
+
+    fn apply(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>> {
+        let spec = table.spec();
+        let load_id = self.load_id;
+        let conn = self.conn;
+        let sql = self.sql(table);
+        let mut seen_insert = conn.prepare_cached(&sql.seen_insert).map_err(err)?;
+        let mut seen_get = conn.prepare_cached(&sql.seen_get).map_err(err)?;
+        let mut get = conn.prepare_cached(&sql.get).map_err(err)?;
+        let mut insert = conn.prepare_cached(&sql.insert).map_err(err)?;
+        let mut save_version = conn.prepare_cached(&sql.save_version).map_err(err)?;
+        let mut update = conn.prepare_cached(&sql.update).map_err(err)?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut next_person = self.next_person;
+        for row in rows {
+            debug_assert_eq!(row.values.len(), spec.columns.len());
+            let fresh = seen_insert.execute(params![row.rkey, row.row_number as i64, row.hash]).map_err(err)?;
+            if fresh == 0 {
+                let (first_row, hash): (i64, i64) =
+                    seen_get.query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+                outcomes.push(if hash == row.hash {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::Conflict { first_row: first_row as u64 }
+                });
+                continue;
+            }
+            let existing: Option<(i64, i64, Option<i64>)> = get
+                .query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .optional()
+                .map_err(err)?;
+            match existing {
+                None => {
+                    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
+                    args.push(&row.rkey);
+                    let person = next_person;
+                    if spec.creates_person {
+                        args.push(&person);
+                        next_person += 1;
+                    }
+                    let row_number = row.row_number as i64;
+                    args.extend([&load_id as &dyn ToSql, &load_id, &row_number, &row.raw, &row.hash]);
+                    let vals: Vec<V> = row.values.iter().map(V).collect();
+                    args.extend(vals.iter().map(|v| v as &dyn ToSql));
+                    insert.execute(args.as_slice()).map_err(err)?;
+                    outcomes.push(Outcome::New);
+                }
+                Some((_, hash, None)) if hash == row.hash => outcomes.push(Outcome::Unchanged),
+                Some((id, _, _)) => {
+                    save_version.execute(params![load_id, id]).map_err(err)?;
+                    let row_number = row.row_number as i64;
+                    let mut args: Vec<&dyn ToSql> =
+                        vec![&load_id, &row_number, &row.raw, &row.hash];
+                    let vals: Vec<V> = row.values.iter().map(V).collect();
+                    args.extend(vals.iter().map(|v| v as &dyn ToSql));
+                    args.push(&id);
+                    update.execute(args.as_slice()).map_err(err)?;
+                    outcomes.push(Outcome::Updated);
+                }
+            }
+        }
+        self.next_person = next_person;
+        Ok(outcomes)
+    }
+
+    fn ensure_households(&mut self, households: &[Household]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT OR IGNORE INTO households (id, address_key, address_line, city, state, zip5) VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .map_err(err)?;
+        for h in households {
+            stmt.execute(params![h.id, h.key, h.address_line, h.city, h.state, h.zip5]).map_err(err)?;
+        }
+        Ok(())
+    }
+
+    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
+        let base = "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL \
+                    AND NOT EXISTS (SELECT 1 FROM temp.seen_voters s WHERE s.rkey = voters.rkey)";
+        let n = match counties {
+            None => self.conn.execute(base, params![self.load_id, source]).map_err(err)?,
+            Some(list) => {
+                let mut total = 0;
+                let mut stmt =
+                    self.conn.prepare(&format!("{base} AND county_id = ?3")).map_err(err)?;
+                for c in list {
+                    total += stmt.execute(params![self.load_id, source, c]).map_err(err)?;
+                }
+                total
+            }
+        };
+        Ok(n as u64)
+    }
+
+    fn commit(mut self: Box<Self>, end: &LoadEnd) -> Result<i64> {
+        let c = &end.counts;
+        self.conn
+            .execute(
+                "INSERT INTO people (id, created_load_id) SELECT person_id, ?1 FROM voters WHERE first_load_id = ?1",
+                [self.load_id],
+            )
+            .map_err(err)?;
+        self.conn
+            .execute(
+                "UPDATE loads SET finished_at = ?, read = ?, accepted = ?, rejected = ?, new = ?, updated = ?, \
+                 unchanged = ?, duplicate = ?, removed = ?, rejects_file = ?, scope = ?, summary = ? WHERE id = ?",
+                params![
+                    end.finished_at,
+                    c.read as i64,
+                    c.accepted as i64,
+                    c.rejected as i64,
+                    c.new as i64,
+                    c.updated as i64,
+                    c.unchanged as i64,
+                    c.duplicate as i64,
+                    c.removed as i64,
+                    end.rejects_file,
+                    end.scope,
+                    end.summary.to_string(),
+                    self.load_id
+                ],
+            )
+            .map_err(err)?;
+        self.conn.execute_batch("COMMIT").map_err(err)?;
+        self.done = true;
+        Ok(self.load_id)
+    }
+}
+
+impl Drop for SqliteLoad<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = self.conn.execute_batch("ROLLBACK");
+        }
+    }
+}

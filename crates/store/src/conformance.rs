@@ -1,0 +1,302 @@
+//! The storage conformance suite: every backend runs these same checks.
+//!
+//! A backend's tests call `conformance_tests!(make_store_expression)`, which expands to one
+//! `#[test]` per check. Each check gets a fresh, empty store from the expression.
+
+use crate::tables::{to_row, Row};
+use crate::{LoadCounts, LoadEnd, LoadMeta, Outcome, Store, Table};
+use model::{
+    AddressFields, Ballot, Date, Donation, NameFields, Record, Vote, VoteMethod, Voter,
+};
+
+pub fn meta(kind: &str) -> LoadMeta {
+    LoadMeta {
+        kind: kind.into(),
+        source: "nc".into(),
+        file_name: format!("{kind}.txt"),
+        file_bytes: 0,
+        file_hash: "0".into(),
+        header: "h1\th2".into(),
+        loaded_by: "test".into(),
+        started_at: "2026-01-01T00:00:00Z".into(),
+    }
+}
+
+fn end(counts: LoadCounts) -> LoadEnd {
+    LoadEnd { counts, finished_at: "2026-01-01T00:00:01Z".into(), ..Default::default() }
+}
+
+pub fn voter(id: &str, county: &str, last: &str, street: &str) -> Voter {
+    Voter {
+        source: "nc".into(),
+        voter_id: id.into(),
+        state: "NC".into(),
+        county_id: county.into(),
+        county: format!("COUNTY{county}"),
+        name: NameFields::from_parts("ROBERT", "", last, ""),
+        status: "A".into(),
+        address: AddressFields::parse(street, "RALEIGH", "NC", "27601"),
+        birth_year: Some(1970),
+        ..Default::default()
+    }
+}
+
+pub fn voter_row(v: &Voter, row_number: u64) -> Row {
+    let raw = format!("{}\t{}\t{}\t{}", v.voter_id, v.county_id, v.name.last, v.address.line);
+    to_row(&Record::Voter(Box::new(v.clone())), row_number, raw).1
+}
+
+fn donation(sub_id: &str, cents: i64, memo: bool) -> Row {
+    let d = Donation {
+        sub_id: sub_id.into(),
+        committee_id: "C001".into(),
+        amendment: "N".into(),
+        report_type: "Q3".into(),
+        election: "G2024".into(),
+        image_num: String::new(),
+        transaction_type: "15".into(),
+        entity_type: "IND".into(),
+        name: NameFields::from_parts("JANE", "", "DOE", ""),
+        city: "DURHAM".into(),
+        state: "NC".into(),
+        zip5: Some("27701".into()),
+        zip4: None,
+        employer: String::new(),
+        occupation: String::new(),
+        date: Date::new(2024, 9, 1),
+        amount_cents: cents,
+        other_id: String::new(),
+        tran_id: String::new(),
+        file_num: String::new(),
+        memo,
+        memo_text: String::new(),
+    };
+    to_row(&Record::Donation(Box::new(d)), 1, format!("{sub_id}|{cents}|{memo}")).1
+}
+
+fn apply(s: &mut dyn Store, table: Table, rows: &[Row]) -> Vec<Outcome> {
+    let mut load = s.begin_load(&meta("t")).unwrap();
+    let out = load.apply(table, rows).unwrap();
+    let mut counts = LoadCounts::default();
+    for o in &out {
+        counts.read += 1;
+        counts.add(*o);
+    }
+    load.commit(&end(counts)).unwrap();
+    out
+}
+
+pub fn migrations_match_specs(s: &mut dyn Store) {
+    for t in Table::ALL {
+        let cols = s.columns(t.name()).unwrap();
+        for (c, _) in t.spec().columns {
+            assert!(cols.iter().any(|x| x == c), "{}: column {c} missing in the migration", t.name());
+        }
+        for managed in ["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"] {
+            assert!(cols.iter().any(|x| x == managed), "{}: {managed} missing", t.name());
+        }
+    }
+}
+
+pub fn new_unchanged_updated(s: &mut dyn Store) {
+    let a = voter("A1", "1", "SMITH", "1 MAIN ST");
+    let b = voter("B2", "1", "JONES", "2 MAIN ST");
+    let out = apply(s, Table::Voters, &[voter_row(&a, 1), voter_row(&b, 2)]);
+    assert_eq!(out, vec![Outcome::New, Outcome::New]);
+    let before = s.dump().unwrap();
+    let b2 = voter("B2", "1", "JONES", "9 ELM AVE");
+    let out = apply(s, Table::Voters, &[voter_row(&a, 1), voter_row(&b2, 2)]);
+    assert_eq!(out, vec![Outcome::Unchanged, Outcome::Updated]);
+    let after = s.dump().unwrap();
+    assert_ne!(before, after);
+    assert!(after.contains("9 ELM AVE"), "updated row holds the new address");
+    assert!(
+        after.lines().any(|l| l.starts_with("voters\tnc:B2") || l.starts_with("voters")),
+        "the previous version is kept in record_versions"
+    );
+    let versions: Vec<&str> = after
+        .split("## record_versions\n")
+        .nth(1)
+        .unwrap()
+        .split("## ")
+        .next()
+        .unwrap()
+        .lines()
+        .collect();
+    assert_eq!(versions.len(), 1, "one replaced version: {versions:?}");
+    assert!(versions[0].contains("2 MAIN ST"), "old version verbatim: {}", versions[0]);
+    assert_eq!(s.count(Table::Voters).unwrap(), 2);
+    let loads = s.loads().unwrap();
+    assert_eq!(loads.len(), 2);
+    assert_eq!(loads[1].counts.updated, 1);
+    assert_eq!(loads[1].counts.unchanged, 1);
+}
+
+pub fn same_rows_twice_leave_store_identical(s: &mut dyn Store) {
+    let rows: Vec<Row> =
+        (0..50).map(|i| voter_row(&voter(&format!("V{i}"), "7", "DOE", &format!("{i} OAK ST")), i + 1)).collect();
+    apply(s, Table::Voters, &rows);
+    let before = s.dump().unwrap();
+    let out = apply(s, Table::Voters, &rows);
+    assert!(out.iter().all(|o| *o == Outcome::Unchanged));
+    assert_eq!(before, s.dump().unwrap());
+}
+
+pub fn duplicates_and_conflicts_within_a_load(s: &mut dyn Store) {
+    let a = voter("A1", "1", "SMITH", "1 MAIN ST");
+    let a_other = voter("A1", "1", "SMYTHE", "1 MAIN ST");
+    let mut load = s.begin_load(&meta("t")).unwrap();
+    assert_eq!(load.apply(Table::Voters, &[voter_row(&a, 1)]).unwrap(), vec![Outcome::New]);
+    assert_eq!(load.apply(Table::Voters, &[voter_row(&a, 5)]).unwrap(), vec![Outcome::Duplicate]);
+    assert_eq!(
+        load.apply(Table::Voters, &[voter_row(&a_other, 9)]).unwrap(),
+        vec![Outcome::Conflict { first_row: 1 }]
+    );
+    load.commit(&end(LoadCounts::default())).unwrap();
+    let dump = s.dump().unwrap();
+    assert!(dump.contains("SMITH") && !dump.contains("SMYTHE"), "the first occurrence wins");
+    assert_eq!(s.count(Table::Voters).unwrap(), 1);
+}
+
+pub fn dropped_load_rolls_back(s: &mut dyn Store) {
+    let empty = s.dump().unwrap();
+    {
+        let mut load = s.begin_load(&meta("t")).unwrap();
+        load.apply(Table::Voters, &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)]).unwrap();
+        // dropped without commit
+    }
+    assert_eq!(s.count(Table::Voters).unwrap(), 0);
+    assert!(s.loads().unwrap().is_empty());
+    assert_eq!(empty, s.dump().unwrap());
+    // The store still works afterwards.
+    let out = apply(s, Table::Voters, &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)]);
+    assert_eq!(out, vec![Outcome::New]);
+}
+
+pub fn removal_is_scoped_and_reversible(s: &mut dyn Store) {
+    let v: Vec<Voter> = vec![
+        voter("A1", "1", "SMITH", "1 MAIN ST"),
+        voter("A2", "1", "JONES", "2 MAIN ST"),
+        voter("B1", "2", "BROWN", "3 MAIN ST"),
+    ];
+    apply(s, Table::Voters, &v.iter().enumerate().map(|(i, x)| voter_row(x, i as u64 + 1)).collect::<Vec<_>>());
+    // A county-1 snapshot without A2: A2 removed, B1 (county 2) untouched.
+    let mut load = s.begin_load(&meta("t")).unwrap();
+    load.apply(Table::Voters, &[voter_row(&v[0], 1)]).unwrap();
+    let removed = load.mark_removed("nc", Some(&["1".to_string()])).unwrap();
+    assert_eq!(removed, 1);
+    let lid = load.load_id();
+    load.commit(&end(LoadCounts { removed, ..Default::default() })).unwrap();
+    assert_eq!(s.count(Table::Voters).unwrap(), 3, "removed voters are marked, never deleted");
+    let pid = s.person_of_voter("nc:A2").unwrap().unwrap();
+    let p = s.person(pid).unwrap().unwrap();
+    assert_eq!(p.records[0].removed_load_id, Some(lid));
+    let pid_b = s.person_of_voter("nc:B1").unwrap().unwrap();
+    assert_eq!(s.person(pid_b).unwrap().unwrap().records[0].removed_load_id, None);
+    // A2 comes back: updated, no longer removed, same person.
+    let out = apply(s, Table::Voters, &[voter_row(&v[1], 2)]);
+    assert_eq!(out, vec![Outcome::Updated]);
+    assert_eq!(s.person(pid).unwrap().unwrap().records[0].removed_load_id, None);
+    assert_eq!(s.person_of_voter("nc:A2").unwrap(), Some(pid));
+}
+
+pub fn person_has_all_source_records(s: &mut dyn Store) {
+    let v = voter("N1", "32", "LEE", "10 ELM ST");
+    apply(s, Table::Voters, &[voter_row(&v, 1)]);
+    let vote = Vote {
+        source: "nc".into(),
+        voter_id: "N1".into(),
+        election_date: Date::new(2024, 11, 5).unwrap(),
+        election_desc: "11/05/2024 GENERAL".into(),
+        election_type: "general",
+        method: VoteMethod::Early,
+        method_raw: "EARLY VOTING IN-PERSON".into(),
+        voted_party: "DEM".into(),
+        county_id: "32".into(),
+        precinct: "P1".into(),
+    };
+    let (_, vrow, _) = to_row(&Record::Vote(vote), 3, "N1\t11/05/2024".into());
+    apply(s, Table::VoteHistory, &[vrow]);
+    let ballot = Ballot {
+        source: "nc".into(),
+        voter_id: "N1".into(),
+        election_date: Date::new(2026, 11, 3).unwrap(),
+        request_type: "MAIL".into(),
+        request_date: Date::new(2026, 9, 1),
+        send_date: None,
+        return_date: None,
+        return_status: String::new(),
+        counted: false,
+        county: "DURHAM".into(),
+        precinct: "P1".into(),
+        site_name: String::new(),
+    };
+    let (_, brow, _) = to_row(&Record::Ballot(ballot), 4, "N1\tMAIL".into());
+    apply(s, Table::Ballots, &[brow]);
+    let pid = s.person_of_voter("nc:N1").unwrap().expect("a voter has a person");
+    let p = s.person(pid).unwrap().unwrap();
+    let tables: Vec<&str> = p.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(tables, vec!["voters", "vote_history", "ballots"]);
+    assert_eq!(p.records[1].row_number, 3);
+    assert_eq!(p.records[1].fields, vec!["N1", "11/05/2024"]);
+    assert_eq!(p.records[0].header, vec!["h1", "h2"]);
+    assert_eq!(p.display_name, "ROBERT LEE");
+    assert!(s.person(pid + 1000).unwrap().is_none());
+}
+
+pub fn donation_totals_exclude_memos(s: &mut dyn Store) {
+    apply(s, Table::Donations, &[donation("1", 10_000, false), donation("2", 5_000, true), donation("3", -2_500, false)]);
+    assert_eq!(s.donation_total_cents().unwrap(), 7_500);
+    // A re-filed row (same SUB_ID, new amount) updates, never duplicates.
+    let out = apply(s, Table::Donations, &[donation("1", 20_000, false)]);
+    assert_eq!(out, vec![Outcome::Updated]);
+    assert_eq!(s.count(Table::Donations).unwrap(), 3);
+    assert_eq!(s.donation_total_cents().unwrap(), 17_500);
+}
+
+pub fn households_are_shared_and_idempotent(s: &mut dyn Store) {
+    let v1 = voter("H1", "1", "SMITH", "5 Oak Street");
+    let v2 = voter("H2", "1", "SMITH", "5 OAK ST");
+    let rec = |v: &Voter| to_row(&Record::Voter(Box::new(v.clone())), 1, v.voter_id.clone());
+    let (_, r1, h1) = rec(&v1);
+    let (_, r2, h2) = rec(&v2);
+    assert_eq!(h1, h2, "one household for one normalised address");
+    let h = h1.unwrap();
+    for _ in 0..2 {
+        let mut load = s.begin_load(&meta("t")).unwrap();
+        load.apply(Table::Voters, &[r1.clone(), r2.clone()]).unwrap();
+        load.ensure_households(&[h.clone(), h.clone()]).unwrap();
+        load.commit(&end(LoadCounts::default())).unwrap();
+    }
+    let dump = s.dump().unwrap();
+    let households = dump.split("## households\n").nth(1).unwrap().split("## ").next().unwrap();
+    assert_eq!(households.lines().count(), 1, "{households}");
+    assert!(households.contains("5 OAK ST|27601"));
+}
+
+/// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
+#[macro_export]
+macro_rules! conformance_tests {
+    ($make:expr) => {
+        $crate::conformance_tests!(@each $make;
+            migrations_match_specs,
+            new_unchanged_updated,
+            same_rows_twice_leave_store_identical,
+            duplicates_and_conflicts_within_a_load,
+            dropped_load_rolls_back,
+            removal_is_scoped_and_reversible,
+            person_has_all_source_records,
+            donation_totals_exclude_memos,
+            households_are_shared_and_idempotent);
+    };
+    (@each $make:expr; $($name:ident),*) => {
+        $(
+            #[test]
+            fn $name() {
+                if let Some(mut store) = $make {
+                    $crate::conformance::$name(&mut *store);
+                }
+            }
+        )*
+    };
+}

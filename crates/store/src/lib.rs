@@ -1,0 +1,218 @@
+//! The person store's contract: what every backend (SQLite file, PostgreSQL) does, and the
+//! conformance suite (`conformance`) that checks each backend against it.
+//!
+//! A load is one transaction: `Store::begin_load` opens it, `LoadSession::apply` writes batches,
+//! `LoadSession::commit` records the load and commits. Dropping a session without committing
+//! rolls everything back, so a crash mid-load leaves the store as it was.
+
+pub mod conformance;
+pub mod tables;
+
+use serde::Serialize;
+pub use tables::{ColType, Household, Row, Table, TableSpec, Value};
+
+/// Errors from a backend. Storage failures are internal; `NotFound`/`Invalid` are the caller's.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Backend(String),
+    #[error("the database schema is version {found}, this build knows up to {known}: upgrade tusk")]
+    SchemaTooNew { found: i64, known: i64 },
+    #[error("{0}")]
+    Invalid(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What happened to one row of a batch, relative to the store before this load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The key was not in the store: inserted.
+    New,
+    /// The key was there with different content (or was marked removed): replaced, the old
+    /// version kept in `record_versions`.
+    Updated,
+    /// The key was there with the same content: nothing written.
+    Unchanged,
+    /// The key already appeared earlier in this load with the same content: nothing written.
+    Duplicate,
+    /// The key already appeared earlier in this load (at `first_row`) with different content:
+    /// not written; the caller rejects the row.
+    Conflict { first_row: u64 },
+}
+
+/// What the caller knows about a load when it starts.
+#[derive(Debug, Clone, Serialize)]
+pub struct LoadMeta {
+    /// Reader: `ncvoter`, `ncvhis`, `nc-absentee`, `ohio`, `fec`, `csv`.
+    pub kind: String,
+    /// Source system the records belong to (`nc`, `oh`, `fec`, or the mapping's source).
+    pub source: String,
+    pub file_name: String,
+    pub file_bytes: u64,
+    /// xxh3-64 of the file's bytes, hex.
+    pub file_hash: String,
+    /// Header as read (verbatim form), empty for files without one.
+    pub header: String,
+    pub loaded_by: String,
+    pub started_at: String,
+}
+
+/// Counts of a finished load. `read = accepted + rejected`,
+/// `accepted = new + updated + unchanged + duplicate`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct LoadCounts {
+    pub read: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub duplicate: u64,
+    pub removed: u64,
+}
+
+impl LoadCounts {
+    pub fn add(&mut self, o: Outcome) {
+        match o {
+            Outcome::New => self.new += 1,
+            Outcome::Updated => self.updated += 1,
+            Outcome::Unchanged => self.unchanged += 1,
+            Outcome::Duplicate => self.duplicate += 1,
+            Outcome::Conflict { .. } => return,
+        }
+        self.accepted += 1;
+    }
+
+    /// The invariants every finished load satisfies.
+    pub fn check(&self) -> Result<(), String> {
+        if self.read != self.accepted + self.rejected {
+            return Err(format!("read {} != accepted {} + rejected {}", self.read, self.accepted, self.rejected));
+        }
+        if self.accepted != self.new + self.updated + self.unchanged + self.duplicate {
+            return Err(format!("accepted {} != new+updated+unchanged+duplicate", self.accepted));
+        }
+        Ok(())
+    }
+}
+
+/// What the caller knows when a load ends.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LoadEnd {
+    pub counts: LoadCounts,
+    pub rejects_file: Option<String>,
+    pub finished_at: String,
+    /// Source-specific totals (e.g. FEC: counted amount), JSON.
+    pub summary: serde_json::Value,
+    /// Removal scope used, e.g. `county_id in (32, 92)`; empty when the load removes nothing.
+    pub scope: String,
+}
+
+/// One row of the load history.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LoadInfo {
+    pub id: i64,
+    pub kind: String,
+    pub source: String,
+    pub file_name: String,
+    pub file_bytes: i64,
+    pub file_hash: String,
+    pub loaded_by: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub counts: LoadCounts,
+    pub rejects_file: Option<String>,
+    pub scope: String,
+    pub summary: serde_json::Value,
+}
+
+/// A source record as shown to a user: its table, key, provenance and verbatim fields with
+/// the header of the load that wrote it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceRecordView {
+    pub table: String,
+    pub rkey: String,
+    pub load_id: i64,
+    pub first_load_id: i64,
+    pub row_number: i64,
+    pub removed_load_id: Option<i64>,
+    pub header: Vec<String>,
+    pub fields: Vec<String>,
+}
+
+/// A person and every source record attached to them.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PersonView {
+    pub id: i64,
+    pub created_load_id: i64,
+    pub household_id: Option<i64>,
+    /// Normalised name and address from the newest voter record.
+    pub display_name: String,
+    pub address: String,
+    pub records: Vec<SourceRecordView>,
+}
+
+/// A backend of the person store. Synchronous: callers run it off any async runtime.
+pub trait Store {
+    /// Short name for messages: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
+    /// Opens a load: one transaction until `commit`.
+    fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>>;
+
+    /// All committed loads, oldest first.
+    fn loads(&mut self) -> Result<Vec<LoadInfo>>;
+
+    /// A person with their source records, or `None`.
+    fn person(&mut self, id: i64) -> Result<Option<PersonView>>;
+
+    /// The person of a voter by record key (`nc:AA123`).
+    fn person_of_voter(&mut self, voter_rkey: &str) -> Result<Option<i64>>;
+
+    /// Number of rows in a table (`removed` included).
+    fn count(&mut self, table: Table) -> Result<u64>;
+
+    /// Sum of `amount_cents` over donations that count (memo rows excluded).
+    fn donation_total_cents(&mut self) -> Result<i64>;
+
+    /// A canonical text dump of every data table (not `loads`), ordered by key: two stores
+    /// with equal dumps hold the same data. For tests and `tusk debug dump`.
+    fn dump(&mut self) -> Result<String>;
+
+    /// Column names of a table as the database has them (checks migrations against specs).
+    fn columns(&mut self, table: &str) -> Result<Vec<String>>;
+}
+
+/// One open load (transaction).
+pub trait LoadSession {
+    fn load_id(&self) -> i64;
+
+    /// Writes a batch of rows into `table`. Keys within one batch are distinct (the caller
+    /// folds repeats first); returns one outcome per row, in order.
+    fn apply(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>>;
+
+    /// Makes sure these households exist.
+    fn ensure_households(&mut self, households: &[Household]) -> Result<()>;
+
+    /// Marks voters of `source` whose `county_id` is in `counties` (all counties of the source
+    /// when `None`) and that this load did not see as removed by this load. Returns how many.
+    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64>;
+
+    /// Records the load and commits everything.
+    fn commit(self: Box<Self>, end: &LoadEnd) -> Result<i64>;
+}
+
+/// Formats a value for the canonical dump (shared by backends so dumps compare equal).
+pub fn dump_value(v: &Value) -> String {
+    match v {
+        Value::Null => "\\N".into(),
+        Value::Int(i) => i.to_string(),
+        Value::Text(s) => {
+            let mut out = String::new();
+            model::escape_field(&mut out, s);
+            out
+        }
+        Value::Date(d) => d.to_string(),
+        Value::Bool(b) => if *b { "t" } else { "f" }.into(),
+    }
+}
