@@ -1,1 +1,6 @@
-pub fn _x(){}
+//! Tusk's use cases, over any `store::Store` backend. Plain request/response structs; no
+//! HTTP, no terminal. The CLI (and later the API) call these.
+
+pub mod import;
+
+pub use import::{import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress};

@@ -14,7 +14,7 @@ pub struct SourceRow {
 
 /// Escapes one field for the verbatim form: backslash, tab, newline and carriage return.
 pub fn escape_field(out: &mut String, f: &str) {
-    if !f.contains(['\\', '\t', '\n', '\r']) {
+    if !f.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
         out.push_str(f);
         return;
     }

@@ -1,1 +1,535 @@
-pub fn _x(){}
+//! The PostgreSQL backend, for a campaign that runs a database server.
+//!
+//! A load is one transaction (serialised by an advisory lock). Each batch is sent with
+//! `COPY ... FROM STDIN` into a temporary staging table and merged with set-based SQL, so a
+//! batch costs a handful of round trips whatever its size.
+
+use std::io::Write;
+
+use postgres::{Client, NoTls, Transaction};
+use store::{
+    ColType, Household, LoadEnd, LoadInfo, LoadMeta, LoadSession, Outcome, PersonView, Result, Row,
+    SourceRecordView, Store, StoreError, Table, Value,
+};
+
+const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
+
+/// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).
+const MIGRATION_LOCK: i64 = 0x7475_736b_0001;
+const LOAD_LOCK: i64 = 0x7475_736b_0002;
+
+fn err(e: postgres::Error) -> StoreError {
+    // The server's message (with its detail) is what helps; the driver's Display is terse.
+    match e.as_db_error() {
+        Some(db) => StoreError::Backend(format!("{}: {}", db.code().code(), db.message())),
+        None => StoreError::Backend(e.to_string()),
+    }
+}
+
+fn io_err(e: std::io::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+pub struct PostgresStore {
+    client: Client,
+}
+
+impl PostgresStore {
+    /// Connects to `url` (`postgres://user@host:port/db`) and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PostgresStore> {
+        let client = Client::connect(url, NoTls).map_err(err)?;
+        let mut s = PostgresStore { client };
+        s.migrate()?;
+        Ok(s)
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
+        tx.batch_execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
+        )
+        .map_err(err)?;
+        let version: i64 = tx
+            .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+            .map_err(err)?
+            .get(0);
+        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        if version > known {
+            return Err(StoreError::SchemaTooNew { found: version, known });
+        }
+        for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
+            tx.batch_execute(sql).map_err(err)?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[v]).map_err(err)?;
+        }
+        tx.commit().map_err(err)
+    }
+}
+
+fn pg_type(t: ColType) -> &'static str {
+    match t {
+        ColType::Text => "text",
+        ColType::Int => "bigint",
+        ColType::Date => "date",
+        ColType::Bool => "boolean",
+    }
+}
+
+/// Writes one value in COPY text format.
+fn copy_value(out: &mut Vec<u8>, v: &Value) {
+    match v {
+        Value::Null => out.extend_from_slice(b"\\N"),
+        Value::Int(i) => out.extend_from_slice(i.to_string().as_bytes()),
+        Value::Text(s) => copy_text(out, s),
+        Value::Date(d) => out.extend_from_slice(d.to_string().as_bytes()),
+        Value::Bool(b) => out.push(if *b { b't' } else { b'f' }),
+    }
+}
+
+fn copy_text(out: &mut Vec<u8>, s: &str) {
+    for b in s.bytes() {
+        match b {
+            b'\\' => out.extend_from_slice(b"\\\\"),
+            b'\t' => out.extend_from_slice(b"\\t"),
+            b'\n' => out.extend_from_slice(b"\\n"),
+            b'\r' => out.extend_from_slice(b"\\r"),
+            0 => {}
+            b => out.push(b),
+        }
+    }
+}
+
+struct PgLoad<'a> {
+    tx: Option<Transaction<'a>>,
+    load_id: i64,
+}
+
+impl<'a> PgLoad<'a> {
+    /// The open transaction; `tx` is only `None` after commit.
+    fn tx(&mut self) -> &mut Transaction<'a> {
+        self.tx.as_mut().expect("the load is open until commit")
+    }
+}
+
+impl Store for PostgresStore {
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>> {
+        let mut tx = self.client.transaction().map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOAD_LOCK]).map_err(err)?;
+        let row = tx
+            .query_one(
+                "INSERT INTO loads (kind, source, file_name, file_bytes, file_hash, header, loaded_by, started_at) \
+                 VALUES ($1, $2, $3, $4, '', $5, $6, $7) RETURNING id",
+                &[
+                    &meta.kind,
+                    &meta.source,
+                    &meta.file_name,
+                    &(meta.file_bytes as i64),
+                    &meta.header,
+                    &meta.loaded_by,
+                    &meta.started_at,
+                ],
+            )
+            .map_err(err)?;
+        let load_id: i64 = row.get(0);
+        let mut ddl = String::new();
+        for t in Table::ALL {
+            let spec = t.spec();
+            let cols: Vec<String> = spec.columns.iter().map(|(c, ty)| format!("{c} {}", pg_type(*ty))).collect();
+            ddl.push_str(&format!(
+                "CREATE TEMP TABLE stg_{n} (ord bigint, rkey text, row_number bigint, raw text, hash bigint, {}) ON COMMIT DROP; \
+                 CREATE TEMP TABLE seen_{n} (rkey text PRIMARY KEY, row_number bigint NOT NULL, hash bigint NOT NULL) ON COMMIT DROP; ",
+                cols.join(", "),
+                n = spec.name
+            ));
+        }
+        tx.batch_execute(&ddl).map_err(err)?;
+        Ok(Box::new(PgLoad { tx: Some(tx), load_id }))
+    }
+
+    fn loads(&mut self) -> Result<Vec<LoadInfo>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT id, kind, source, file_name, file_bytes, file_hash, loaded_by, started_at, \
+                 coalesce(finished_at, ''), read, accepted, rejected, new, updated, unchanged, duplicate, removed, \
+                 rejects_file, scope, summary FROM loads WHERE finished_at IS NOT NULL ORDER BY id",
+                &[],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let n = |i: usize| r.get::<_, i64>(i) as u64;
+                let summary: String = r.get(19);
+                LoadInfo {
+                    id: r.get(0),
+                    kind: r.get(1),
+                    source: r.get(2),
+                    file_name: r.get(3),
+                    file_bytes: r.get(4),
+                    file_hash: r.get(5),
+                    loaded_by: r.get(6),
+                    started_at: r.get(7),
+                    finished_at: r.get(8),
+                    counts: store::LoadCounts {
+                        read: n(9),
+                        accepted: n(10),
+                        rejected: n(11),
+                        new: n(12),
+                        updated: n(13),
+                        unchanged: n(14),
+                        duplicate: n(15),
+                        removed: n(16),
+                    },
+                    rejects_file: r.get(17),
+                    scope: r.get(18),
+                    summary: serde_json::from_str(&summary).unwrap_or(serde_json::Value::Null),
+                }
+            })
+            .collect())
+    }
+
+    fn person(&mut self, id: i64) -> Result<Option<PersonView>> {
+        let Some(p) = self.client.query_opt("SELECT created_load_id FROM people WHERE id = $1", &[&id]).map_err(err)?
+        else {
+            return Ok(None);
+        };
+        let mut view = PersonView {
+            id,
+            created_load_id: p.get(0),
+            household_id: None,
+            display_name: String::new(),
+            address: String::new(),
+            records: Vec::new(),
+        };
+        let voters = self
+            .client
+            .query(
+                "SELECT rkey, household_id, first_name, middle_name, last_name, name_suffix, address_line, city, res_state, coalesce(zip5, '') \
+                 FROM voters WHERE person_id = $1 ORDER BY load_id DESC, rkey",
+                &[&id],
+            )
+            .map_err(err)?;
+        if let Some(r) = voters.first() {
+            view.household_id = r.get(1);
+            let parts: Vec<String> = (2..6).map(|i| r.get::<_, String>(i)).filter(|p| !p.is_empty()).collect();
+            view.display_name = parts.join(" ");
+            view.address = format!(
+                "{}, {} {} {}",
+                r.get::<_, String>(6),
+                r.get::<_, String>(7),
+                r.get::<_, String>(8),
+                r.get::<_, String>(9)
+            );
+        }
+        let voter_keys: Vec<String> = voters.iter().map(|r| r.get(0)).collect();
+        let mut push = |client: &mut Client, table: &str, filter: &str, arg: &(dyn postgres::types::ToSql + Sync)| -> Result<()> {
+            let removed = if table == "voters" { "t.removed_load_id" } else { "NULL::bigint" };
+            let sql = format!(
+                "SELECT t.rkey, t.load_id, t.first_load_id, t.row_number, {removed}, t.raw, l.header \
+                 FROM {table} t JOIN loads l ON l.id = t.load_id WHERE {filter} ORDER BY t.rkey"
+            );
+            for r in client.query(&sql, &[arg]).map_err(err)? {
+                let raw: String = r.get(5);
+                let header: String = r.get(6);
+                view.records.push(SourceRecordView {
+                    table: table.to_string(),
+                    rkey: r.get(0),
+                    load_id: r.get(1),
+                    first_load_id: r.get(2),
+                    row_number: r.get(3),
+                    removed_load_id: r.get(4),
+                    header: if header.is_empty() { Vec::new() } else { model::split_fields(&header) },
+                    fields: model::split_fields(&raw),
+                });
+            }
+            Ok(())
+        };
+        push(&mut self.client, "voters", "t.person_id = $1", &id)?;
+        for key in &voter_keys {
+            push(&mut self.client, "vote_history", "t.voter_rkey = $1", key)?;
+            push(&mut self.client, "ballots", "t.voter_rkey = $1", key)?;
+        }
+        for table in ["donations", "volunteers", "contacts"] {
+            push(&mut self.client, table, "t.person_id = $1", &id)?;
+        }
+        Ok(Some(view))
+    }
+
+    fn person_of_voter(&mut self, voter_rkey: &str) -> Result<Option<i64>> {
+        Ok(self
+            .client
+            .query_opt("SELECT person_id FROM voters WHERE rkey = $1", &[&voter_rkey])
+            .map_err(err)?
+            .map(|r| r.get(0)))
+    }
+
+    fn count(&mut self, table: Table) -> Result<u64> {
+        let n: i64 = self
+            .client
+            .query_one(&format!("SELECT count(*) FROM {}", table.name()), &[])
+            .map_err(err)?
+            .get(0);
+        Ok(n as u64)
+    }
+
+    fn donation_total_cents(&mut self) -> Result<i64> {
+        let r = self
+            .client
+            .query_one("SELECT coalesce(sum(amount_cents), 0)::bigint FROM donations WHERE NOT memo", &[])
+            .map_err(err)?;
+        Ok(r.get(0))
+    }
+
+    fn dump(&mut self) -> Result<String> {
+        let mut out = String::new();
+        for (name, select, order) in store::dump_selects(true) {
+            out.push_str(&format!("## {name}\n"));
+            let sql = format!("SELECT {select} FROM {name} ORDER BY {order}");
+            for r in self.client.query(&sql, &[]).map_err(err)? {
+                let line: Vec<String> = (0..r.len())
+                    .map(|i| {
+                        let v: Option<String> = r.get(i);
+                        store::dump_value(&v.map(Value::Text).unwrap_or(Value::Null))
+                    })
+                    .collect();
+                out.push_str(&line.join("\t"));
+                out.push('\n');
+            }
+        }
+        Ok(out)
+    }
+
+    fn columns(&mut self, table: &str) -> Result<Vec<String>> {
+        let rows = self
+            .client
+            .query(
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+                &[&table],
+            )
+            .map_err(err)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl LoadSession for PgLoad<'_> {
+    fn load_id(&self) -> i64 {
+        self.load_id
+    }
+
+    fn apply(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let spec = table.spec();
+        let n = spec.name;
+        let load_id = self.load_id;
+        let cols: Vec<&str> = spec.columns.iter().map(|c| c.0).collect();
+        let tx = self.tx();
+        tx.batch_execute(&format!("TRUNCATE stg_{n}")).map_err(err)?;
+        {
+            let mut w = tx
+                .copy_in(&format!("COPY stg_{n} (ord, rkey, row_number, raw, hash, {}) FROM STDIN", cols.join(", ")))
+                .map_err(err)?;
+            let mut buf = Vec::with_capacity(64 * 1024);
+            for (ord, row) in rows.iter().enumerate() {
+                buf.extend_from_slice(ord.to_string().as_bytes());
+                buf.push(b'\t');
+                copy_text(&mut buf, &row.rkey);
+                buf.push(b'\t');
+                buf.extend_from_slice(row.row_number.to_string().as_bytes());
+                buf.push(b'\t');
+                copy_text(&mut buf, &row.raw);
+                buf.push(b'\t');
+                buf.extend_from_slice(row.hash.to_string().as_bytes());
+                for v in &row.values {
+                    buf.push(b'\t');
+                    copy_value(&mut buf, v);
+                }
+                buf.push(b'\n');
+                if buf.len() > 60 * 1024 {
+                    w.write_all(&buf).map_err(io_err)?;
+                    buf.clear();
+                }
+            }
+            w.write_all(&buf).map_err(io_err)?;
+            w.finish().map_err(err)?;
+        }
+        let removed = if spec.removable { "t.removed_load_id IS NOT NULL" } else { "false" };
+        let class = tx
+            .query(
+                &format!(
+                    "SELECT s.ord, sn.row_number, sn.hash, t.hash, {removed} \
+                     FROM stg_{n} s LEFT JOIN seen_{n} sn ON sn.rkey = s.rkey LEFT JOIN {n} t ON t.rkey = s.rkey"
+                ),
+                &[],
+            )
+            .map_err(err)?;
+        let mut outcomes = vec![Outcome::New; rows.len()];
+        for r in class {
+            let ord: i64 = r.get(0);
+            let row = &rows[ord as usize];
+            let seen_row: Option<i64> = r.get(1);
+            let seen_hash: Option<i64> = r.get(2);
+            let t_hash: Option<i64> = r.get(3);
+            let t_removed: bool = r.get(4);
+            outcomes[ord as usize] = match (seen_row, seen_hash, t_hash) {
+                (Some(first), Some(h), _) => {
+                    if h == row.hash {
+                        Outcome::Duplicate
+                    } else {
+                        Outcome::Conflict { first_row: first as u64 }
+                    }
+                }
+                (_, _, None) => Outcome::New,
+                (_, _, Some(h)) if h == row.hash && !t_removed => Outcome::Unchanged,
+                _ => Outcome::Updated,
+            };
+        }
+        let changed = format!("t.hash <> s.hash OR {removed}");
+        let person_col = if spec.creates_person { "person_id, " } else { "" };
+        let person_val = if spec.creates_person { "nextval('people_id_seq'), " } else { "" };
+        let removed_set = if spec.removable { "removed_load_id = NULL, " } else { "" };
+        let sets: Vec<String> = cols.iter().map(|c| format!("{c} = s.{c}")).collect();
+        let s_cols: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
+        tx.batch_execute(&format!(
+            "DELETE FROM stg_{n} s USING seen_{n} sn WHERE sn.rkey = s.rkey; \
+             INSERT INTO seen_{n} (rkey, row_number, hash) SELECT rkey, row_number, hash FROM stg_{n}; \
+             INSERT INTO record_versions (table_name, rkey, load_id, row_number, raw, hash, replaced_by_load_id) \
+               SELECT '{n}', t.rkey, t.load_id, t.row_number, t.raw, t.hash, {load_id} FROM {n} t JOIN stg_{n} s ON s.rkey = t.rkey \
+               WHERE {changed}; \
+             UPDATE {n} t SET load_id = {load_id}, row_number = s.row_number, raw = s.raw, hash = s.hash, {removed_set}{sets} \
+               FROM stg_{n} s WHERE t.rkey = s.rkey AND ({changed}); \
+             INSERT INTO {n} (rkey, {person_col}load_id, first_load_id, row_number, raw, hash, {cols}) \
+               SELECT s.rkey, {person_val}{load_id}, {load_id}, s.row_number, s.raw, s.hash, {s_cols} FROM stg_{n} s \
+               WHERE NOT EXISTS (SELECT 1 FROM {n} t WHERE t.rkey = s.rkey) ORDER BY s.ord;",
+            sets = sets.join(", "),
+            cols = cols.join(", "),
+            s_cols = s_cols.join(", "),
+        ))
+        .map_err(err)?;
+        Ok(outcomes)
+    }
+
+    fn mark_seen(&mut self, table: Table, keys: &[(String, u64)]) -> Result<()> {
+        let n = table.name();
+        let rkeys: Vec<&str> = keys.iter().map(|k| k.0.as_str()).collect();
+        let rows: Vec<i64> = keys.iter().map(|k| k.1 as i64).collect();
+        self.tx()
+            .execute(
+                &format!(
+                    "INSERT INTO seen_{n} (rkey, row_number, hash) SELECT k, r, 0 FROM unnest($1::text[], $2::bigint[]) AS u(k, r) \
+                     ON CONFLICT (rkey) DO NOTHING"
+                ),
+                &[&rkeys, &rows],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn ensure_households(&mut self, households: &[Household]) -> Result<()> {
+        if households.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = households.iter().map(|h| h.id).collect();
+        let keys: Vec<&str> = households.iter().map(|h| h.key.as_str()).collect();
+        let lines: Vec<&str> = households.iter().map(|h| h.address_line.as_str()).collect();
+        let cities: Vec<&str> = households.iter().map(|h| h.city.as_str()).collect();
+        let states: Vec<&str> = households.iter().map(|h| h.state.as_str()).collect();
+        let zips: Vec<&str> = households.iter().map(|h| h.zip5.as_str()).collect();
+        self.tx()
+            .execute(
+                "INSERT INTO households (id, address_key, address_line, city, state, zip5) \
+                 SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+                 ON CONFLICT (id) DO NOTHING",
+                &[&ids, &keys, &lines, &cities, &states, &zips],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
+    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
+        let load_id = self.load_id;
+        let base = "UPDATE voters SET removed_load_id = $1 WHERE source = $2 AND removed_load_id IS NULL \
+                    AND NOT EXISTS (SELECT 1 FROM seen_voters s WHERE s.rkey = voters.rkey)";
+        let n = match counties {
+            None => self.tx().execute(base, &[&load_id, &source]).map_err(err)?,
+            Some(list) => {
+                let list: Vec<&str> = list.iter().map(String::as_str).collect();
+                self.tx()
+                    .execute(&format!("{base} AND county_id = ANY($3)"), &[&load_id, &source, &list])
+                    .map_err(err)?
+            }
+        };
+        Ok(n)
+    }
+
+    fn commit(mut self: Box<Self>, end: &LoadEnd) -> Result<i64> {
+        let load_id = self.load_id;
+        let c = &end.counts;
+        let mut tx = self.tx.take().expect("the load is open until commit");
+        tx.execute(
+            "INSERT INTO people (id, created_load_id) SELECT person_id, $1 FROM voters WHERE first_load_id = $1",
+            &[&load_id],
+        )
+        .map_err(err)?;
+        let n = |v: u64| v as i64;
+        tx.execute(
+            "UPDATE loads SET file_hash = $1, finished_at = $2, read = $3, accepted = $4, rejected = $5, new = $6, \
+             updated = $7, unchanged = $8, duplicate = $9, removed = $10, rejects_file = $11, scope = $12, summary = $13 \
+             WHERE id = $14",
+            &[
+                &end.file_hash,
+                &end.finished_at,
+                &n(c.read),
+                &n(c.accepted),
+                &n(c.rejected),
+                &n(c.new),
+                &n(c.updated),
+                &n(c.unchanged),
+                &n(c.duplicate),
+                &n(c.removed),
+                &end.rejects_file,
+                &end.scope,
+                &end.summary.to_string(),
+                &load_id,
+            ],
+        )
+        .map_err(err)?;
+        tx.commit().map_err(err)?;
+        Ok(load_id)
+    }
+}
+
+/// For tests: a fresh, empty database on the server named by `TUSK_TEST_POSTGRES_URL`
+/// (an admin URL such as `postgres://postgres@127.0.0.1:5433/postgres`). Returns `None` when
+/// the variable is unset, unless `TUSK_REQUIRE_POSTGRES=1`, in which case it panics: the test
+/// script sets both so PostgreSQL tests cannot be skipped silently.
+pub fn test_store() -> Option<PostgresStore> {
+    let url = test_database_url()?;
+    Some(PostgresStore::connect(&url).expect("connect to the fresh test database"))
+}
+
+/// Like `test_store`, but returns the URL of the fresh database.
+pub fn test_database_url() -> Option<String> {
+    let Ok(admin) = std::env::var("TUSK_TEST_POSTGRES_URL") else {
+        if std::env::var("TUSK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+            panic!("TUSK_REQUIRE_POSTGRES=1 but TUSK_TEST_POSTGRES_URL is not set");
+        }
+        eprintln!("skipping PostgreSQL test: TUSK_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+        return None;
+    };
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let name = format!("tusk_t_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos);
+    let mut c = Client::connect(&admin, NoTls).expect("connect to TUSK_TEST_POSTGRES_URL");
+    c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
+    Some(format!("{base}/{name}"))
+}

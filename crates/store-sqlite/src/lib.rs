@@ -11,7 +11,7 @@ use std::path::Path;
 use rusqlite::types::{ToSqlOutput, ValueRef};
 use rusqlite::{params, Connection, OptionalExtension, ToSql};
 use store::{
-    ColType, Household, LoadEnd, LoadInfo, LoadMeta, LoadSession, Outcome, PersonView, Result, Row,
+    Household, LoadEnd, LoadInfo, LoadMeta, LoadSession, Outcome, PersonView, Result, Row,
     SourceRecordView, Store, StoreError, Table, Value,
 };
 
@@ -19,6 +19,9 @@ const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
 const CACHE_KIB: i64 = 262_144;
+
+/// Page size for new database files: wide voter rows fit fewer, larger pages better.
+const PAGE_BYTES: u32 = 16_384;
 
 fn err(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -64,7 +67,7 @@ impl SqliteStore {
     fn init(conn: Connection) -> Result<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
         conn.execute_batch(&format!(
-            "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{CACHE_KIB};"
+            "PRAGMA page_size={PAGE_BYTES}; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{CACHE_KIB};"
         ))
         .map_err(err)?;
         let mut s = SqliteStore { conn };
@@ -90,6 +93,12 @@ impl SqliteStore {
 
 /// SQL text per table, built once per session.
 struct TableSql {
+    /// The table held no rows when the load began: every row not yet written by this load is
+    /// new, so rows go straight in (`insert_new`), and a key clash can only be a repeat
+    /// within this load. No `seen` bookkeeping is needed: nothing can be removed.
+    empty_at_start: bool,
+    insert_new: String,
+    get_this_load: String,
     seen_insert: String,
     seen_get: String,
     get: String,
@@ -98,7 +107,7 @@ struct TableSql {
     update: String,
 }
 
-fn table_sql(table: Table) -> TableSql {
+fn table_sql(conn: &Connection, table: Table) -> Result<TableSql> {
     let spec = table.spec();
     let n = spec.name;
     let cols: Vec<&str> = spec.columns.iter().map(|c| c.0).collect();
@@ -108,15 +117,22 @@ fn table_sql(table: Table) -> TableSql {
     let removed_get = if spec.removable { "removed_load_id" } else { "NULL" };
     let removed_set = if spec.removable { ", removed_load_id = NULL" } else { "" };
     let sets: Vec<String> = cols.iter().map(|c| format!("{c} = ?")).collect();
-    TableSql {
+    let empty_at_start: bool = conn
+        .query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {n})"), [], |r| r.get(0))
+        .map_err(err)?;
+    let insert = format!(
+        "INSERT INTO {n} (rkey, {person}load_id, first_load_id, row_number, raw, hash, {}) \
+         VALUES (?, {person_q}?, ?, ?, ?, ?, {placeholders})",
+        cols.join(", ")
+    );
+    Ok(TableSql {
+        empty_at_start,
+        insert_new: format!("{insert} ON CONFLICT (rkey) DO NOTHING"),
+        get_this_load: format!("SELECT row_number, hash FROM {n} WHERE rkey = ?"),
         seen_insert: format!("INSERT OR IGNORE INTO temp.seen_{n} (rkey, row_number, hash) VALUES (?, ?, ?)"),
         seen_get: format!("SELECT row_number, hash FROM temp.seen_{n} WHERE rkey = ?"),
         get: format!("SELECT id, hash, {removed_get} FROM {n} WHERE rkey = ?"),
-        insert: format!(
-            "INSERT INTO {n} (rkey, {person}load_id, first_load_id, row_number, raw, hash, {}) \
-             VALUES (?, {person_q}?, ?, ?, ?, ?, {placeholders})",
-            cols.join(", ")
-        ),
+        insert,
         save_version: format!(
             "INSERT INTO record_versions (table_name, rkey, load_id, row_number, raw, hash, replaced_by_load_id) \
              SELECT '{n}', rkey, load_id, row_number, raw, hash, ? FROM {n} WHERE id = ?"
@@ -125,7 +141,7 @@ fn table_sql(table: Table) -> TableSql {
             "UPDATE {n} SET load_id = ?, row_number = ?, raw = ?, hash = ?{removed_set}, {} WHERE id = ?",
             sets.join(", ")
         ),
-    }
+    })
 }
 
 struct SqliteLoad<'a> {
@@ -148,13 +164,12 @@ impl Store for SqliteStore {
         // From here, dropping `session` rolls back.
         conn.execute(
             "INSERT INTO loads (kind, source, file_name, file_bytes, file_hash, header, loaded_by, started_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES (?, ?, ?, ?, '', ?, ?, ?)",
             params![
                 meta.kind,
                 meta.source,
                 meta.file_name,
                 meta.file_bytes as i64,
-                meta.file_hash,
                 meta.header,
                 meta.loaded_by,
                 meta.started_at
@@ -312,7 +327,7 @@ impl Store for SqliteStore {
 
     fn dump(&mut self) -> Result<String> {
         let mut out = String::new();
-        for (name, select, order) in dump_queries() {
+        for (name, select, order) in store::dump_selects(false) {
             out.push_str(&format!("## {name}\n"));
             let sql = format!("SELECT {select} FROM {name} ORDER BY {order}");
             let mut stmt = self.conn.prepare(&sql).map_err(err)?;
@@ -343,48 +358,53 @@ impl Store for SqliteStore {
     }
 }
 
-/// Dump queries: every data table with its columns rendered the same way on both backends
-/// (booleans as `t`/`f`, dates as ISO text).
-fn dump_queries() -> Vec<(String, String, String)> {
-    let mut q = vec![
-        ("people".to_string(), "id, created_load_id".to_string(), "id".to_string()),
-        (
-            "households".to_string(),
-            "id, address_key, address_line, city, state, zip5".to_string(),
-            "id".to_string(),
-        ),
-        (
-            "record_versions".to_string(),
-            "table_name, rkey, load_id, row_number, raw, hash, replaced_by_load_id".to_string(),
-            "table_name, rkey, load_id".to_string(),
-        ),
-    ];
-    for t in Table::ALL {
-        let spec = t.spec();
-        let mut cols = vec!["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"]
-            .into_iter()
-            .map(String::from)
-            .collect::<Vec<_>>();
-        if spec.name != "vote_history" && spec.name != "ballots" {
-            cols.push("person_id".into());
-        }
-        if spec.removable {
-            cols.push("removed_load_id".into());
-        }
-        for (c, ty) in spec.columns {
-            cols.push(match ty {
-                ColType::Bool => format!("CASE WHEN {c} THEN 't' ELSE 'f' END"),
-                _ => c.to_string(),
-            });
-        }
-        q.push((spec.name.to_string(), cols.join(", "), "rkey".to_string()));
-    }
-    q
-}
-
 impl SqliteLoad<'_> {
-    fn sql(&mut self, table: Table) -> &TableSql {
-        self.sql.entry(table).or_insert_with(|| table_sql(table))
+    fn sql(&mut self, table: Table) -> Result<&TableSql> {
+        if !self.sql.contains_key(&table) {
+            let sql = table_sql(self.conn, table)?;
+            self.sql.insert(table, sql);
+        }
+        Ok(&self.sql[&table])
+    }
+
+    /// `apply` for a table that was empty when the load began.
+    fn apply_to_empty(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>> {
+        let spec = table.spec();
+        let load_id = self.load_id;
+        let conn = self.conn;
+        let sql = self.sql(table)?;
+        let mut insert = conn.prepare_cached(&sql.insert_new).map_err(err)?;
+        let mut get = conn.prepare_cached(&sql.get_this_load).map_err(err)?;
+        let mut outcomes = Vec::with_capacity(rows.len());
+        let mut next_person = self.next_person;
+        for row in rows {
+            let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
+            args.push(&row.rkey);
+            let person = next_person;
+            if spec.creates_person {
+                args.push(&person);
+            }
+            let row_number = row.row_number as i64;
+            args.extend([&load_id as &dyn ToSql, &load_id, &row_number, &row.raw, &row.hash]);
+            let vals: Vec<V> = row.values.iter().map(V).collect();
+            args.extend(vals.iter().map(|v| v as &dyn ToSql));
+            if insert.execute(args.as_slice()).map_err(err)? == 1 {
+                if spec.creates_person {
+                    next_person += 1;
+                }
+                outcomes.push(Outcome::New);
+            } else {
+                let (first_row, hash): (i64, i64) =
+                    get.query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+                outcomes.push(if hash == row.hash {
+                    Outcome::Duplicate
+                } else {
+                    Outcome::Conflict { first_row: first_row as u64 }
+                });
+            }
+        }
+        self.next_person = next_person;
+        Ok(outcomes)
     }
 }
 
@@ -394,10 +414,13 @@ impl LoadSession for SqliteLoad<'_> {
     }
 
     fn apply(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>> {
+        if self.sql(table)?.empty_at_start {
+            return self.apply_to_empty(table, rows);
+        }
         let spec = table.spec();
         let load_id = self.load_id;
         let conn = self.conn;
-        let sql = self.sql(table);
+        let sql = self.sql(table)?;
         let mut seen_insert = conn.prepare_cached(&sql.seen_insert).map_err(err)?;
         let mut seen_get = conn.prepare_cached(&sql.seen_get).map_err(err)?;
         let mut get = conn.prepare_cached(&sql.get).map_err(err)?;
@@ -457,6 +480,15 @@ impl LoadSession for SqliteLoad<'_> {
         Ok(outcomes)
     }
 
+    fn mark_seen(&mut self, table: Table, keys: &[(String, u64)]) -> Result<()> {
+        let sql = self.sql(table)?.seen_insert.clone();
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(err)?;
+        for (k, row) in keys {
+            stmt.execute(params![k, *row as i64, 0i64]).map_err(err)?;
+        }
+        Ok(())
+    }
+
     fn ensure_households(&mut self, households: &[Household]) -> Result<()> {
         let mut stmt = self
             .conn
@@ -471,6 +503,10 @@ impl LoadSession for SqliteLoad<'_> {
     }
 
     fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
+        if self.sql(Table::Voters)?.empty_at_start {
+            // Every voter in the table was written by this load: none to remove.
+            return Ok(0);
+        }
         let base = "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL \
                     AND NOT EXISTS (SELECT 1 FROM temp.seen_voters s WHERE s.rkey = voters.rkey)";
         let n = match counties {
@@ -498,9 +534,10 @@ impl LoadSession for SqliteLoad<'_> {
             .map_err(err)?;
         self.conn
             .execute(
-                "UPDATE loads SET finished_at = ?, read = ?, accepted = ?, rejected = ?, new = ?, updated = ?, \
+                "UPDATE loads SET file_hash = ?, finished_at = ?, read = ?, accepted = ?, rejected = ?, new = ?, updated = ?, \
                  unchanged = ?, duplicate = ?, removed = ?, rejects_file = ?, scope = ?, summary = ? WHERE id = ?",
                 params![
+                    end.file_hash,
                     end.finished_at,
                     c.read as i64,
                     c.accepted as i64,

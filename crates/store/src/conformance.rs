@@ -15,7 +15,6 @@ pub fn meta(kind: &str) -> LoadMeta {
         source: "nc".into(),
         file_name: format!("{kind}.txt"),
         file_bytes: 0,
-        file_hash: "0".into(),
         header: "h1\th2".into(),
         loaded_by: "test".into(),
         started_at: "2026-01-01T00:00:00Z".into(),
@@ -43,7 +42,7 @@ pub fn voter(id: &str, county: &str, last: &str, street: &str) -> Voter {
 
 pub fn voter_row(v: &Voter, row_number: u64) -> Row {
     let raw = format!("{}\t{}\t{}\t{}", v.voter_id, v.county_id, v.name.last, v.address.line);
-    to_row(&Record::Voter(Box::new(v.clone())), row_number, raw).1
+    to_row(Record::Voter(Box::new(v.clone())), row_number, raw).1
 }
 
 fn donation(sub_id: &str, cents: i64, memo: bool) -> Row {
@@ -71,7 +70,7 @@ fn donation(sub_id: &str, cents: i64, memo: bool) -> Row {
         memo,
         memo_text: String::new(),
     };
-    to_row(&Record::Donation(Box::new(d)), 1, format!("{sub_id}|{cents}|{memo}")).1
+    to_row(Record::Donation(Box::new(d)), 1, format!("{sub_id}|{cents}|{memo}")).1
 }
 
 fn apply(s: &mut dyn Store, table: Table, rows: &[Row]) -> Vec<Outcome> {
@@ -215,7 +214,7 @@ pub fn person_has_all_source_records(s: &mut dyn Store) {
         county_id: "32".into(),
         precinct: "P1".into(),
     };
-    let (_, vrow, _) = to_row(&Record::Vote(vote), 3, "N1\t11/05/2024".into());
+    let (_, vrow, _) = to_row(Record::Vote(vote), 3, "N1\t11/05/2024".into());
     apply(s, Table::VoteHistory, &[vrow]);
     let ballot = Ballot {
         source: "nc".into(),
@@ -231,7 +230,7 @@ pub fn person_has_all_source_records(s: &mut dyn Store) {
         precinct: "P1".into(),
         site_name: String::new(),
     };
-    let (_, brow, _) = to_row(&Record::Ballot(ballot), 4, "N1\tMAIL".into());
+    let (_, brow, _) = to_row(Record::Ballot(ballot), 4, "N1\tMAIL".into());
     apply(s, Table::Ballots, &[brow]);
     let pid = s.person_of_voter("nc:N1").unwrap().expect("a voter has a person");
     let p = s.person(pid).unwrap().unwrap();
@@ -257,7 +256,7 @@ pub fn donation_totals_exclude_memos(s: &mut dyn Store) {
 pub fn households_are_shared_and_idempotent(s: &mut dyn Store) {
     let v1 = voter("H1", "1", "SMITH", "5 Oak Street");
     let v2 = voter("H2", "1", "SMITH", "5 OAK ST");
-    let rec = |v: &Voter| to_row(&Record::Voter(Box::new(v.clone())), 1, v.voter_id.clone());
+    let rec = |v: &Voter| to_row(Record::Voter(Box::new(v.clone())), 1, v.voter_id.clone());
     let (_, r1, h1) = rec(&v1);
     let (_, r2, h2) = rec(&v2);
     assert_eq!(h1, h2, "one household for one normalised address");

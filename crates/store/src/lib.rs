@@ -50,8 +50,6 @@ pub struct LoadMeta {
     pub source: String,
     pub file_name: String,
     pub file_bytes: u64,
-    /// xxh3-64 of the file's bytes, hex.
-    pub file_hash: String,
     /// Header as read (verbatim form), empty for files without one.
     pub header: String,
     pub loaded_by: String,
@@ -100,6 +98,8 @@ impl LoadCounts {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct LoadEnd {
     pub counts: LoadCounts,
+    /// xxh3-64 of the file's bytes, hex.
+    pub file_hash: String,
     pub rejects_file: Option<String>,
     pub finished_at: String,
     /// Source-specific totals (e.g. FEC: counted amount), JSON.
@@ -191,6 +191,11 @@ pub trait LoadSession {
     /// folds repeats first); returns one outcome per row, in order.
     fn apply(&mut self, table: Table, rows: &[Row]) -> Result<Vec<Outcome>>;
 
+    /// Records keys as seen by this load without writing them (rows that were rejected but
+    /// whose key is known), so `mark_removed` leaves them alone. A later row of the load with
+    /// one of these keys is a `Conflict`.
+    fn mark_seen(&mut self, table: Table, keys: &[(String, u64)]) -> Result<()>;
+
     /// Makes sure these households exist.
     fn ensure_households(&mut self, households: &[Household]) -> Result<()>;
 
@@ -215,4 +220,44 @@ pub fn dump_value(v: &Value) -> String {
         Value::Date(d) => d.to_string(),
         Value::Bool(b) => if *b { "t" } else { "f" }.into(),
     }
+}
+
+/// The dump's queries: `(table, select list, order by)` for every data table, with columns
+/// rendered the same way on both backends (booleans as `t`/`f`; with `text_cast`, every column
+/// cast to text, for PostgreSQL's dates).
+pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
+    let cast = |c: &str| if text_cast { format!("({c})::text") } else { c.to_string() };
+    let list = |cols: &[&str]| cols.iter().map(|c| cast(c)).collect::<Vec<_>>().join(", ");
+    let mut q = vec![
+        ("people".to_string(), list(&["id", "created_load_id"]), "id".to_string()),
+        (
+            "households".to_string(),
+            list(&["id", "address_key", "address_line", "city", "state", "zip5"]),
+            "id".to_string(),
+        ),
+        (
+            "record_versions".to_string(),
+            list(&["table_name", "rkey", "load_id", "row_number", "raw", "hash", "replaced_by_load_id"]),
+            "table_name, rkey, load_id".to_string(),
+        ),
+    ];
+    for t in Table::ALL {
+        let spec = t.spec();
+        let mut cols: Vec<String> =
+            ["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"].iter().map(|c| cast(c)).collect();
+        if spec.name != "vote_history" && spec.name != "ballots" {
+            cols.push(cast("person_id"));
+        }
+        if spec.removable {
+            cols.push(cast("removed_load_id"));
+        }
+        for (c, ty) in spec.columns {
+            cols.push(match ty {
+                ColType::Bool => format!("CASE WHEN {c} THEN 't' ELSE 'f' END"),
+                _ => cast(c),
+            });
+        }
+        q.push((spec.name.to_string(), cols.join(", "), "rkey".to_string()));
+    }
+    q
 }

@@ -284,11 +284,14 @@ pub struct Household {
     pub zip5: String,
 }
 
-fn t(s: &str) -> Value {
+fn t(s: String) -> Value {
+    Value::Text(s)
+}
+fn ts(s: &str) -> Value {
     Value::Text(s.to_string())
 }
-fn opt_t(s: &Option<String>) -> Value {
-    s.as_deref().map(t).unwrap_or(Value::Null)
+fn opt_t(s: Option<String>) -> Value {
+    s.map(Value::Text).unwrap_or(Value::Null)
 }
 fn opt_d(d: Option<Date>) -> Value {
     d.map(Value::Date).unwrap_or(Value::Null)
@@ -297,20 +300,20 @@ fn opt_i(i: Option<i64>) -> Value {
     i.map(Value::Int).unwrap_or(Value::Null)
 }
 
-fn name_values(v: &mut Vec<Value>, n: &NameFields) {
-    v.extend([t(&n.first), t(&n.middle), t(&n.last), t(&n.suffix), t(&n.first_group)]);
+fn name_values(v: &mut Vec<Value>, n: NameFields) {
+    v.extend([t(n.first), t(n.middle), t(n.last), t(n.suffix), t(n.first_group)]);
 }
 
-fn address_values(v: &mut Vec<Value>, a: &AddressFields) {
+fn address_values(v: &mut Vec<Value>, a: AddressFields) {
     v.extend([
-        t(&a.line),
-        t(&a.house_number),
-        t(&a.street),
-        t(&a.unit),
-        t(&a.city),
-        t(&a.state),
-        opt_t(&a.zip5),
-        opt_t(&a.zip4),
+        t(a.line),
+        t(a.house_number),
+        t(a.street),
+        t(a.unit),
+        t(a.city),
+        t(a.state),
+        opt_t(a.zip5),
+        opt_t(a.zip4),
     ]);
 }
 
@@ -319,29 +322,12 @@ pub fn voter_rkey(source: &str, voter_id: &str) -> String {
     format!("{source}:{voter_id}")
 }
 
-fn voter_values(r: &Voter) -> (Vec<Value>, Option<Household>) {
+fn voter_values(r: Voter) -> (Vec<Value>, Option<Household>) {
     let mut v = Vec::with_capacity(VOTERS.columns.len());
-    v.extend([
-        t(&r.source),
-        t(&r.voter_id),
-        t(&r.state),
-        t(&r.county_id),
-        t(&r.county),
-        t(&r.registration_number),
-    ]);
-    name_values(&mut v, &r.name);
-    v.extend([t(&r.status), t(&r.status_reason)]);
-    let a = &r.address;
-    v.extend([
-        t(&a.line),
-        t(&a.house_number),
-        t(&a.street),
-        t(&a.unit),
-        t(&a.city),
-        t(&a.state),
-        opt_t(&a.zip5),
-        opt_t(&a.zip4),
-    ]);
+    v.extend([t(r.source), t(r.voter_id), t(r.state), t(r.county_id), t(r.county), t(r.registration_number)]);
+    name_values(&mut v, r.name);
+    v.extend([t(r.status), t(r.status_reason)]);
+    let a = r.address;
     let household = a.household_key().map(|key| Household {
         id: model::household_id(&key),
         key,
@@ -350,140 +336,145 @@ fn voter_values(r: &Voter) -> (Vec<Value>, Option<Household>) {
         state: a.state.clone(),
         zip5: a.zip5.clone().unwrap_or_default(),
     });
+    address_values(&mut v, a);
     v.push(opt_i(household.as_ref().map(|h| h.id)));
     v.extend([
-        t(&r.mail_address),
-        opt_t(&r.phone),
+        t(r.mail_address),
+        opt_t(r.phone),
         opt_i(r.birth_year.map(i64::from)),
         opt_d(r.birth_date),
-        t(&r.gender),
-        t(&r.race),
-        t(&r.ethnicity),
-        t(&r.party),
+        t(r.gender),
+        t(r.race),
+        t(r.ethnicity),
+        t(r.party),
         opt_d(r.registration_date),
-        t(&r.precinct),
-        t(&r.precinct_desc),
-        t(&r.municipality),
-        t(&r.ward),
-        t(&r.congressional_district),
-        t(&r.senate_district),
-        t(&r.house_district),
+        t(r.precinct),
+        t(r.precinct_desc),
+        t(r.municipality),
+        t(r.ward),
+        t(r.congressional_district),
+        t(r.senate_district),
+        t(r.house_district),
         Value::Bool(r.confidential),
     ]);
     (v, household)
 }
 
-fn vote_values(r: &Vote) -> Vec<Value> {
+fn vote_values(r: Vote) -> Vec<Value> {
+    let rkey = voter_rkey(&r.source, &r.voter_id);
     vec![
-        t(&r.source),
-        t(&r.voter_id),
-        t(&voter_rkey(&r.source, &r.voter_id)),
+        t(r.source),
+        t(r.voter_id),
+        t(rkey),
         Value::Date(r.election_date),
-        t(&r.election_desc),
-        t(r.election_type),
-        t(r.method.as_str()),
-        t(&r.method_raw),
-        t(&r.voted_party),
-        t(&r.county_id),
-        t(&r.precinct),
+        t(r.election_desc),
+        ts(r.election_type),
+        ts(r.method.as_str()),
+        t(r.method_raw),
+        t(r.voted_party),
+        t(r.county_id),
+        t(r.precinct),
     ]
 }
 
-fn ballot_values(r: &Ballot) -> Vec<Value> {
+fn ballot_values(r: Ballot) -> Vec<Value> {
+    let rkey = voter_rkey(&r.source, &r.voter_id);
     vec![
-        t(&r.source),
-        t(&r.voter_id),
-        t(&voter_rkey(&r.source, &r.voter_id)),
+        t(r.source),
+        t(r.voter_id),
+        t(rkey),
         Value::Date(r.election_date),
-        t(&r.request_type),
+        t(r.request_type),
         opt_d(r.request_date),
         opt_d(r.send_date),
         opt_d(r.return_date),
-        t(&r.return_status),
+        t(r.return_status),
         Value::Bool(r.counted),
-        t(&r.county),
-        t(&r.precinct),
-        t(&r.site_name),
+        t(r.county),
+        t(r.precinct),
+        t(r.site_name),
     ]
 }
 
-fn donation_values(r: &Donation) -> Vec<Value> {
+fn donation_values(r: Donation) -> Vec<Value> {
     let mut v = Vec::with_capacity(DONATIONS.columns.len());
     v.extend([
-        t(&r.sub_id),
-        t(&r.committee_id),
-        t(&r.amendment),
-        t(&r.report_type),
-        t(&r.election),
-        t(&r.image_num),
-        t(&r.transaction_type),
-        t(&r.entity_type),
+        t(r.sub_id),
+        t(r.committee_id),
+        t(r.amendment),
+        t(r.report_type),
+        t(r.election),
+        t(r.image_num),
+        t(r.transaction_type),
+        t(r.entity_type),
     ]);
-    name_values(&mut v, &r.name);
+    name_values(&mut v, r.name);
     v.extend([
-        t(&r.city),
-        t(&r.state),
-        opt_t(&r.zip5),
-        opt_t(&r.zip4),
-        t(&r.employer),
-        t(&r.occupation),
+        t(r.city),
+        t(r.state),
+        opt_t(r.zip5),
+        opt_t(r.zip4),
+        t(r.employer),
+        t(r.occupation),
         opt_d(r.date),
         Value::Int(r.amount_cents),
-        t(&r.other_id),
-        t(&r.tran_id),
-        t(&r.file_num),
+        t(r.other_id),
+        t(r.tran_id),
+        t(r.file_num),
         Value::Bool(r.memo),
-        t(&r.memo_text),
+        t(r.memo_text),
     ]);
     v
 }
 
-fn entry_values(r: &Entry, with_owner: bool) -> Vec<Value> {
+fn entry_values(r: Entry, with_owner: bool) -> Vec<Value> {
     let mut v = Vec::with_capacity(CONTACTS.columns.len());
-    v.extend([t(&r.source), t(&r.key)]);
+    v.extend([t(r.source), t(r.key)]);
     if with_owner {
-        v.push(t(&r.owner));
+        v.push(t(r.owner));
     }
-    name_values(&mut v, &r.name);
-    v.extend([opt_t(&r.email), opt_t(&r.phone)]);
-    address_values(&mut v, &r.address);
+    name_values(&mut v, r.name);
+    v.extend([opt_t(r.email), opt_t(r.phone)]);
+    address_values(&mut v, r.address);
     v.extend([opt_d(r.birth_date), opt_i(r.birth_year.map(i64::from)), opt_d(r.date)]);
     v
 }
 
 /// A record as a store row: which table, the row, and the household it lives in (voters).
-pub fn to_row(record: &Record, row_number: u64, raw: String) -> (Table, Row, Option<Household>) {
+pub fn to_row(record: Record, row_number: u64, raw: String) -> (Table, Row, Option<Household>) {
     let hash = model::content_hash(&raw);
     let (table, rkey, values, household) = match record {
         Record::Voter(r) => {
-            let (values, h) = voter_values(r);
-            (Table::Voters, voter_rkey(&r.source, &r.voter_id), values, h)
+            let rkey = voter_rkey(&r.source, &r.voter_id);
+            let (values, h) = voter_values(*r);
+            (Table::Voters, rkey, values, h)
         }
-        Record::Vote(r) => (
-            Table::VoteHistory,
-            format!("{}:{}:{}", r.source, r.voter_id, r.election_date),
-            vote_values(r),
-            None,
-        ),
-        Record::Ballot(r) => (
-            Table::Ballots,
-            format!(
+        Record::Vote(r) => {
+            let rkey = format!("{}:{}:{}", r.source, r.voter_id, r.election_date);
+            (Table::VoteHistory, rkey, vote_values(r), None)
+        }
+        Record::Ballot(r) => {
+            let rkey = format!(
                 "{}:{}:{}:{}:{}",
                 r.source,
                 r.voter_id,
                 r.election_date,
                 r.request_type,
                 r.request_date.map(|d| d.to_string()).unwrap_or_default()
-            ),
-            ballot_values(r),
-            None,
-        ),
-        Record::Donation(r) => (Table::Donations, format!("fec:{}", r.sub_id), donation_values(r), None),
+            );
+            (Table::Ballots, rkey, ballot_values(r), None)
+        }
+        Record::Donation(r) => {
+            let rkey = format!("fec:{}", r.sub_id);
+            (Table::Donations, rkey, donation_values(*r), None)
+        }
         Record::Volunteer(r) => {
-            (Table::Volunteers, format!("{}:{}", r.source, r.key), entry_values(r, false), None)
+            let rkey = format!("{}:{}", r.source, r.key);
+            (Table::Volunteers, rkey, entry_values(*r, false), None)
         }
         Record::Contact(r) => {
-            (Table::Contacts, format!("{}:{}", r.source, r.key), entry_values(r, true), None)
+            let rkey = format!("{}:{}", r.source, r.key);
+            (Table::Contacts, rkey, entry_values(*r, true), None)
         }
     };
     debug_assert_eq!(values.len(), table.spec().columns.len(), "{}", table.name());

@@ -1,0 +1,73 @@
+//! Progress for long work: a bar with rows/s and ETA on a terminal, plain log lines otherwise.
+
+use std::io::IsTerminal;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+/// Seconds between log lines when stderr is not a terminal.
+const LOG_EVERY: Duration = Duration::from_secs(5);
+
+pub fn for_terminal(quiet: bool) -> Box<dyn app::Progress> {
+    if std::io::stderr().is_terminal() {
+        Box::new(Bar { bar: Mutex::new(None), started: Mutex::new(Instant::now()) })
+    } else if quiet {
+        Box::new(app::NoProgress)
+    } else {
+        Box::new(Lines { state: Mutex::new((Instant::now(), Instant::now(), String::new())) })
+    }
+}
+
+struct Bar {
+    bar: Mutex<Option<ProgressBar>>,
+    started: Mutex<Instant>,
+}
+
+impl app::Progress for Bar {
+    fn start(&self, file: &str, total_bytes: u64) {
+        let bar = ProgressBar::new(total_bytes);
+        bar.set_style(
+            ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ETA {eta}")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        bar.set_prefix(file.to_string());
+        *self.started.lock().expect("lock") = Instant::now();
+        *self.bar.lock().expect("lock") = Some(bar);
+    }
+
+    fn advance(&self, bytes_done: u64, rows_done: u64) {
+        if let Some(bar) = &*self.bar.lock().expect("lock") {
+            let secs = self.started.lock().expect("lock").elapsed().as_secs_f64().max(1e-3);
+            bar.set_position(bytes_done);
+            bar.set_message(format!("{rows_done} rows, {:.0} rows/s", rows_done as f64 / secs));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = self.bar.lock().expect("lock").take() {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+struct Lines {
+    state: Mutex<(Instant, Instant, String)>,
+}
+
+impl app::Progress for Lines {
+    fn start(&self, file: &str, _total_bytes: u64) {
+        let mut s = self.state.lock().expect("lock");
+        *s = (Instant::now(), Instant::now(), file.to_string());
+    }
+
+    fn advance(&self, bytes_done: u64, rows_done: u64) {
+        let mut s = self.state.lock().expect("lock");
+        if s.1.elapsed() >= LOG_EVERY {
+            s.1 = Instant::now();
+            let secs = s.0.elapsed().as_secs_f64().max(1e-3);
+            eprintln!("{}: {rows_done} rows ({bytes_done} bytes), {:.0} rows/s", s.2, rows_done as f64 / secs);
+        }
+    }
+}
