@@ -85,9 +85,14 @@ pub struct ImportReport {
 
 /// Reads a mapping file.
 pub fn read_mapping(path: &Path) -> Result<Mapping, ImportError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ImportError::Open { path: path.display().to_string(), message: e.to_string() })?;
-    Mapping::parse(&text).map_err(|e| ImportError::Read { path: path.display().to_string(), source: e.into() })
+    let text = std::fs::read_to_string(path).map_err(|e| ImportError::Open {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })?;
+    Mapping::parse(&text).map_err(|e| ImportError::Read {
+        path: path.display().to_string(),
+        source: e.into(),
+    })
 }
 
 /// Counts bytes and hashes them as they are read.
@@ -106,7 +111,10 @@ impl<R: Read> Read for HashingReader<R> {
 
 /// What the reader thread hands the writer.
 enum RowPlan {
-    Rejected { reason: String, voter_key: Option<String> },
+    Rejected {
+        reason: String,
+        voter_key: Option<String>,
+    },
     /// Index into the batch's rows of `table`.
     Stored { table: Table, index: usize },
     /// Repeated within the batch: decided without the store.
@@ -147,12 +155,11 @@ fn now_utc() -> String {
     model::date::timestamp_utc(secs)
 }
 
-fn plan_batch(
-    rows: Vec<ParsedRow>,
-    gathered: &mut Gathered,
-    bytes_done: u64,
-) -> Batch {
-    let mut b = Batch { bytes_done, ..Default::default() };
+fn plan_batch(rows: Vec<ParsedRow>, gathered: &mut Gathered, bytes_done: u64) -> Batch {
+    let mut b = Batch {
+        bytes_done,
+        ..Default::default()
+    };
     // rkey -> (row_number, hash) of the first occurrence in this batch, per table.
     let mut firsts: HashMap<Table, HashMap<String, (u64, i64)>> = HashMap::new();
     let mut household_ids: BTreeSet<i64> = BTreeSet::new();
@@ -162,18 +169,26 @@ fn plan_batch(
                 b.rows.push(PlannedRow {
                     row_number: pr.row_number,
                     raw: pr.raw,
-                    plan: RowPlan::Rejected { reason, voter_key: pr.voter_key },
+                    plan: RowPlan::Rejected {
+                        reason,
+                        voter_key: pr.voter_key,
+                    },
                 });
                 continue;
             }
             Ok(p) => p,
         };
-        let mut plan = RowPlan::Rejected { reason: "the row holds no record".into(), voter_key: None };
+        let mut plan = RowPlan::Rejected {
+            reason: "the row holds no record".into(),
+            voter_key: None,
+        };
         for (i, p) in parsed.into_iter().enumerate() {
             match &p.record {
                 Record::Voter(v) => {
                     gathered.counties.insert(v.county_id.clone());
-                    gathered.voter_source.get_or_insert_with(|| v.source.clone());
+                    gathered
+                        .voter_source
+                        .get_or_insert_with(|| v.source.clone());
                 }
                 Record::Donation(d) => {
                     if d.memo {
@@ -200,7 +215,9 @@ fn plan_batch(
             let seen = firsts.entry(table).or_default();
             let decided = match seen.get(&row.rkey) {
                 Some((_, hash)) if *hash == row.hash => Some(Outcome::Duplicate),
-                Some((first_row, _)) => Some(Outcome::Conflict { first_row: *first_row }),
+                Some((first_row, _)) => Some(Outcome::Conflict {
+                    first_row: *first_row,
+                }),
                 None => None,
             };
             let this = match decided {
@@ -209,7 +226,10 @@ fn plan_batch(
                     seen.insert(row.rkey.clone(), (row.row_number, row.hash));
                     let rows = b.tables.entry(table).or_default();
                     rows.push(row);
-                    RowPlan::Stored { table, index: rows.len() - 1 }
+                    RowPlan::Stored {
+                        table,
+                        index: rows.len() - 1,
+                    }
                 }
             };
             if i == 0 {
@@ -218,7 +238,11 @@ fn plan_batch(
                 b.extra.entry(table).or_default().push(index);
             }
         }
-        b.rows.push(PlannedRow { row_number: pr.row_number, raw: pr.raw, plan });
+        b.rows.push(PlannedRow {
+            row_number: pr.row_number,
+            raw: pr.raw,
+            plan,
+        });
     }
     b
 }
@@ -231,7 +255,10 @@ struct RejectsFile {
 
 impl RejectsFile {
     fn write(&mut self, row_number: u64, reason: &str, raw: &str) -> Result<(), ImportError> {
-        let err = |e: std::io::Error, p: &Path| ImportError::Rejects { path: p.display().to_string(), message: e.to_string() };
+        let err = |e: std::io::Error, p: &Path| ImportError::Rejects {
+            path: p.display().to_string(),
+            message: e.to_string(),
+        };
         if self.out.is_none() {
             if let Some(dir) = self.path.parent() {
                 std::fs::create_dir_all(dir).map_err(|e| err(e, dir))?;
@@ -251,14 +278,28 @@ impl RejectsFile {
     fn close(self) -> Result<Option<String>, ImportError> {
         let Some(w) = self.out else { return Ok(None) };
         let path = self.path.display().to_string();
-        let f = w.into_inner().map_err(|e| ImportError::Rejects { path: path.clone(), message: e.to_string() })?;
-        f.sync_all().map_err(|e| ImportError::Rejects { path: path.clone(), message: e.to_string() })?;
+        let f = w.into_inner().map_err(|e| ImportError::Rejects {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
+        f.sync_all().map_err(|e| ImportError::Rejects {
+            path: path.clone(),
+            message: e.to_string(),
+        })?;
         Ok(Some(path))
     }
 }
 
 fn sanitize(s: &str) -> String {
-    s.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' { c } else { '_' }).collect()
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
 }
 
 /// Imports one file as one load. On any error nothing of this load is kept in the store.
@@ -269,14 +310,20 @@ pub fn import_file(
     progress: &dyn Progress,
 ) -> Result<ImportReport, ImportError> {
     let display = path.display().to_string();
-    let file = File::open(path).map_err(|e| ImportError::Open { path: display.clone(), message: e.to_string() })?;
+    let file = File::open(path).map_err(|e| ImportError::Open {
+        path: display.clone(),
+        message: e.to_string(),
+    })?;
     let file_bytes = file.metadata().map(|m| m.len()).unwrap_or(0);
     let input = HashingReader {
         inner: BufReader::with_capacity(READ_BUFFER_BYTES, file),
         hasher: xxhash_rust::xxh3::Xxh3::new(),
     };
-    let reader = Reader::open(opts.kind, opts.mapping.as_ref(), input)
-        .map_err(|e| ImportError::Read { path: display.clone(), source: e })?;
+    let reader =
+        Reader::open(opts.kind, opts.mapping.as_ref(), input).map_err(|e| ImportError::Read {
+            path: display.clone(),
+            source: e,
+        })?;
     import_reader(store, reader, &display, file_bytes, opts, progress)
 }
 
@@ -291,7 +338,10 @@ fn import_reader<R: Read + Send>(
     let started_at = now_utc();
     let source = reader.source();
     let header_raw = model::join_fields(reader.header().iter().map(String::as_str));
-    let file_name = Path::new(display).file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
+    let file_name = Path::new(display)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let meta = LoadMeta {
         kind: opts.kind.name().into(),
         source: source.clone(),
@@ -318,7 +368,10 @@ fn import_reader<R: Read + Send>(
         _ => false,
     };
     let counties_mapped = match opts.kind {
-        Kind::Csv => opts.mapping.as_ref().is_some_and(|m| m.columns.contains_key("county_id")),
+        Kind::Csv => opts
+            .mapping
+            .as_ref()
+            .is_some_and(|m| m.columns.contains_key("county_id")),
         _ => true,
     };
 
@@ -336,7 +389,11 @@ fn import_reader<R: Read + Send>(
                     Some(Ok(r)) => {
                         rows.push(r);
                         if rows.len() == BATCH_ROWS {
-                            let batch = plan_batch(std::mem::take(&mut rows), &mut gathered, reader.position());
+                            let batch = plan_batch(
+                                std::mem::take(&mut rows),
+                                &mut gathered,
+                                reader.position(),
+                            );
                             if tx.send(Ok(batch)).is_err() {
                                 break;
                             }
@@ -351,7 +408,11 @@ fn import_reader<R: Read + Send>(
                     }
                     None => {
                         if !rows.is_empty() {
-                            let batch = plan_batch(std::mem::take(&mut rows), &mut gathered, reader.position());
+                            let batch = plan_batch(
+                                std::mem::take(&mut rows),
+                                &mut gathered,
+                                reader.position(),
+                            );
                             let _ = tx.send(Ok(batch));
                         }
                         break;
@@ -367,19 +428,36 @@ fn import_reader<R: Read + Send>(
         for batch in rx.iter() {
             waited += t.elapsed();
             t = std::time::Instant::now();
-            let batch = batch.map_err(|e| ImportError::Read { path: display.to_string(), source: e })?;
+            let batch = batch.map_err(|e| ImportError::Read {
+                path: display.to_string(),
+                source: e,
+            })?;
             let bytes_done = batch.bytes_done;
-            write_batch(&mut *load, batch, &mut counts, &mut extra_counts, &mut rejects)?;
+            write_batch(
+                &mut *load,
+                batch,
+                &mut counts,
+                &mut extra_counts,
+                &mut rejects,
+            )?;
             progress.advance(bytes_done, counts.read);
             wrote += t.elapsed();
             t = std::time::Instant::now();
         }
-        tracing::debug!(waited_ms = waited.as_millis() as u64, wrote_ms = wrote.as_millis() as u64, "import pipeline");
-        parser.join().map_err(|_| ImportError::Internal("the reader thread panicked".into()))
+        tracing::debug!(
+            waited_ms = waited.as_millis() as u64,
+            wrote_ms = wrote.as_millis() as u64,
+            "import pipeline"
+        );
+        parser
+            .join()
+            .map_err(|_| ImportError::Internal("the reader thread panicked".into()))
     });
     let (gathered, file_hash) = result?;
     if gathered.counties.len() > COUNTIES_PER_LOAD_MAX {
-        return Err(ImportError::TooManyCounties { path: display.to_string() });
+        return Err(ImportError::TooManyCounties {
+            path: display.to_string(),
+        });
     }
     let mut scope = String::new();
     if removes {
@@ -401,7 +479,10 @@ fn import_reader<R: Read + Send>(
         summary.insert("refund_rows".into(), gathered.fec_refund_rows.into());
     }
     for (table, c) in &extra_counts {
-        summary.insert(table.name().into(), serde_json::to_value(c).unwrap_or_default());
+        summary.insert(
+            table.name().into(),
+            serde_json::to_value(c).unwrap_or_default(),
+        );
     }
     counts.check().map_err(ImportError::Internal)?;
     let rejects_file = rejects.close()?;
@@ -454,7 +535,9 @@ fn write_batch(
         .rows
         .iter()
         .filter_map(|r| match &r.plan {
-            RowPlan::Rejected { voter_key: Some(k), .. } => Some((k.clone(), r.row_number)),
+            RowPlan::Rejected {
+                voter_key: Some(k), ..
+            } => Some((k.clone(), r.row_number)),
             _ => None,
         })
         .collect();
@@ -487,7 +570,9 @@ fn write_batch(
             counts.rejected += 1;
             rejects.write(
                 r.row_number,
-                &format!("same record key as row {first_row} with different content; the first was kept"),
+                &format!(
+                    "same record key as row {first_row} with different content; the first was kept"
+                ),
                 &r.raw,
             )?;
         } else {

@@ -3,4 +3,6 @@
 
 pub mod import;
 
-pub use import::{import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress};
+pub use import::{
+    import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,
+};

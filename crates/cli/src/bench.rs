@@ -31,18 +31,24 @@ pub fn run(what: &BenchCommand) -> Result<()> {
     match what {
         BenchCommand::NcvoterFile { rows, seed, out } => {
             let t = Instant::now();
-            let f = std::fs::File::create(out).with_context(|| format!("cannot create {}", out.display()))?;
+            let f = std::fs::File::create(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             let mut w = std::io::BufWriter::new(f);
             testkit::write_ncvoter(&mut w, *rows, *seed)?;
             std::io::Write::flush(&mut w)?;
-            eprintln!("wrote {rows} voters to {} in {:.1} s", out.display(), t.elapsed().as_secs_f64());
+            eprintln!(
+                "wrote {rows} voters to {} in {:.1} s",
+                out.display(),
+                t.elapsed().as_secs_f64()
+            );
             Ok(())
         }
         BenchCommand::Read { kind, file } => {
             let kind = ingest::Kind::parse(kind).context("unknown kind")?;
             let t = Instant::now();
             let f = std::fs::File::open(file)?;
-            let mut reader = ingest::Reader::open(kind, None, std::io::BufReader::with_capacity(1 << 20, f))?;
+            let mut reader =
+                ingest::Reader::open(kind, None, std::io::BufReader::with_capacity(1 << 20, f))?;
             let (mut rows, mut records, mut rejected, mut store_rows) = (0u64, 0u64, 0u64, 0u64);
             while let Some(r) = reader.next_row() {
                 let r = r?;

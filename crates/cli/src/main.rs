@@ -89,13 +89,17 @@ fn rejects_dir(cli: &Cli) -> PathBuf {
     if cli.database.contains("://") {
         return PathBuf::from("./tusk-data/rejects");
     }
-    Path::new(&cli.database).parent().map(|p| p.join("rejects")).unwrap_or_else(|| PathBuf::from("rejects"))
+    Path::new(&cli.database)
+        .parent()
+        .map(|p| p.join("rejects"))
+        .unwrap_or_else(|| PathBuf::from("rejects"))
 }
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("TUSK_LOG").unwrap_or_else(|_| "warn".into()),
+            tracing_subscriber::EnvFilter::try_from_env("TUSK_LOG")
+                .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
@@ -111,17 +115,30 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<()> {
     match &cli.command {
-        Command::Import { kind, files, mapping, json } => import(&cli, kind, files, mapping.as_deref(), *json),
+        Command::Import {
+            kind,
+            files,
+            mapping,
+            json,
+        } => import(&cli, kind, files, mapping.as_deref(), *json),
         Command::Loads { json } => loads(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
     }
 }
 
-fn import(cli: &Cli, kind: &str, files: &[PathBuf], mapping: Option<&Path>, json: bool) -> Result<()> {
+fn import(
+    cli: &Cli,
+    kind: &str,
+    files: &[PathBuf],
+    mapping: Option<&Path>,
+    json: bool,
+) -> Result<()> {
     let kind = ingest::Kind::parse(kind).context("unknown kind")?;
     let mapping = match (kind, mapping) {
-        (ingest::Kind::Csv, None) => bail!("`tusk import csv` needs --mapping FILE (see docs/import.md for the format)"),
+        (ingest::Kind::Csv, None) => {
+            bail!("`tusk import csv` needs --mapping FILE (see docs/import.md for the format)")
+        }
         (ingest::Kind::Csv, Some(p)) => Some(app::read_mapping(p)?),
         (_, Some(_)) => bail!("--mapping only applies to `tusk import csv`"),
         (_, None) => None,
@@ -136,8 +153,12 @@ fn import(cli: &Cli, kind: &str, files: &[PathBuf], mapping: Option<&Path>, json
     let progress = progress::for_terminal(json);
     let mut reports = Vec::new();
     for f in files {
-        let r = app::import_file(&mut *store, f, &opts, &*progress)
-            .with_context(|| format!("loading {} failed; nothing of this file was kept", f.display()))?;
+        let r = app::import_file(&mut *store, f, &opts, &*progress).with_context(|| {
+            format!(
+                "loading {} failed; nothing of this file was kept",
+                f.display()
+            )
+        })?;
         if !json {
             print_report(&r);
         }
@@ -176,7 +197,11 @@ fn print_report(r: &app::ImportReport) {
     }
     if let Some(obj) = r.summary.as_object() {
         if let Some(c) = obj.get("counted_cents").and_then(|v| v.as_i64()) {
-            println!("  counted contributions: ${}.{:02} (memo rows excluded)", c / 100, c.abs() % 100);
+            println!(
+                "  counted contributions: ${}.{:02} (memo rows excluded)",
+                c / 100,
+                c.abs() % 100
+            );
         }
     }
 }
@@ -194,13 +219,34 @@ fn loads(cli: &Cli, json: bool) -> Result<()> {
     }
     println!(
         "{:>4}  {:<11} {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}  file",
-        "id", "kind", "finished", "read", "accepted", "rejected", "new", "updated", "unchanged", "dup", "removed"
+        "id",
+        "kind",
+        "finished",
+        "read",
+        "accepted",
+        "rejected",
+        "new",
+        "updated",
+        "unchanged",
+        "dup",
+        "removed"
     );
     for l in loads {
         let c = &l.counts;
         println!(
             "{:>4}  {:<11} {:<20} {:>9} {:>9} {:>8} {:>8} {:>8} {:>9} {:>7} {:>7}  {}",
-            l.id, l.kind, l.finished_at, c.read, c.accepted, c.rejected, c.new, c.updated, c.unchanged, c.duplicate, c.removed, l.file_name
+            l.id,
+            l.kind,
+            l.finished_at,
+            c.read,
+            c.accepted,
+            c.rejected,
+            c.new,
+            c.updated,
+            c.unchanged,
+            c.duplicate,
+            c.removed,
+            l.file_name
         );
     }
     Ok(())
@@ -210,12 +256,14 @@ fn person(cli: &Cli, id: Option<i64>, voter: Option<&str>, json: bool) -> Result
     let mut store = open_store(&cli.database)?;
     let id = match (id, voter) {
         (Some(id), _) => id,
-        (None, Some(key)) => store
-            .person_of_voter(key)?
-            .with_context(|| format!("no voter with record key {key} (keys look like nc:AA123456)"))?,
+        (None, Some(key)) => store.person_of_voter(key)?.with_context(|| {
+            format!("no voter with record key {key} (keys look like nc:AA123456)")
+        })?,
         (None, None) => bail!("give a person id or --voter KEY"),
     };
-    let p = store.person(id)?.with_context(|| format!("no person {id}"))?;
+    let p = store
+        .person(id)?
+        .with_context(|| format!("no person {id}"))?;
     if json {
         println!("{}", serde_json::to_string_pretty(&p)?);
         return Ok(());
@@ -227,8 +275,14 @@ fn person(cli: &Cli, id: Option<i64>, voter: Option<&str>, json: bool) -> Result
     }
     println!("  created by load {}", p.created_load_id);
     for r in &p.records {
-        let removed = r.removed_load_id.map(|l| format!(", removed by load {l}")).unwrap_or_default();
-        println!("\n  [{}] {} (load {}, row {}{removed})", r.table, r.rkey, r.load_id, r.row_number);
+        let removed = r
+            .removed_load_id
+            .map(|l| format!(", removed by load {l}"))
+            .unwrap_or_default();
+        println!(
+            "\n  [{}] {} (load {}, row {}{removed})",
+            r.table, r.rkey, r.load_id, r.row_number
+        );
         for (i, f) in r.fields.iter().enumerate() {
             if f.trim().is_empty() {
                 continue;

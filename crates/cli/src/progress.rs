@@ -11,11 +11,16 @@ const LOG_EVERY: Duration = Duration::from_secs(5);
 
 pub fn for_terminal(quiet: bool) -> Box<dyn app::Progress> {
     if std::io::stderr().is_terminal() {
-        Box::new(Bar { bar: Mutex::new(None), started: Mutex::new(Instant::now()) })
+        Box::new(Bar {
+            bar: Mutex::new(None),
+            started: Mutex::new(Instant::now()),
+        })
     } else if quiet {
         Box::new(app::NoProgress)
     } else {
-        Box::new(Lines { state: Mutex::new((Instant::now(), Instant::now(), String::new())) })
+        Box::new(Lines {
+            state: Mutex::new((Instant::now(), Instant::now(), String::new())),
+        })
     }
 }
 
@@ -28,9 +33,11 @@ impl app::Progress for Bar {
     fn start(&self, file: &str, total_bytes: u64) {
         let bar = ProgressBar::new(total_bytes);
         bar.set_style(
-            ProgressStyle::with_template("{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ETA {eta}")
-                .expect("valid template")
-                .progress_chars("=> "),
+            ProgressStyle::with_template(
+                "{prefix} [{bar:30}] {bytes}/{total_bytes} {msg} ETA {eta}",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
         );
         bar.set_prefix(file.to_string());
         *self.started.lock().expect("lock") = Instant::now();
@@ -39,9 +46,18 @@ impl app::Progress for Bar {
 
     fn advance(&self, bytes_done: u64, rows_done: u64) {
         if let Some(bar) = &*self.bar.lock().expect("lock") {
-            let secs = self.started.lock().expect("lock").elapsed().as_secs_f64().max(1e-3);
+            let secs = self
+                .started
+                .lock()
+                .expect("lock")
+                .elapsed()
+                .as_secs_f64()
+                .max(1e-3);
             bar.set_position(bytes_done);
-            bar.set_message(format!("{rows_done} rows, {:.0} rows/s", rows_done as f64 / secs));
+            bar.set_message(format!(
+                "{rows_done} rows, {:.0} rows/s",
+                rows_done as f64 / secs
+            ));
         }
     }
 
@@ -67,7 +83,11 @@ impl app::Progress for Lines {
         if s.1.elapsed() >= LOG_EVERY {
             s.1 = Instant::now();
             let secs = s.0.elapsed().as_secs_f64().max(1e-3);
-            eprintln!("{}: {rows_done} rows ({bytes_done} bytes), {:.0} rows/s", s.2, rows_done as f64 / secs);
+            eprintln!(
+                "{}: {rows_done} rows ({bytes_done} bytes), {:.0} rows/s",
+                s.2,
+                rows_done as f64 / secs
+            );
         }
     }
 }

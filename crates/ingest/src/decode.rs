@@ -43,7 +43,8 @@ impl Fields {
         };
         if let Some(text) = whole {
             self.buf.push_str(text);
-            self.ends.extend((0..rec.len()).map(|i| rec.range(i).map(|r| r.end).unwrap_or(0)));
+            self.ends
+                .extend((0..rec.len()).map(|i| rec.range(i).map(|r| r.end).unwrap_or(0)));
             return;
         }
         for f in rec.iter() {

@@ -33,7 +33,14 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [Kind::NcVoter, Kind::NcVhis, Kind::NcAbsentee, Kind::Ohio, Kind::Fec, Kind::Csv];
+    pub const ALL: [Kind; 6] = [
+        Kind::NcVoter,
+        Kind::NcVhis,
+        Kind::NcAbsentee,
+        Kind::Ohio,
+        Kind::Fec,
+        Kind::Csv,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -112,12 +119,22 @@ pub struct Reader<R: Read> {
 
 fn csv_builder(delimiter: u8, quoting: bool) -> csv::ReaderBuilder {
     let mut b = csv::ReaderBuilder::new();
-    b.delimiter(delimiter).quoting(quoting).flexible(true).has_headers(false);
+    b.delimiter(delimiter)
+        .quoting(quoting)
+        .flexible(true)
+        .has_headers(false);
     b
 }
 
-fn read_record<R: Read>(csv: &mut csv::Reader<R>, rec: &mut csv::ByteRecord, row: u64) -> Result<bool, ReadError> {
-    csv.read_byte_record(rec).map_err(|e| ReadError::Io { row, message: e.to_string() })
+fn read_record<R: Read>(
+    csv: &mut csv::Reader<R>,
+    rec: &mut csv::ByteRecord,
+    row: u64,
+) -> Result<bool, ReadError> {
+    csv.read_byte_record(rec).map_err(|e| ReadError::Io {
+        row,
+        message: e.to_string(),
+    })
 }
 
 impl<R: Read> Reader<R> {
@@ -139,7 +156,9 @@ impl<R: Read> Reader<R> {
         let mut fields = Fields::default();
         if kind == Kind::Fec {
             if !read_record(&mut csv, &mut record, 1)? {
-                return Err(ReadError::Empty("FEC itcont rows (21 pipe-separated fields, no header)"));
+                return Err(ReadError::Empty(
+                    "FEC itcont rows (21 pipe-separated fields, no header)",
+                ));
             }
             if record.len() != formats::fec::FIELDS {
                 return Err(ReadError::Header(format!(
@@ -154,7 +173,10 @@ impl<R: Read> Reader<R> {
                 csv,
                 parser,
                 encoding,
-                header: formats::fec::COLUMNS.iter().map(|c| c.to_string()).collect(),
+                header: formats::fec::COLUMNS
+                    .iter()
+                    .map(|c| c.to_string())
+                    .collect(),
                 expected_fields: formats::fec::FIELDS,
                 pending: Some(record),
                 record: csv::ByteRecord::new(),
@@ -171,7 +193,11 @@ impl<R: Read> Reader<R> {
             .iter()
             .enumerate()
             .map(|(i, h)| {
-                let h = if i == 0 { h.trim_start_matches('\u{feff}') } else { h };
+                let h = if i == 0 {
+                    h.trim_start_matches('\u{feff}')
+                } else {
+                    h
+                };
                 h.trim().trim_matches('"').to_string()
             })
             .collect();
@@ -180,7 +206,10 @@ impl<R: Read> Reader<R> {
             Kind::NcVhis => Box::new(formats::ncvhis::Parser::new(&header)?),
             Kind::NcAbsentee => Box::new(formats::absentee::Parser::new(&header)?),
             Kind::Ohio => Box::new(formats::ohio::Parser::new(&header)?),
-            Kind::Csv => Box::new(formats::generic::Parser::new(&header, mapping.ok_or(MappingError::Missing)?.clone())?),
+            Kind::Csv => Box::new(formats::generic::Parser::new(
+                &header,
+                mapping.ok_or(MappingError::Missing)?.clone(),
+            )?),
             Kind::Fec => unreachable!("handled above"),
         };
         Ok(Reader {
@@ -268,7 +297,12 @@ impl<R: Read> Reader<R> {
             None
         };
         self.record = rec;
-        Some(Ok(ParsedRow { row_number: self.row, raw, result, voter_key }))
+        Some(Ok(ParsedRow {
+            row_number: self.row,
+            raw,
+            result,
+            voter_key,
+        }))
     }
 }
 
@@ -290,7 +324,9 @@ impl<'h> Columns<'h> {
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h.eq_ignore_ascii_case(name))
+        self.header
+            .iter()
+            .position(|h| h.eq_ignore_ascii_case(name))
     }
 
     /// Checks the header against a layout: `required` must all be there; with `allowed` given,
@@ -302,9 +338,18 @@ impl<'h> Columns<'h> {
         allowed: Option<&dyn Fn(&str) -> bool>,
         hint: &str,
     ) -> Result<(), ReadError> {
-        let missing: Vec<&str> = required.iter().copied().filter(|r| self.get(r).is_none()).collect();
+        let missing: Vec<&str> = required
+            .iter()
+            .copied()
+            .filter(|r| self.get(r).is_none())
+            .collect();
         let unexpected: Vec<&str> = match allowed {
-            Some(f) => self.header.iter().map(String::as_str).filter(|h| !f(h)).collect(),
+            Some(f) => self
+                .header
+                .iter()
+                .map(String::as_str)
+                .filter(|h| !f(h))
+                .collect(),
             None => Vec::new(),
         };
         let mut dup = Vec::new();

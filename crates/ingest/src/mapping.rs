@@ -63,21 +63,62 @@ pub struct Mapping {
 
 /// Fields a mapping may name, per entity.
 pub const VOTER_FIELDS: &[&str] = &[
-    "voter_id", "first_name", "middle_name", "last_name", "name_suffix", "full_name",
-    "street_address", "city", "state", "zip", "county_id", "county", "registration_number",
-    "status", "status_reason", "phone", "birth_year", "birth_date", "gender", "race", "ethnicity",
-    "party", "registration_date", "precinct", "precinct_desc", "municipality", "ward",
-    "congressional_district", "senate_district", "house_district",
+    "voter_id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "full_name",
+    "street_address",
+    "city",
+    "state",
+    "zip",
+    "county_id",
+    "county",
+    "registration_number",
+    "status",
+    "status_reason",
+    "phone",
+    "birth_year",
+    "birth_date",
+    "gender",
+    "race",
+    "ethnicity",
+    "party",
+    "registration_date",
+    "precinct",
+    "precinct_desc",
+    "municipality",
+    "ward",
+    "congressional_district",
+    "senate_district",
+    "house_district",
 ];
 pub const ENTRY_FIELDS: &[&str] = &[
-    "id", "first_name", "middle_name", "last_name", "name_suffix", "full_name", "email", "phone",
-    "street_address", "city", "state", "zip", "birth_date", "birth_year", "date", "owner",
+    "id",
+    "first_name",
+    "middle_name",
+    "last_name",
+    "name_suffix",
+    "full_name",
+    "email",
+    "phone",
+    "street_address",
+    "city",
+    "state",
+    "zip",
+    "birth_date",
+    "birth_year",
+    "date",
+    "owner",
 ];
 
 impl Mapping {
     pub fn parse(text: &str) -> Result<Mapping, MappingError> {
         if text.len() > MAPPING_BYTES_MAX {
-            return Err(MappingError::Invalid(format!("larger than {MAPPING_BYTES_MAX} bytes")));
+            return Err(MappingError::Invalid(format!(
+                "larger than {MAPPING_BYTES_MAX} bytes"
+            )));
         }
         let m: Mapping = toml::from_str(text).map_err(|e| MappingError::Invalid(e.to_string()))?;
         m.validate()?;
@@ -87,7 +128,10 @@ impl Mapping {
     fn validate(&self) -> Result<(), MappingError> {
         let bad = |s: String| Err(MappingError::Invalid(s));
         if self.source.is_empty()
-            || !self.source.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            || !self
+                .source
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
         {
             return bad(format!(
                 "source '{}' must be letters, digits, '-' or '_' (it prefixes record keys)",
@@ -98,8 +142,12 @@ impl Mapping {
             Entity::Voters => VOTER_FIELDS,
             Entity::Volunteers | Entity::Contacts => ENTRY_FIELDS,
         };
-        let unknown: Vec<&str> =
-            self.columns.keys().map(String::as_str).filter(|k| !allowed.contains(k)).collect();
+        let unknown: Vec<&str> = self
+            .columns
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !allowed.contains(k))
+            .collect();
         if !unknown.is_empty() {
             return bad(format!(
                 "unknown fields in [columns]: {}; fields for {:?} are: {}",
@@ -122,8 +170,13 @@ impl Mapping {
                 }
             }
             Entity::Volunteers | Entity::Contacts => {
-                if !["first_name", "last_name", "full_name", "email", "phone"].iter().any(|k| has(k)) {
-                    return bad("map at least one of first_name, last_name, full_name, email, phone".into());
+                if !["first_name", "last_name", "full_name", "email", "phone"]
+                    .iter()
+                    .any(|k| has(k))
+                {
+                    return bad(
+                        "map at least one of first_name, last_name, full_name, email, phone".into(),
+                    );
                 }
             }
         }
@@ -140,15 +193,26 @@ impl Mapping {
             None | Some(",") => Ok(b','),
             Some("\t") | Some("tab") => Ok(b'\t'),
             Some(d) if d.len() == 1 && d.is_ascii() && d != "\"" => Ok(d.as_bytes()[0]),
-            Some(d) => Err(MappingError::Invalid(format!("delimiter '{d}' must be one ASCII character or \"tab\""))),
+            Some(d) => Err(MappingError::Invalid(format!(
+                "delimiter '{d}' must be one ASCII character or \"tab\""
+            ))),
         }
     }
 
     fn encoding_checked(&self) -> Result<Encoding, MappingError> {
-        match self.encoding.as_deref().map(str::to_ascii_lowercase).as_deref() {
+        match self
+            .encoding
+            .as_deref()
+            .map(str::to_ascii_lowercase)
+            .as_deref()
+        {
             None | Some("utf-8") | Some("utf8") => Ok(Encoding::Utf8OrWindows1252),
-            Some("windows-1252") | Some("cp1252") | Some("latin-1") | Some("latin1") => Ok(Encoding::Windows1252),
-            Some(e) => Err(MappingError::Invalid(format!("encoding '{e}' must be utf-8 or windows-1252"))),
+            Some("windows-1252") | Some("cp1252") | Some("latin-1") | Some("latin1") => {
+                Ok(Encoding::Windows1252)
+            }
+            Some(e) => Err(MappingError::Invalid(format!(
+                "encoding '{e}' must be utf-8 or windows-1252"
+            ))),
         }
     }
 
@@ -157,6 +221,7 @@ impl Mapping {
     }
 
     pub fn encoding(&self) -> Encoding {
-        self.encoding_checked().unwrap_or(Encoding::Utf8OrWindows1252)
+        self.encoding_checked()
+            .unwrap_or(Encoding::Utf8OrWindows1252)
     }
 }

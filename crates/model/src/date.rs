@@ -40,7 +40,11 @@ impl Date {
         if day == 0 || day > days_in_month(year, month) as u32 {
             return None;
         }
-        Some(Date { year, month, day: day as u8 })
+        Some(Date {
+            year,
+            month,
+            day: day as u8,
+        })
     }
 
     /// Parses `MM/DD/YYYY` (also `M/D/YYYY`), `MMDDYYYY`, `YYYY-MM-DD`, `YYYYMMDD`, `MM-DD-YYYY`.
@@ -110,7 +114,11 @@ impl Date {
         let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
         let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let y = (yoe + era * 400 + if m <= 2 { 1 } else { 0 }) as u16;
-        Date { year: y, month: m, day: d }
+        Date {
+            year: y,
+            month: m,
+            day: d,
+        }
     }
 }
 
@@ -125,5 +133,10 @@ pub fn timestamp_utc(unix_secs: i64) -> String {
     let days = unix_secs.div_euclid(86_400);
     let secs = unix_secs.rem_euclid(86_400);
     let d = Date::from_days(days);
-    format!("{d}T{:02}:{:02}:{:02}Z", secs / 3600, secs / 60 % 60, secs % 60)
+    format!(
+        "{d}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
 }

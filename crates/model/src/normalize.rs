@@ -165,7 +165,9 @@ fn nickname_table() -> &'static HashMap<String, Vec<String>> {
                 continue;
             }
             let mut names = line.split(',').map(str::trim);
-            let Some(canonical) = names.next() else { continue };
+            let Some(canonical) = names.next() else {
+                continue;
+            };
             let mut push = |n: &str| {
                 let groups = map.entry(n.to_string()).or_default();
                 if !groups.iter().any(|g| g == canonical) {
@@ -198,7 +200,10 @@ pub fn nickname_groups(first: &str) -> Vec<String> {
 /// The first (alphabetical) nickname group of a given name: a stable key for blocking and for
 /// the stored `first_name_group` column.
 pub fn nickname_key(first: &str) -> String {
-    nickname_groups(first).into_iter().next().unwrap_or_default()
+    nickname_groups(first)
+        .into_iter()
+        .next()
+        .unwrap_or_default()
 }
 
 /// Phone number as 10 digits (North American Numbering Plan), or `None` when it is not one:
@@ -283,48 +288,153 @@ impl Address {
 }
 
 fn lookup(table: &'static [(&'static str, &'static str)], word: &str) -> Option<&'static str> {
-    table.iter().find(|(from, _)| *from == word).map(|(_, to)| *to)
+    table
+        .iter()
+        .find(|(from, _)| *from == word)
+        .map(|(_, to)| *to)
 }
 
 /// USPS Publication 28 street suffixes (common subset): written form -> standard abbreviation.
 const STREET_SUFFIXES: &[(&str, &str)] = &[
-    ("ALLEY", "ALY"), ("ALY", "ALY"), ("AVENUE", "AVE"), ("AVE", "AVE"), ("AV", "AVE"),
-    ("BOULEVARD", "BLVD"), ("BLVD", "BLVD"), ("BRANCH", "BR"), ("BR", "BR"), ("BYPASS", "BYP"),
-    ("BYP", "BYP"), ("CIRCLE", "CIR"), ("CIR", "CIR"), ("CIRCLES", "CIRS"), ("COURT", "CT"),
-    ("CT", "CT"), ("COURTS", "CTS"), ("COVE", "CV"), ("CV", "CV"), ("CREEK", "CRK"),
-    ("CRK", "CRK"), ("CROSSING", "XING"), ("XING", "XING"), ("DRIVE", "DR"), ("DR", "DR"),
-    ("DRV", "DR"), ("EXPRESSWAY", "EXPY"), ("EXPY", "EXPY"), ("EXTENSION", "EXT"), ("EXT", "EXT"),
-    ("FREEWAY", "FWY"), ("FWY", "FWY"), ("GROVE", "GRV"), ("GRV", "GRV"), ("HEIGHTS", "HTS"),
-    ("HTS", "HTS"), ("HIGHWAY", "HWY"), ("HWY", "HWY"), ("HILL", "HL"), ("HL", "HL"),
-    ("HOLLOW", "HOLW"), ("HOLW", "HOLW"), ("LANE", "LN"), ("LN", "LN"), ("LOOP", "LOOP"),
-    ("MANOR", "MNR"), ("MNR", "MNR"), ("MEADOWS", "MDWS"), ("MDWS", "MDWS"), ("PARKWAY", "PKWY"),
-    ("PKWY", "PKWY"), ("PKY", "PKWY"), ("PATH", "PATH"), ("PIKE", "PIKE"), ("PLACE", "PL"),
-    ("PL", "PL"), ("PLAZA", "PLZ"), ("PLZ", "PLZ"), ("POINT", "PT"), ("PT", "PT"),
-    ("RIDGE", "RDG"), ("RDG", "RDG"), ("ROAD", "RD"), ("RD", "RD"), ("ROW", "ROW"),
-    ("RUN", "RUN"), ("SQUARE", "SQ"), ("SQ", "SQ"), ("STREET", "ST"), ("ST", "ST"),
-    ("STR", "ST"), ("TERRACE", "TER"), ("TER", "TER"), ("TRACE", "TRCE"), ("TRCE", "TRCE"),
-    ("TRAIL", "TRL"), ("TRL", "TRL"), ("TURNPIKE", "TPKE"), ("TPKE", "TPKE"), ("VIEW", "VW"),
-    ("VW", "VW"), ("WALK", "WALK"), ("WAY", "WAY"), ("WY", "WAY"),
+    ("ALLEY", "ALY"),
+    ("ALY", "ALY"),
+    ("AVENUE", "AVE"),
+    ("AVE", "AVE"),
+    ("AV", "AVE"),
+    ("BOULEVARD", "BLVD"),
+    ("BLVD", "BLVD"),
+    ("BRANCH", "BR"),
+    ("BR", "BR"),
+    ("BYPASS", "BYP"),
+    ("BYP", "BYP"),
+    ("CIRCLE", "CIR"),
+    ("CIR", "CIR"),
+    ("CIRCLES", "CIRS"),
+    ("COURT", "CT"),
+    ("CT", "CT"),
+    ("COURTS", "CTS"),
+    ("COVE", "CV"),
+    ("CV", "CV"),
+    ("CREEK", "CRK"),
+    ("CRK", "CRK"),
+    ("CROSSING", "XING"),
+    ("XING", "XING"),
+    ("DRIVE", "DR"),
+    ("DR", "DR"),
+    ("DRV", "DR"),
+    ("EXPRESSWAY", "EXPY"),
+    ("EXPY", "EXPY"),
+    ("EXTENSION", "EXT"),
+    ("EXT", "EXT"),
+    ("FREEWAY", "FWY"),
+    ("FWY", "FWY"),
+    ("GROVE", "GRV"),
+    ("GRV", "GRV"),
+    ("HEIGHTS", "HTS"),
+    ("HTS", "HTS"),
+    ("HIGHWAY", "HWY"),
+    ("HWY", "HWY"),
+    ("HILL", "HL"),
+    ("HL", "HL"),
+    ("HOLLOW", "HOLW"),
+    ("HOLW", "HOLW"),
+    ("LANE", "LN"),
+    ("LN", "LN"),
+    ("LOOP", "LOOP"),
+    ("MANOR", "MNR"),
+    ("MNR", "MNR"),
+    ("MEADOWS", "MDWS"),
+    ("MDWS", "MDWS"),
+    ("PARKWAY", "PKWY"),
+    ("PKWY", "PKWY"),
+    ("PKY", "PKWY"),
+    ("PATH", "PATH"),
+    ("PIKE", "PIKE"),
+    ("PLACE", "PL"),
+    ("PL", "PL"),
+    ("PLAZA", "PLZ"),
+    ("PLZ", "PLZ"),
+    ("POINT", "PT"),
+    ("PT", "PT"),
+    ("RIDGE", "RDG"),
+    ("RDG", "RDG"),
+    ("ROAD", "RD"),
+    ("RD", "RD"),
+    ("ROW", "ROW"),
+    ("RUN", "RUN"),
+    ("SQUARE", "SQ"),
+    ("SQ", "SQ"),
+    ("STREET", "ST"),
+    ("ST", "ST"),
+    ("STR", "ST"),
+    ("TERRACE", "TER"),
+    ("TER", "TER"),
+    ("TRACE", "TRCE"),
+    ("TRCE", "TRCE"),
+    ("TRAIL", "TRL"),
+    ("TRL", "TRL"),
+    ("TURNPIKE", "TPKE"),
+    ("TPKE", "TPKE"),
+    ("VIEW", "VW"),
+    ("VW", "VW"),
+    ("WALK", "WALK"),
+    ("WAY", "WAY"),
+    ("WY", "WAY"),
 ];
 
 const DIRECTIONALS: &[(&str, &str)] = &[
-    ("NORTH", "N"), ("N", "N"), ("SOUTH", "S"), ("S", "S"), ("EAST", "E"), ("E", "E"),
-    ("WEST", "W"), ("W", "W"), ("NORTHEAST", "NE"), ("NE", "NE"), ("NORTHWEST", "NW"),
-    ("NW", "NW"), ("SOUTHEAST", "SE"), ("SE", "SE"), ("SOUTHWEST", "SW"), ("SW", "SW"),
+    ("NORTH", "N"),
+    ("N", "N"),
+    ("SOUTH", "S"),
+    ("S", "S"),
+    ("EAST", "E"),
+    ("E", "E"),
+    ("WEST", "W"),
+    ("W", "W"),
+    ("NORTHEAST", "NE"),
+    ("NE", "NE"),
+    ("NORTHWEST", "NW"),
+    ("NW", "NW"),
+    ("SOUTHEAST", "SE"),
+    ("SE", "SE"),
+    ("SOUTHWEST", "SW"),
+    ("SW", "SW"),
 ];
 
 /// USPS secondary unit designators: written form -> standard abbreviation (`#` stays `#`).
 const UNIT_TYPES: &[(&str, &str)] = &[
-    ("APARTMENT", "APT"), ("APT", "APT"), ("AP", "APT"), ("BUILDING", "BLDG"), ("BLDG", "BLDG"),
-    ("FLOOR", "FL"), ("FL", "FL"), ("SUITE", "STE"), ("STE", "STE"), ("UNIT", "UNIT"),
-    ("ROOM", "RM"), ("RM", "RM"), ("LOT", "LOT"), ("TRAILER", "TRLR"), ("TRLR", "TRLR"),
-    ("SPACE", "SPC"), ("SPC", "SPC"), ("#", "#"), ("NO", "#"), ("NUMBER", "#"), ("DEPT", "DEPT"),
-    ("DEPARTMENT", "DEPT"), ("PH", "PH"), ("PENTHOUSE", "PH"), ("BOX", "BOX"),
+    ("APARTMENT", "APT"),
+    ("APT", "APT"),
+    ("AP", "APT"),
+    ("BUILDING", "BLDG"),
+    ("BLDG", "BLDG"),
+    ("FLOOR", "FL"),
+    ("FL", "FL"),
+    ("SUITE", "STE"),
+    ("STE", "STE"),
+    ("UNIT", "UNIT"),
+    ("ROOM", "RM"),
+    ("RM", "RM"),
+    ("LOT", "LOT"),
+    ("TRAILER", "TRLR"),
+    ("TRLR", "TRLR"),
+    ("SPACE", "SPC"),
+    ("SPC", "SPC"),
+    ("#", "#"),
+    ("NO", "#"),
+    ("NUMBER", "#"),
+    ("DEPT", "DEPT"),
+    ("DEPARTMENT", "DEPT"),
+    ("PH", "PH"),
+    ("PENTHOUSE", "PH"),
+    ("BOX", "BOX"),
 ];
 
 fn is_house_number(w: &str) -> bool {
     let b = w.as_bytes();
-    !b.is_empty() && b[0].is_ascii_digit() && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
+    !b.is_empty()
+        && b[0].is_ascii_digit()
+        && b.iter().all(|c| c.is_ascii_alphanumeric() || *c == b'-')
 }
 
 /// Parses a one-line US street address ("123 North Main Street Apt. 4B") into USPS-normalised
@@ -355,10 +465,15 @@ pub fn address(s: &str) -> Address {
     }
     // Unit: the last designator and everything after it.
     let mut end = words.len();
-    if let Some(pos) = (i..words.len()).rev().find(|&j| lookup(UNIT_TYPES, words[j]).is_some()) {
+    if let Some(pos) = (i..words.len())
+        .rev()
+        .find(|&j| lookup(UNIT_TYPES, words[j]).is_some())
+    {
         // A designator needs something after it, and something before it that is a street.
         if pos + 1 < words.len() && pos > i {
-            a.unit_type = lookup(UNIT_TYPES, words[pos]).unwrap_or_default().to_string();
+            a.unit_type = lookup(UNIT_TYPES, words[pos])
+                .unwrap_or_default()
+                .to_string();
             a.unit = words[pos + 1..].join(" ");
             end = pos;
         }

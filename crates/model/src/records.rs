@@ -14,7 +14,10 @@ pub struct SourceRow {
 
 /// Escapes one field for the verbatim form: backslash, tab, newline and carriage return.
 pub fn escape_field(out: &mut String, f: &str) {
-    if !f.bytes().any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r')) {
+    if !f
+        .bytes()
+        .any(|b| matches!(b, b'\\' | b'\t' | b'\n' | b'\r'))
+    {
         out.push_str(f);
         return;
     }
@@ -79,7 +82,9 @@ impl NameFields {
     pub fn from_parts(first: &str, middle: &str, last: &str, suffix: &str) -> NameFields {
         let first = normalize::name(first);
         let mut last = normalize::name(last);
-        let mut sfx = normalize::suffix(suffix).map(str::to_string).unwrap_or_default();
+        let mut sfx = normalize::suffix(suffix)
+            .map(str::to_string)
+            .unwrap_or_default();
         if sfx.is_empty() {
             // "SMITH JR" in the last-name field.
             if let Some((head, tail)) = last.rsplit_once(' ') {
@@ -90,12 +95,24 @@ impl NameFields {
             }
         }
         let first_group = normalize::nickname_key(&first);
-        NameFields { first, middle: normalize::name(middle), last, suffix: sfx, first_group }
+        NameFields {
+            first,
+            middle: normalize::name(middle),
+            last,
+            suffix: sfx,
+            first_group,
+        }
     }
 
     pub fn from_parsed(n: PersonName) -> NameFields {
         let first_group = normalize::nickname_key(&n.first);
-        NameFields { first: n.first, middle: n.middle, last: n.last, suffix: n.suffix, first_group }
+        NameFields {
+            first: n.first,
+            middle: n.middle,
+            last: n.last,
+            suffix: n.suffix,
+            first_group,
+        }
     }
 }
 
@@ -118,12 +135,17 @@ impl AddressFields {
     pub fn parse(street_line: &str, city: &str, state: &str, zip: &str) -> AddressFields {
         let a: Address = normalize::address(street_line);
         let (zip5, zip4) = normalize::zip(zip);
-        let street = [a.predir.as_str(), a.street.as_str(), a.suffix.as_str(), a.postdir.as_str()]
-            .iter()
-            .filter(|p| !p.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(" ");
+        let street = [
+            a.predir.as_str(),
+            a.street.as_str(),
+            a.suffix.as_str(),
+            a.postdir.as_str(),
+        ]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
         let unit = [a.unit_type.as_str(), a.unit.as_str()]
             .iter()
             .filter(|p| !p.is_empty())
@@ -147,7 +169,11 @@ impl AddressFields {
         if self.house_number.is_empty() || self.street.is_empty() {
             return None;
         }
-        Some(format!("{}|{}", self.line, self.zip5.as_deref().unwrap_or("")))
+        Some(format!(
+            "{}|{}",
+            self.line,
+            self.zip5.as_deref().unwrap_or("")
+        ))
     }
 }
 

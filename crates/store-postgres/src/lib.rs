@@ -45,22 +45,30 @@ impl PostgresStore {
 
     fn migrate(&mut self) -> Result<()> {
         let mut tx = self.client.transaction().map_err(err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK]).map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+            .map_err(err)?;
         tx.batch_execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL DEFAULT now())",
         )
         .map_err(err)?;
         let version: i64 = tx
-            .query_one("SELECT coalesce(max(version), 0) FROM schema_migrations", &[])
+            .query_one(
+                "SELECT coalesce(max(version), 0) FROM schema_migrations",
+                &[],
+            )
             .map_err(err)?
             .get(0);
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if version > known {
-            return Err(StoreError::SchemaTooNew { found: version, known });
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known,
+            });
         }
         for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
             tx.batch_execute(sql).map_err(err)?;
-            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[v]).map_err(err)?;
+            tx.execute("INSERT INTO schema_migrations (version) VALUES ($1)", &[v])
+                .map_err(err)?;
         }
         tx.commit().map_err(err)
     }
@@ -118,7 +126,8 @@ impl Store for PostgresStore {
 
     fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>> {
         let mut tx = self.client.transaction().map_err(err)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOAD_LOCK]).map_err(err)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOAD_LOCK])
+            .map_err(err)?;
         let row = tx
             .query_one(
                 "INSERT INTO loads (kind, source, file_name, file_bytes, file_hash, header, loaded_by, started_at) \
@@ -138,7 +147,11 @@ impl Store for PostgresStore {
         let mut ddl = String::new();
         for t in Table::ALL {
             let spec = t.spec();
-            let cols: Vec<String> = spec.columns.iter().map(|(c, ty)| format!("{c} {}", pg_type(*ty))).collect();
+            let cols: Vec<String> = spec
+                .columns
+                .iter()
+                .map(|(c, ty)| format!("{c} {}", pg_type(*ty)))
+                .collect();
             ddl.push_str(&format!(
                 "CREATE TEMP TABLE stg_{n} (ord bigint, rkey text, row_number bigint, raw text, hash bigint, {}) ON COMMIT DROP; \
                  CREATE TEMP TABLE seen_{n} (rkey text PRIMARY KEY, row_number bigint NOT NULL, hash bigint NOT NULL) ON COMMIT DROP; ",
@@ -147,7 +160,10 @@ impl Store for PostgresStore {
             ));
         }
         tx.batch_execute(&ddl).map_err(err)?;
-        Ok(Box::new(PgLoad { tx: Some(tx), load_id }))
+        Ok(Box::new(PgLoad {
+            tx: Some(tx),
+            load_id,
+        }))
     }
 
     fn loads(&mut self) -> Result<Vec<LoadInfo>> {
@@ -194,7 +210,10 @@ impl Store for PostgresStore {
     }
 
     fn person(&mut self, id: i64) -> Result<Option<PersonView>> {
-        let Some(p) = self.client.query_opt("SELECT created_load_id FROM people WHERE id = $1", &[&id]).map_err(err)?
+        let Some(p) = self
+            .client
+            .query_opt("SELECT created_load_id FROM people WHERE id = $1", &[&id])
+            .map_err(err)?
         else {
             return Ok(None);
         };
@@ -216,19 +235,29 @@ impl Store for PostgresStore {
             .map_err(err)?;
         if let Some(r) = voters.first() {
             view.household_id = r.get(1);
-            let parts: Vec<String> = (2..6).map(|i| r.get::<_, String>(i)).filter(|p| !p.is_empty()).collect();
+            let parts: Vec<String> = (2..6)
+                .map(|i| r.get::<_, String>(i))
+                .filter(|p| !p.is_empty())
+                .collect();
             view.display_name = parts.join(" ");
-            view.address = format!(
-                "{}, {} {} {}",
-                r.get::<_, String>(6),
-                r.get::<_, String>(7),
-                r.get::<_, String>(8),
-                r.get::<_, String>(9)
+            view.address = store::display_address(
+                &r.get::<_, String>(6),
+                &r.get::<_, String>(7),
+                &r.get::<_, String>(8),
+                &r.get::<_, String>(9),
             );
         }
         let voter_keys: Vec<String> = voters.iter().map(|r| r.get(0)).collect();
-        let mut push = |client: &mut Client, table: &str, filter: &str, arg: &(dyn postgres::types::ToSql + Sync)| -> Result<()> {
-            let removed = if table == "voters" { "t.removed_load_id" } else { "NULL::bigint" };
+        let mut push = |client: &mut Client,
+                        table: &str,
+                        filter: &str,
+                        arg: &(dyn postgres::types::ToSql + Sync)|
+         -> Result<()> {
+            let removed = if table == "voters" {
+                "t.removed_load_id"
+            } else {
+                "NULL::bigint"
+            };
             let sql = format!(
                 "SELECT t.rkey, t.load_id, t.first_load_id, t.row_number, {removed}, t.raw, l.header \
                  FROM {table} t JOIN loads l ON l.id = t.load_id WHERE {filter} ORDER BY t.rkey"
@@ -243,7 +272,11 @@ impl Store for PostgresStore {
                     first_load_id: r.get(2),
                     row_number: r.get(3),
                     removed_load_id: r.get(4),
-                    header: if header.is_empty() { Vec::new() } else { model::split_fields(&header) },
+                    header: if header.is_empty() {
+                        Vec::new()
+                    } else {
+                        model::split_fields(&header)
+                    },
                     fields: model::split_fields(&raw),
                 });
             }
@@ -263,7 +296,10 @@ impl Store for PostgresStore {
     fn person_of_voter(&mut self, voter_rkey: &str) -> Result<Option<i64>> {
         Ok(self
             .client
-            .query_opt("SELECT person_id FROM voters WHERE rkey = $1", &[&voter_rkey])
+            .query_opt(
+                "SELECT person_id FROM voters WHERE rkey = $1",
+                &[&voter_rkey],
+            )
             .map_err(err)?
             .map(|r| r.get(0)))
     }
@@ -280,7 +316,10 @@ impl Store for PostgresStore {
     fn donation_total_cents(&mut self) -> Result<i64> {
         let r = self
             .client
-            .query_one("SELECT coalesce(sum(amount_cents), 0)::bigint FROM donations WHERE NOT memo", &[])
+            .query_one(
+                "SELECT coalesce(sum(amount_cents), 0)::bigint FROM donations WHERE NOT memo",
+                &[],
+            )
             .map_err(err)?;
         Ok(r.get(0))
     }
@@ -331,10 +370,14 @@ impl LoadSession for PgLoad<'_> {
         let load_id = self.load_id;
         let cols: Vec<&str> = spec.columns.iter().map(|c| c.0).collect();
         let tx = self.tx();
-        tx.batch_execute(&format!("TRUNCATE stg_{n}")).map_err(err)?;
+        tx.batch_execute(&format!("TRUNCATE stg_{n}"))
+            .map_err(err)?;
         {
             let mut w = tx
-                .copy_in(&format!("COPY stg_{n} (ord, rkey, row_number, raw, hash, {}) FROM STDIN", cols.join(", ")))
+                .copy_in(&format!(
+                    "COPY stg_{n} (ord, rkey, row_number, raw, hash, {}) FROM STDIN",
+                    cols.join(", ")
+                ))
                 .map_err(err)?;
             let mut buf = Vec::with_capacity(64 * 1024);
             for (ord, row) in rows.iter().enumerate() {
@@ -360,7 +403,11 @@ impl LoadSession for PgLoad<'_> {
             w.write_all(&buf).map_err(io_err)?;
             w.finish().map_err(err)?;
         }
-        let removed = if spec.removable { "t.removed_load_id IS NOT NULL" } else { "false" };
+        let removed = if spec.removable {
+            "t.removed_load_id IS NOT NULL"
+        } else {
+            "false"
+        };
         let class = tx
             .query(
                 &format!(
@@ -383,7 +430,9 @@ impl LoadSession for PgLoad<'_> {
                     if h == row.hash {
                         Outcome::Duplicate
                     } else {
-                        Outcome::Conflict { first_row: first as u64 }
+                        Outcome::Conflict {
+                            first_row: first as u64,
+                        }
                     }
                 }
                 (_, _, None) => Outcome::New,
@@ -392,9 +441,21 @@ impl LoadSession for PgLoad<'_> {
             };
         }
         let changed = format!("t.hash <> s.hash OR {removed}");
-        let person_col = if spec.creates_person { "person_id, " } else { "" };
-        let person_val = if spec.creates_person { "nextval('people_id_seq'), " } else { "" };
-        let removed_set = if spec.removable { "removed_load_id = NULL, " } else { "" };
+        let person_col = if spec.creates_person {
+            "person_id, "
+        } else {
+            ""
+        };
+        let person_val = if spec.creates_person {
+            "nextval('people_id_seq'), "
+        } else {
+            ""
+        };
+        let removed_set = if spec.removable {
+            "removed_load_id = NULL, "
+        } else {
+            ""
+        };
         let sets: Vec<String> = cols.iter().map(|c| format!("{c} = s.{c}")).collect();
         let s_cols: Vec<String> = cols.iter().map(|c| format!("s.{c}")).collect();
         tx.batch_execute(&format!(
@@ -445,7 +506,7 @@ impl LoadSession for PgLoad<'_> {
         self.tx()
             .execute(
                 "INSERT INTO households (id, address_key, address_line, city, state, zip5) \
-                 SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) \
+                 SELECT DISTINCT ON (id) * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, k, l, c, s, z) \
                  ON CONFLICT (id) DO NOTHING",
                 &[&ids, &keys, &lines, &cities, &states, &zips],
             )
@@ -455,14 +516,18 @@ impl LoadSession for PgLoad<'_> {
 
     fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
         let load_id = self.load_id;
-        let base = "UPDATE voters SET removed_load_id = $1 WHERE source = $2 AND removed_load_id IS NULL \
+        let base =
+            "UPDATE voters SET removed_load_id = $1 WHERE source = $2 AND removed_load_id IS NULL \
                     AND NOT EXISTS (SELECT 1 FROM seen_voters s WHERE s.rkey = voters.rkey)";
         let n = match counties {
             None => self.tx().execute(base, &[&load_id, &source]).map_err(err)?,
             Some(list) => {
                 let list: Vec<&str> = list.iter().map(String::as_str).collect();
                 self.tx()
-                    .execute(&format!("{base} AND county_id = ANY($3)"), &[&load_id, &source, &list])
+                    .execute(
+                        &format!("{base} AND county_id = ANY($3)"),
+                        &[&load_id, &source, &list],
+                    )
                     .map_err(err)?
             }
         };
@@ -521,15 +586,26 @@ pub fn test_database_url() -> Option<String> {
         if std::env::var("TUSK_REQUIRE_POSTGRES").as_deref() == Ok("1") {
             panic!("TUSK_REQUIRE_POSTGRES=1 but TUSK_TEST_POSTGRES_URL is not set");
         }
-        eprintln!("skipping PostgreSQL test: TUSK_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)");
+        eprintln!(
+            "skipping PostgreSQL test: TUSK_TEST_POSTGRES_URL is not set (scripts/test.sh sets it)"
+        );
         return None;
     };
     use std::sync::atomic::{AtomicU64, Ordering};
     static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
-    let name = format!("tusk_t_{}_{}_{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst), nanos);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    let name = format!(
+        "tusk_t_{}_{}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos
+    );
     let mut c = Client::connect(&admin, NoTls).expect("connect to TUSK_TEST_POSTGRES_URL");
-    c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
     let base = admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin);
     Some(format!("{base}/{name}"))
 }

@@ -65,7 +65,8 @@ impl SqliteStore {
     }
 
     fn init(conn: Connection) -> Result<SqliteStore> {
-        conn.busy_timeout(std::time::Duration::from_secs(30)).map_err(err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))
+            .map_err(err)?;
         conn.execute_batch(&format!(
             "PRAGMA page_size={PAGE_BYTES}; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{CACHE_KIB};"
         ))
@@ -76,15 +77,22 @@ impl SqliteStore {
     }
 
     fn migrate(&mut self) -> Result<()> {
-        let version: i64 = self.conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(err)?;
+        let version: i64 = self
+            .conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(err)?;
         let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
         if version > known {
-            return Err(StoreError::SchemaTooNew { found: version, known });
+            return Err(StoreError::SchemaTooNew {
+                found: version,
+                known,
+            });
         }
         for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
-            tx.execute_batch(&format!("PRAGMA user_version = {v}")).map_err(err)?;
+            tx.execute_batch(&format!("PRAGMA user_version = {v}"))
+                .map_err(err)?;
             tx.commit().map_err(err)?;
         }
         Ok(())
@@ -111,14 +119,28 @@ fn table_sql(conn: &Connection, table: Table) -> Result<TableSql> {
     let spec = table.spec();
     let n = spec.name;
     let cols: Vec<&str> = spec.columns.iter().map(|c| c.0).collect();
-    let person = if spec.creates_person { "person_id, " } else { "" };
+    let person = if spec.creates_person {
+        "person_id, "
+    } else {
+        ""
+    };
     let person_q = if spec.creates_person { "?, " } else { "" };
     let placeholders = vec!["?"; cols.len()].join(", ");
-    let removed_get = if spec.removable { "removed_load_id" } else { "NULL" };
-    let removed_set = if spec.removable { ", removed_load_id = NULL" } else { "" };
+    let removed_get = if spec.removable {
+        "removed_load_id"
+    } else {
+        "NULL"
+    };
+    let removed_set = if spec.removable {
+        ", removed_load_id = NULL"
+    } else {
+        ""
+    };
     let sets: Vec<String> = cols.iter().map(|c| format!("{c} = ?")).collect();
     let empty_at_start: bool = conn
-        .query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {n})"), [], |r| r.get(0))
+        .query_row(&format!("SELECT NOT EXISTS (SELECT 1 FROM {n})"), [], |r| {
+            r.get(0)
+        })
         .map_err(err)?;
     let insert = format!(
         "INSERT INTO {n} (rkey, {person}load_id, first_load_id, row_number, raw, hash, {}) \
@@ -160,7 +182,13 @@ impl Store for SqliteStore {
     fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>> {
         let conn = &self.conn;
         conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
-        let mut session = SqliteLoad { conn, load_id: 0, next_person: 0, sql: HashMap::new(), done: false };
+        let mut session = SqliteLoad {
+            conn,
+            load_id: 0,
+            next_person: 0,
+            sql: HashMap::new(),
+            done: false,
+        };
         // From here, dropping `session` rolls back.
         conn.execute(
             "INSERT INTO loads (kind, source, file_name, file_bytes, file_hash, header, loaded_by, started_at) \
@@ -177,8 +205,11 @@ impl Store for SqliteStore {
         )
         .map_err(err)?;
         session.load_id = conn.last_insert_rowid();
-        session.next_person =
-            conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM people", [], |r| r.get(0)).map_err(err)?;
+        session.next_person = conn
+            .query_row("SELECT coalesce(max(id), 0) + 1 FROM people", [], |r| {
+                r.get(0)
+            })
+            .map_err(err)?;
         for t in Table::ALL {
             let n = t.name();
             conn.execute_batch(&format!(
@@ -234,10 +265,16 @@ impl Store for SqliteStore {
     fn person(&mut self, id: i64) -> Result<Option<PersonView>> {
         let created: Option<i64> = self
             .conn
-            .query_row("SELECT created_load_id FROM people WHERE id = ?", [id], |r| r.get(0))
+            .query_row(
+                "SELECT created_load_id FROM people WHERE id = ?",
+                [id],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(err)?;
-        let Some(created_load_id) = created else { return Ok(None) };
+        let Some(created_load_id) = created else {
+            return Ok(None);
+        };
         let mut view = PersonView {
             id,
             created_load_id,
@@ -261,16 +298,33 @@ impl Store for SqliteStore {
                 let rkey: String = r.get(0).map_err(err)?;
                 if voter_keys.is_empty() {
                     view.household_id = r.get(1).map_err(err)?;
-                    let parts: Vec<String> = (2..6).map(|i| r.get::<_, String>(i).unwrap_or_default()).collect();
-                    view.display_name = parts.iter().filter(|p| !p.is_empty()).cloned().collect::<Vec<_>>().join(" ");
-                    let a: Vec<String> = (6..10).map(|i| r.get::<_, String>(i).unwrap_or_default()).collect();
-                    view.address = format!("{}, {} {} {}", a[0], a[1], a[2], a[3]);
+                    let parts: Vec<String> = (2..6)
+                        .map(|i| r.get::<_, String>(i).unwrap_or_default())
+                        .collect();
+                    view.display_name = parts
+                        .iter()
+                        .filter(|p| !p.is_empty())
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(" ");
+                    let a: Vec<String> = (6..10)
+                        .map(|i| r.get::<_, String>(i).unwrap_or_default())
+                        .collect();
+                    view.address = store::display_address(&a[0], &a[1], &a[2], &a[3]);
                 }
                 voter_keys.push(rkey);
             }
         }
-        let mut push = |conn: &Connection, table: &str, filter: &str, arg: &dyn ToSql| -> Result<()> {
-            let removed = if table == "voters" { "t.removed_load_id" } else { "NULL" };
+        let mut push = |conn: &Connection,
+                        table: &str,
+                        filter: &str,
+                        arg: &dyn ToSql|
+         -> Result<()> {
+            let removed = if table == "voters" {
+                "t.removed_load_id"
+            } else {
+                "NULL"
+            };
             let sql = format!(
                 "SELECT t.rkey, t.load_id, t.first_load_id, t.row_number, {removed}, t.raw, l.header \
                  FROM {table} t JOIN loads l ON l.id = t.load_id WHERE {filter} ORDER BY t.rkey"
@@ -287,7 +341,11 @@ impl Store for SqliteStore {
                     first_load_id: r.get(2).map_err(err)?,
                     row_number: r.get(3).map_err(err)?,
                     removed_load_id: r.get(4).map_err(err)?,
-                    header: if header.is_empty() { Vec::new() } else { model::split_fields(&header) },
+                    header: if header.is_empty() {
+                        Vec::new()
+                    } else {
+                        model::split_fields(&header)
+                    },
                     fields: model::split_fields(&raw),
                 });
             }
@@ -306,7 +364,11 @@ impl Store for SqliteStore {
 
     fn person_of_voter(&mut self, voter_rkey: &str) -> Result<Option<i64>> {
         self.conn
-            .query_row("SELECT person_id FROM voters WHERE rkey = ?", [voter_rkey], |r| r.get(0))
+            .query_row(
+                "SELECT person_id FROM voters WHERE rkey = ?",
+                [voter_rkey],
+                |r| r.get(0),
+            )
             .optional()
             .map_err(err)
     }
@@ -314,14 +376,20 @@ impl Store for SqliteStore {
     fn count(&mut self, table: Table) -> Result<u64> {
         let n: i64 = self
             .conn
-            .query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| r.get(0))
+            .query_row(&format!("SELECT count(*) FROM {}", table.name()), [], |r| {
+                r.get(0)
+            })
             .map_err(err)?;
         Ok(n as u64)
     }
 
     fn donation_total_cents(&mut self) -> Result<i64> {
         self.conn
-            .query_row("SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE memo = 0", [], |r| r.get(0))
+            .query_row(
+                "SELECT coalesce(sum(amount_cents), 0) FROM donations WHERE memo = 0",
+                [],
+                |r| r.get(0),
+            )
             .map_err(err)
     }
 
@@ -352,7 +420,10 @@ impl Store for SqliteStore {
     }
 
     fn columns(&mut self, table: &str) -> Result<Vec<String>> {
-        let mut stmt = self.conn.prepare(&format!("PRAGMA table_info({table})")).map_err(err)?;
+        let mut stmt = self
+            .conn
+            .prepare(&format!("PRAGMA table_info({table})"))
+            .map_err(err)?;
         let names = stmt.query_map([], |r| r.get::<_, String>(1)).map_err(err)?;
         names.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
     }
@@ -385,7 +456,13 @@ impl SqliteLoad<'_> {
                 args.push(&person);
             }
             let row_number = row.row_number as i64;
-            args.extend([&load_id as &dyn ToSql, &load_id, &row_number, &row.raw, &row.hash]);
+            args.extend([
+                &load_id as &dyn ToSql,
+                &load_id,
+                &row_number,
+                &row.raw,
+                &row.hash,
+            ]);
             let vals: Vec<V> = row.values.iter().map(V).collect();
             args.extend(vals.iter().map(|v| v as &dyn ToSql));
             if insert.execute(args.as_slice()).map_err(err)? == 1 {
@@ -394,12 +471,15 @@ impl SqliteLoad<'_> {
                 }
                 outcomes.push(Outcome::New);
             } else {
-                let (first_row, hash): (i64, i64) =
-                    get.query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+                let (first_row, hash): (i64, i64) = get
+                    .query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(err)?;
                 outcomes.push(if hash == row.hash {
                     Outcome::Duplicate
                 } else {
-                    Outcome::Conflict { first_row: first_row as u64 }
+                    Outcome::Conflict {
+                        first_row: first_row as u64,
+                    }
                 });
             }
         }
@@ -431,14 +511,19 @@ impl LoadSession for SqliteLoad<'_> {
         let mut next_person = self.next_person;
         for row in rows {
             debug_assert_eq!(row.values.len(), spec.columns.len());
-            let fresh = seen_insert.execute(params![row.rkey, row.row_number as i64, row.hash]).map_err(err)?;
+            let fresh = seen_insert
+                .execute(params![row.rkey, row.row_number as i64, row.hash])
+                .map_err(err)?;
             if fresh == 0 {
-                let (first_row, hash): (i64, i64) =
-                    seen_get.query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?))).map_err(err)?;
+                let (first_row, hash): (i64, i64) = seen_get
+                    .query_row([&row.rkey], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(err)?;
                 outcomes.push(if hash == row.hash {
                     Outcome::Duplicate
                 } else {
-                    Outcome::Conflict { first_row: first_row as u64 }
+                    Outcome::Conflict {
+                        first_row: first_row as u64,
+                    }
                 });
                 continue;
             }
@@ -456,7 +541,13 @@ impl LoadSession for SqliteLoad<'_> {
                         next_person += 1;
                     }
                     let row_number = row.row_number as i64;
-                    args.extend([&load_id as &dyn ToSql, &load_id, &row_number, &row.raw, &row.hash]);
+                    args.extend([
+                        &load_id as &dyn ToSql,
+                        &load_id,
+                        &row_number,
+                        &row.raw,
+                        &row.hash,
+                    ]);
                     let vals: Vec<V> = row.values.iter().map(V).collect();
                     args.extend(vals.iter().map(|v| v as &dyn ToSql));
                     insert.execute(args.as_slice()).map_err(err)?;
@@ -497,7 +588,15 @@ impl LoadSession for SqliteLoad<'_> {
             )
             .map_err(err)?;
         for h in households {
-            stmt.execute(params![h.id, h.key, h.address_line, h.city, h.state, h.zip5]).map_err(err)?;
+            stmt.execute(params![
+                h.id,
+                h.key,
+                h.address_line,
+                h.city,
+                h.state,
+                h.zip5
+            ])
+            .map_err(err)?;
         }
         Ok(())
     }
@@ -507,16 +606,24 @@ impl LoadSession for SqliteLoad<'_> {
             // Every voter in the table was written by this load: none to remove.
             return Ok(0);
         }
-        let base = "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL \
+        let base =
+            "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL \
                     AND NOT EXISTS (SELECT 1 FROM temp.seen_voters s WHERE s.rkey = voters.rkey)";
         let n = match counties {
-            None => self.conn.execute(base, params![self.load_id, source]).map_err(err)?,
+            None => self
+                .conn
+                .execute(base, params![self.load_id, source])
+                .map_err(err)?,
             Some(list) => {
                 let mut total = 0;
-                let mut stmt =
-                    self.conn.prepare(&format!("{base} AND county_id = ?3")).map_err(err)?;
+                let mut stmt = self
+                    .conn
+                    .prepare(&format!("{base} AND county_id = ?3"))
+                    .map_err(err)?;
                 for c in list {
-                    total += stmt.execute(params![self.load_id, source, c]).map_err(err)?;
+                    total += stmt
+                        .execute(params![self.load_id, source, c])
+                        .map_err(err)?;
                 }
                 total
             }

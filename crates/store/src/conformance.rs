@@ -5,9 +5,7 @@
 
 use crate::tables::{to_row, Row};
 use crate::{LoadCounts, LoadEnd, LoadMeta, Outcome, Store, Table};
-use model::{
-    AddressFields, Ballot, Date, Donation, NameFields, Record, Vote, VoteMethod, Voter,
-};
+use model::{AddressFields, Ballot, Date, Donation, NameFields, Record, Vote, VoteMethod, Voter};
 
 pub fn meta(kind: &str) -> LoadMeta {
     LoadMeta {
@@ -22,7 +20,11 @@ pub fn meta(kind: &str) -> LoadMeta {
 }
 
 fn end(counts: LoadCounts) -> LoadEnd {
-    LoadEnd { counts, finished_at: "2026-01-01T00:00:01Z".into(), ..Default::default() }
+    LoadEnd {
+        counts,
+        finished_at: "2026-01-01T00:00:01Z".into(),
+        ..Default::default()
+    }
 }
 
 pub fn voter(id: &str, county: &str, last: &str, street: &str) -> Voter {
@@ -41,7 +43,10 @@ pub fn voter(id: &str, county: &str, last: &str, street: &str) -> Voter {
 }
 
 pub fn voter_row(v: &Voter, row_number: u64) -> Row {
-    let raw = format!("{}\t{}\t{}\t{}", v.voter_id, v.county_id, v.name.last, v.address.line);
+    let raw = format!(
+        "{}\t{}\t{}\t{}",
+        v.voter_id, v.county_id, v.name.last, v.address.line
+    );
     to_row(Record::Voter(Box::new(v.clone())), row_number, raw).1
 }
 
@@ -70,7 +75,12 @@ fn donation(sub_id: &str, cents: i64, memo: bool) -> Row {
         memo,
         memo_text: String::new(),
     };
-    to_row(Record::Donation(Box::new(d)), 1, format!("{sub_id}|{cents}|{memo}")).1
+    to_row(
+        Record::Donation(Box::new(d)),
+        1,
+        format!("{sub_id}|{cents}|{memo}"),
+    )
+    .1
 }
 
 fn apply(s: &mut dyn Store, table: Table, rows: &[Row]) -> Vec<Outcome> {
@@ -89,10 +99,25 @@ pub fn migrations_match_specs(s: &mut dyn Store) {
     for t in Table::ALL {
         let cols = s.columns(t.name()).unwrap();
         for (c, _) in t.spec().columns {
-            assert!(cols.iter().any(|x| x == c), "{}: column {c} missing in the migration", t.name());
+            assert!(
+                cols.iter().any(|x| x == c),
+                "{}: column {c} missing in the migration",
+                t.name()
+            );
         }
-        for managed in ["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"] {
-            assert!(cols.iter().any(|x| x == managed), "{}: {managed} missing", t.name());
+        for managed in [
+            "rkey",
+            "load_id",
+            "first_load_id",
+            "row_number",
+            "raw",
+            "hash",
+        ] {
+            assert!(
+                cols.iter().any(|x| x == managed),
+                "{}: {managed} missing",
+                t.name()
+            );
         }
     }
 }
@@ -108,9 +133,14 @@ pub fn new_unchanged_updated(s: &mut dyn Store) {
     assert_eq!(out, vec![Outcome::Unchanged, Outcome::Updated]);
     let after = s.dump().unwrap();
     assert_ne!(before, after);
-    assert!(after.contains("9 ELM AVE"), "updated row holds the new address");
     assert!(
-        after.lines().any(|l| l.starts_with("voters\tnc:B2") || l.starts_with("voters")),
+        after.contains("9 ELM AVE"),
+        "updated row holds the new address"
+    );
+    assert!(
+        after
+            .lines()
+            .any(|l| l.starts_with("voters\tnc:B2") || l.starts_with("voters")),
         "the previous version is kept in record_versions"
     );
     let versions: Vec<&str> = after
@@ -123,7 +153,11 @@ pub fn new_unchanged_updated(s: &mut dyn Store) {
         .lines()
         .collect();
     assert_eq!(versions.len(), 1, "one replaced version: {versions:?}");
-    assert!(versions[0].contains("2 MAIN ST"), "old version verbatim: {}", versions[0]);
+    assert!(
+        versions[0].contains("2 MAIN ST"),
+        "old version verbatim: {}",
+        versions[0]
+    );
     assert_eq!(s.count(Table::Voters).unwrap(), 2);
     let loads = s.loads().unwrap();
     assert_eq!(loads.len(), 2);
@@ -132,8 +166,14 @@ pub fn new_unchanged_updated(s: &mut dyn Store) {
 }
 
 pub fn same_rows_twice_leave_store_identical(s: &mut dyn Store) {
-    let rows: Vec<Row> =
-        (0..50).map(|i| voter_row(&voter(&format!("V{i}"), "7", "DOE", &format!("{i} OAK ST")), i + 1)).collect();
+    let rows: Vec<Row> = (0..50)
+        .map(|i| {
+            voter_row(
+                &voter(&format!("V{i}"), "7", "DOE", &format!("{i} OAK ST")),
+                i + 1,
+            )
+        })
+        .collect();
     apply(s, Table::Voters, &rows);
     let before = s.dump().unwrap();
     let out = apply(s, Table::Voters, &rows);
@@ -145,15 +185,25 @@ pub fn duplicates_and_conflicts_within_a_load(s: &mut dyn Store) {
     let a = voter("A1", "1", "SMITH", "1 MAIN ST");
     let a_other = voter("A1", "1", "SMYTHE", "1 MAIN ST");
     let mut load = s.begin_load(&meta("t")).unwrap();
-    assert_eq!(load.apply(Table::Voters, &[voter_row(&a, 1)]).unwrap(), vec![Outcome::New]);
-    assert_eq!(load.apply(Table::Voters, &[voter_row(&a, 5)]).unwrap(), vec![Outcome::Duplicate]);
     assert_eq!(
-        load.apply(Table::Voters, &[voter_row(&a_other, 9)]).unwrap(),
+        load.apply(Table::Voters, &[voter_row(&a, 1)]).unwrap(),
+        vec![Outcome::New]
+    );
+    assert_eq!(
+        load.apply(Table::Voters, &[voter_row(&a, 5)]).unwrap(),
+        vec![Outcome::Duplicate]
+    );
+    assert_eq!(
+        load.apply(Table::Voters, &[voter_row(&a_other, 9)])
+            .unwrap(),
         vec![Outcome::Conflict { first_row: 1 }]
     );
     load.commit(&end(LoadCounts::default())).unwrap();
     let dump = s.dump().unwrap();
-    assert!(dump.contains("SMITH") && !dump.contains("SMYTHE"), "the first occurrence wins");
+    assert!(
+        dump.contains("SMITH") && !dump.contains("SMYTHE"),
+        "the first occurrence wins"
+    );
     assert_eq!(s.count(Table::Voters).unwrap(), 1);
 }
 
@@ -161,14 +211,22 @@ pub fn dropped_load_rolls_back(s: &mut dyn Store) {
     let empty = s.dump().unwrap();
     {
         let mut load = s.begin_load(&meta("t")).unwrap();
-        load.apply(Table::Voters, &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)]).unwrap();
+        load.apply(
+            Table::Voters,
+            &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)],
+        )
+        .unwrap();
         // dropped without commit
     }
     assert_eq!(s.count(Table::Voters).unwrap(), 0);
     assert!(s.loads().unwrap().is_empty());
     assert_eq!(empty, s.dump().unwrap());
     // The store still works afterwards.
-    let out = apply(s, Table::Voters, &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)]);
+    let out = apply(
+        s,
+        Table::Voters,
+        &[voter_row(&voter("A1", "1", "SMITH", "1 MAIN ST"), 1)],
+    );
     assert_eq!(out, vec![Outcome::New]);
 }
 
@@ -178,24 +236,45 @@ pub fn removal_is_scoped_and_reversible(s: &mut dyn Store) {
         voter("A2", "1", "JONES", "2 MAIN ST"),
         voter("B1", "2", "BROWN", "3 MAIN ST"),
     ];
-    apply(s, Table::Voters, &v.iter().enumerate().map(|(i, x)| voter_row(x, i as u64 + 1)).collect::<Vec<_>>());
+    apply(
+        s,
+        Table::Voters,
+        &v.iter()
+            .enumerate()
+            .map(|(i, x)| voter_row(x, i as u64 + 1))
+            .collect::<Vec<_>>(),
+    );
     // A county-1 snapshot without A2: A2 removed, B1 (county 2) untouched.
     let mut load = s.begin_load(&meta("t")).unwrap();
     load.apply(Table::Voters, &[voter_row(&v[0], 1)]).unwrap();
     let removed = load.mark_removed("nc", Some(&["1".to_string()])).unwrap();
     assert_eq!(removed, 1);
     let lid = load.load_id();
-    load.commit(&end(LoadCounts { removed, ..Default::default() })).unwrap();
-    assert_eq!(s.count(Table::Voters).unwrap(), 3, "removed voters are marked, never deleted");
+    load.commit(&end(LoadCounts {
+        removed,
+        ..Default::default()
+    }))
+    .unwrap();
+    assert_eq!(
+        s.count(Table::Voters).unwrap(),
+        3,
+        "removed voters are marked, never deleted"
+    );
     let pid = s.person_of_voter("nc:A2").unwrap().unwrap();
     let p = s.person(pid).unwrap().unwrap();
     assert_eq!(p.records[0].removed_load_id, Some(lid));
     let pid_b = s.person_of_voter("nc:B1").unwrap().unwrap();
-    assert_eq!(s.person(pid_b).unwrap().unwrap().records[0].removed_load_id, None);
+    assert_eq!(
+        s.person(pid_b).unwrap().unwrap().records[0].removed_load_id,
+        None
+    );
     // A2 comes back: updated, no longer removed, same person.
     let out = apply(s, Table::Voters, &[voter_row(&v[1], 2)]);
     assert_eq!(out, vec![Outcome::Updated]);
-    assert_eq!(s.person(pid).unwrap().unwrap().records[0].removed_load_id, None);
+    assert_eq!(
+        s.person(pid).unwrap().unwrap().records[0].removed_load_id,
+        None
+    );
     assert_eq!(s.person_of_voter("nc:A2").unwrap(), Some(pid));
 }
 
@@ -232,7 +311,10 @@ pub fn person_has_all_source_records(s: &mut dyn Store) {
     };
     let (_, brow, _) = to_row(Record::Ballot(ballot), 4, "N1\tMAIL".into());
     apply(s, Table::Ballots, &[brow]);
-    let pid = s.person_of_voter("nc:N1").unwrap().expect("a voter has a person");
+    let pid = s
+        .person_of_voter("nc:N1")
+        .unwrap()
+        .expect("a voter has a person");
     let p = s.person(pid).unwrap().unwrap();
     let tables: Vec<&str> = p.records.iter().map(|r| r.table.as_str()).collect();
     assert_eq!(tables, vec!["voters", "vote_history", "ballots"]);
@@ -244,7 +326,15 @@ pub fn person_has_all_source_records(s: &mut dyn Store) {
 }
 
 pub fn donation_totals_exclude_memos(s: &mut dyn Store) {
-    apply(s, Table::Donations, &[donation("1", 10_000, false), donation("2", 5_000, true), donation("3", -2_500, false)]);
+    apply(
+        s,
+        Table::Donations,
+        &[
+            donation("1", 10_000, false),
+            donation("2", 5_000, true),
+            donation("3", -2_500, false),
+        ],
+    );
     assert_eq!(s.donation_total_cents().unwrap(), 7_500);
     // A re-filed row (same SUB_ID, new amount) updates, never duplicates.
     let out = apply(s, Table::Donations, &[donation("1", 20_000, false)]);
@@ -263,12 +353,19 @@ pub fn households_are_shared_and_idempotent(s: &mut dyn Store) {
     let h = h1.unwrap();
     for _ in 0..2 {
         let mut load = s.begin_load(&meta("t")).unwrap();
-        load.apply(Table::Voters, &[r1.clone(), r2.clone()]).unwrap();
+        load.apply(Table::Voters, &[r1.clone(), r2.clone()])
+            .unwrap();
         load.ensure_households(&[h.clone(), h.clone()]).unwrap();
         load.commit(&end(LoadCounts::default())).unwrap();
     }
     let dump = s.dump().unwrap();
-    let households = dump.split("## households\n").nth(1).unwrap().split("## ").next().unwrap();
+    let households = dump
+        .split("## households\n")
+        .nth(1)
+        .unwrap()
+        .split("## ")
+        .next()
+        .unwrap();
     assert_eq!(households.lines().count(), 1, "{households}");
     assert!(households.contains("5 OAK ST|27601"));
 }

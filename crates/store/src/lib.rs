@@ -16,7 +16,9 @@ pub use tables::{ColType, Household, Row, Table, TableSpec, Value};
 pub enum StoreError {
     #[error("database error: {0}")]
     Backend(String),
-    #[error("the database schema is version {found}, this build knows up to {known}: upgrade tusk")]
+    #[error(
+        "the database schema is version {found}, this build knows up to {known}: upgrade tusk"
+    )]
     SchemaTooNew { found: i64, known: i64 },
     #[error("{0}")]
     Invalid(String),
@@ -85,10 +87,16 @@ impl LoadCounts {
     /// The invariants every finished load satisfies.
     pub fn check(&self) -> Result<(), String> {
         if self.read != self.accepted + self.rejected {
-            return Err(format!("read {} != accepted {} + rejected {}", self.read, self.accepted, self.rejected));
+            return Err(format!(
+                "read {} != accepted {} + rejected {}",
+                self.read, self.accepted, self.rejected
+            ));
         }
         if self.accepted != self.new + self.updated + self.unchanged + self.duplicate {
-            return Err(format!("accepted {} != new+updated+unchanged+duplicate", self.accepted));
+            return Err(format!(
+                "accepted {} != new+updated+unchanged+duplicate",
+                self.accepted
+            ));
         }
         Ok(())
     }
@@ -226,10 +234,20 @@ pub fn dump_value(v: &Value) -> String {
 /// rendered the same way on both backends (booleans as `t`/`f`; with `text_cast`, every column
 /// cast to text, for PostgreSQL's dates).
 pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
-    let cast = |c: &str| if text_cast { format!("({c})::text") } else { c.to_string() };
+    let cast = |c: &str| {
+        if text_cast {
+            format!("({c})::text")
+        } else {
+            c.to_string()
+        }
+    };
     let list = |cols: &[&str]| cols.iter().map(|c| cast(c)).collect::<Vec<_>>().join(", ");
     let mut q = vec![
-        ("people".to_string(), list(&["id", "created_load_id"]), "id".to_string()),
+        (
+            "people".to_string(),
+            list(&["id", "created_load_id"]),
+            "id".to_string(),
+        ),
         (
             "households".to_string(),
             list(&["id", "address_key", "address_line", "city", "state", "zip5"]),
@@ -237,14 +255,31 @@ pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
         ),
         (
             "record_versions".to_string(),
-            list(&["table_name", "rkey", "load_id", "row_number", "raw", "hash", "replaced_by_load_id"]),
+            list(&[
+                "table_name",
+                "rkey",
+                "load_id",
+                "row_number",
+                "raw",
+                "hash",
+                "replaced_by_load_id",
+            ]),
             "table_name, rkey, load_id".to_string(),
         ),
     ];
     for t in Table::ALL {
         let spec = t.spec();
-        let mut cols: Vec<String> =
-            ["rkey", "load_id", "first_load_id", "row_number", "raw", "hash"].iter().map(|c| cast(c)).collect();
+        let mut cols: Vec<String> = [
+            "rkey",
+            "load_id",
+            "first_load_id",
+            "row_number",
+            "raw",
+            "hash",
+        ]
+        .iter()
+        .map(|c| cast(c))
+        .collect();
         if spec.name != "vote_history" && spec.name != "ballots" {
             cols.push(cast("person_id"));
         }
@@ -260,4 +295,19 @@ pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
         q.push((spec.name.to_string(), cols.join(", "), "rkey".to_string()));
     }
     q
+}
+
+/// One-line address for display: `123 MAIN ST, RALEIGH NC 27601`, empty parts left out.
+pub fn display_address(line: &str, city: &str, state: &str, zip5: &str) -> String {
+    let tail = [city, state, zip5]
+        .iter()
+        .filter(|p| !p.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" ");
+    match (line.is_empty(), tail.is_empty()) {
+        (false, false) => format!("{line}, {tail}"),
+        (false, true) => line.to_string(),
+        (true, _) => tail,
+    }
 }

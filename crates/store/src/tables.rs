@@ -229,8 +229,12 @@ const ENTRY_COLS: [(&str, ColType); 20] = [
     ("entry_date", Date),
 ];
 
-pub static VOLUNTEERS: TableSpec =
-    TableSpec { name: "volunteers", columns: &ENTRY_COLS, creates_person: false, removable: false };
+pub static VOLUNTEERS: TableSpec = TableSpec {
+    name: "volunteers",
+    columns: &ENTRY_COLS,
+    creates_person: false,
+    removable: false,
+};
 
 pub static CONTACTS: TableSpec = TableSpec {
     name: "contacts",
@@ -301,7 +305,13 @@ fn opt_i(i: Option<i64>) -> Value {
 }
 
 fn name_values(v: &mut Vec<Value>, n: NameFields) {
-    v.extend([t(n.first), t(n.middle), t(n.last), t(n.suffix), t(n.first_group)]);
+    v.extend([
+        t(n.first),
+        t(n.middle),
+        t(n.last),
+        t(n.suffix),
+        t(n.first_group),
+    ]);
 }
 
 fn address_values(v: &mut Vec<Value>, a: AddressFields) {
@@ -324,7 +334,14 @@ pub fn voter_rkey(source: &str, voter_id: &str) -> String {
 
 fn voter_values(r: Voter) -> (Vec<Value>, Option<Household>) {
     let mut v = Vec::with_capacity(VOTERS.columns.len());
-    v.extend([t(r.source), t(r.voter_id), t(r.state), t(r.county_id), t(r.county), t(r.registration_number)]);
+    v.extend([
+        t(r.source),
+        t(r.voter_id),
+        t(r.state),
+        t(r.county_id),
+        t(r.county),
+        t(r.registration_number),
+    ]);
     name_values(&mut v, r.name);
     v.extend([t(r.status), t(r.status_reason)]);
     let a = r.address;
@@ -436,7 +453,11 @@ fn entry_values(r: Entry, with_owner: bool) -> Vec<Value> {
     name_values(&mut v, r.name);
     v.extend([opt_t(r.email), opt_t(r.phone)]);
     address_values(&mut v, r.address);
-    v.extend([opt_d(r.birth_date), opt_i(r.birth_year.map(i64::from)), opt_d(r.date)]);
+    v.extend([
+        opt_d(r.birth_date),
+        opt_i(r.birth_year.map(i64::from)),
+        opt_d(r.date),
+    ]);
     v
 }
 
@@ -478,5 +499,15 @@ pub fn to_row(record: Record, row_number: u64, raw: String) -> (Table, Row, Opti
         }
     };
     debug_assert_eq!(values.len(), table.spec().columns.len(), "{}", table.name());
-    (table, Row { rkey, row_number, raw, hash, values }, household)
+    (
+        table,
+        Row {
+            rkey,
+            row_number,
+            raw,
+            hash,
+            values,
+        },
+        household,
+    )
 }

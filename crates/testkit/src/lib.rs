@@ -38,25 +38,144 @@ impl Rng {
 }
 
 const FIRST: &[&str] = &[
-    "JAMES", "MARY", "ROBERT", "PATRICIA", "JOHN", "JENNIFER", "MICHAEL", "LINDA", "DAVID", "ELIZABETH",
-    "WILLIAM", "BARBARA", "RICHARD", "SUSAN", "JOSEPH", "JESSICA", "THOMAS", "SARAH", "CHARLES", "KAREN",
-    "CHRISTOPHER", "LISA", "DANIEL", "NANCY", "MATTHEW", "BETTY", "ANTHONY", "MARGARET", "MARK", "SANDRA",
-    "DONALD", "ASHLEY", "STEVEN", "KIMBERLY", "PAUL", "EMILY", "ANDREW", "DONNA", "JOSHUA", "MICHELLE",
-    "KENNETH", "CAROL", "KEVIN", "AMANDA", "BRIAN", "DOROTHY", "GEORGE", "MELISSA", "TIMOTHY", "DEBORAH",
-    "JOSÉ", "MARÍA", "DESHAWN", "LATOYA", "NGUYEN", "PRIYA", "ZOË", "RENÉE",
+    "JAMES",
+    "MARY",
+    "ROBERT",
+    "PATRICIA",
+    "JOHN",
+    "JENNIFER",
+    "MICHAEL",
+    "LINDA",
+    "DAVID",
+    "ELIZABETH",
+    "WILLIAM",
+    "BARBARA",
+    "RICHARD",
+    "SUSAN",
+    "JOSEPH",
+    "JESSICA",
+    "THOMAS",
+    "SARAH",
+    "CHARLES",
+    "KAREN",
+    "CHRISTOPHER",
+    "LISA",
+    "DANIEL",
+    "NANCY",
+    "MATTHEW",
+    "BETTY",
+    "ANTHONY",
+    "MARGARET",
+    "MARK",
+    "SANDRA",
+    "DONALD",
+    "ASHLEY",
+    "STEVEN",
+    "KIMBERLY",
+    "PAUL",
+    "EMILY",
+    "ANDREW",
+    "DONNA",
+    "JOSHUA",
+    "MICHELLE",
+    "KENNETH",
+    "CAROL",
+    "KEVIN",
+    "AMANDA",
+    "BRIAN",
+    "DOROTHY",
+    "GEORGE",
+    "MELISSA",
+    "TIMOTHY",
+    "DEBORAH",
+    "JOSÉ",
+    "MARÍA",
+    "DESHAWN",
+    "LATOYA",
+    "NGUYEN",
+    "PRIYA",
+    "ZOË",
+    "RENÉE",
 ];
 const LAST: &[&str] = &[
-    "SMITH", "JOHNSON", "WILLIAMS", "BROWN", "JONES", "GARCIA", "MILLER", "DAVIS", "RODRIGUEZ", "MARTINEZ",
-    "HERNANDEZ", "LOPEZ", "GONZALEZ", "WILSON", "ANDERSON", "THOMAS", "TAYLOR", "MOORE", "JACKSON", "MARTIN",
-    "LEE", "PEREZ", "THOMPSON", "WHITE", "HARRIS", "SANCHEZ", "CLARK", "RAMIREZ", "LEWIS", "ROBINSON",
-    "WALKER", "YOUNG", "ALLEN", "KING", "WRIGHT", "SCOTT", "TORRES", "NGUYEN", "HILL", "FLORES", "O'BRIEN",
-    "MUÑOZ", "SMITH-JONES", "MCDONALD", "DE LA CRUZ", "PEÑA", "BÉLANGER", "LOCKLEAR", "OXENDINE", "CHAVIS",
+    "SMITH",
+    "JOHNSON",
+    "WILLIAMS",
+    "BROWN",
+    "JONES",
+    "GARCIA",
+    "MILLER",
+    "DAVIS",
+    "RODRIGUEZ",
+    "MARTINEZ",
+    "HERNANDEZ",
+    "LOPEZ",
+    "GONZALEZ",
+    "WILSON",
+    "ANDERSON",
+    "THOMAS",
+    "TAYLOR",
+    "MOORE",
+    "JACKSON",
+    "MARTIN",
+    "LEE",
+    "PEREZ",
+    "THOMPSON",
+    "WHITE",
+    "HARRIS",
+    "SANCHEZ",
+    "CLARK",
+    "RAMIREZ",
+    "LEWIS",
+    "ROBINSON",
+    "WALKER",
+    "YOUNG",
+    "ALLEN",
+    "KING",
+    "WRIGHT",
+    "SCOTT",
+    "TORRES",
+    "NGUYEN",
+    "HILL",
+    "FLORES",
+    "O'BRIEN",
+    "MUÑOZ",
+    "SMITH-JONES",
+    "MCDONALD",
+    "DE LA CRUZ",
+    "PEÑA",
+    "BÉLANGER",
+    "LOCKLEAR",
+    "OXENDINE",
+    "CHAVIS",
 ];
 const STREETS: &[&str] = &[
-    "MAIN", "OAK", "PINE", "MAPLE", "CEDAR", "ELM", "WASHINGTON", "LAKE", "HILL", "PARK", "WALNUT", "CHURCH",
-    "MILL", "RIDGE", "SPRING", "FOREST", "HICKORY", "DOGWOOD", "MAGNOLIA", "CAPITAL", "GLENWOOD", "HILLSBOROUGH",
+    "MAIN",
+    "OAK",
+    "PINE",
+    "MAPLE",
+    "CEDAR",
+    "ELM",
+    "WASHINGTON",
+    "LAKE",
+    "HILL",
+    "PARK",
+    "WALNUT",
+    "CHURCH",
+    "MILL",
+    "RIDGE",
+    "SPRING",
+    "FOREST",
+    "HICKORY",
+    "DOGWOOD",
+    "MAGNOLIA",
+    "CAPITAL",
+    "GLENWOOD",
+    "HILLSBOROUGH",
 ];
-const SUFFIXES: &[&str] = &["ST", "AVE", "RD", "DR", "LN", "CT", "BLVD", "WAY", "CIR", "TRL", "PL"];
+const SUFFIXES: &[&str] = &[
+    "ST", "AVE", "RD", "DR", "LN", "CT", "BLVD", "WAY", "CIR", "TRL", "PL",
+];
 const COUNTIES: &[(&str, &str, &str)] = &[
     ("92", "WAKE", "RALEIGH"),
     ("32", "DURHAM", "DURHAM"),
@@ -67,7 +186,9 @@ const COUNTIES: &[(&str, &str, &str)] = &[
     ("68", "ORANGE", "CHAPEL HILL"),
     ("78", "ROBESON", "LUMBERTON"),
 ];
-const PARTIES: &[&str] = &["DEM", "DEM", "DEM", "REP", "REP", "REP", "UNA", "UNA", "UNA", "LIB", "GRE"];
+const PARTIES: &[&str] = &[
+    "DEM", "DEM", "DEM", "REP", "REP", "REP", "UNA", "UNA", "UNA", "LIB", "GRE",
+];
 const RACES: &[&str] = &["W", "W", "W", "W", "B", "B", "A", "I", "M", "O", "U"];
 
 /// The 67-column `ncvoter` header.
@@ -113,7 +234,11 @@ pub fn voters(n: usize, seed: u64) -> impl Iterator<Item = SynthVoter> {
         if left_in_household == 0 {
             let county = rng.below(COUNTIES.len() as u64) as usize;
             let street = format!("{} {}", rng.pick(STREETS), rng.pick(SUFFIXES));
-            let unit = if rng.chance(0.15) { format!("APT {}", 1 + rng.below(300)) } else { String::new() };
+            let unit = if rng.chance(0.15) {
+                format!("APT {}", 1 + rng.below(300))
+            } else {
+                String::new()
+            };
             let zip = format!("27{:03}", rng.below(1000));
             let last = rng.pick(LAST).to_string();
             let phone = if rng.chance(0.4) {
@@ -121,15 +246,32 @@ pub fn voters(n: usize, seed: u64) -> impl Iterator<Item = SynthVoter> {
             } else {
                 String::new()
             };
-            household = Some((county, 1 + rng.below(9_999) as u32, street, unit, zip, last, rng.below(200) as usize));
+            household = Some((
+                county,
+                1 + rng.below(9_999) as u32,
+                street,
+                unit,
+                zip,
+                last,
+                rng.below(200) as usize,
+            ));
             left_in_household = 1 + rng.below(4) as usize;
             let _ = phone;
         }
         left_in_household -= 1;
-        let (county, number, street, unit, zip, hh_last, precinct) = household.clone().expect("set above");
-        let last = if rng.chance(0.85) { hh_last } else { rng.pick(LAST).to_string() };
+        let (county, number, street, unit, zip, hh_last, precinct) =
+            household.clone().expect("set above");
+        let last = if rng.chance(0.85) {
+            hh_last
+        } else {
+            rng.pick(LAST).to_string()
+        };
         let first = rng.pick(FIRST).to_string();
-        let middle = if rng.chance(0.6) { rng.pick(FIRST).to_string() } else { String::new() };
+        let middle = if rng.chance(0.6) {
+            rng.pick(FIRST).to_string()
+        } else {
+            String::new()
+        };
         let status = match rng.below(100) {
             0..=84 => "A",
             85..=94 => "I",
@@ -144,18 +286,35 @@ pub fn voters(n: usize, seed: u64) -> impl Iterator<Item = SynthVoter> {
             last,
             first,
             middle,
-            suffix: if rng.chance(0.03) { *rng.pick(&["JR", "SR", "III"]) } else { "" },
+            suffix: if rng.chance(0.03) {
+                *rng.pick(&["JR", "SR", "III"])
+            } else {
+                ""
+            },
             status,
             house_number: number,
             street,
             unit,
             zip,
-            phone: if rng.chance(0.3) { format!("({}) {}-{:04}", 919, 200 + rng.below(799), rng.below(10_000)) } else { String::new() },
+            phone: if rng.chance(0.3) {
+                format!(
+                    "({}) {}-{:04}",
+                    919,
+                    200 + rng.below(799),
+                    rng.below(10_000)
+                )
+            } else {
+                String::new()
+            },
             party: *rng.pick(PARTIES),
             race: *rng.pick(RACES),
             gender: if rng.chance(0.52) { "F" } else { "M" },
             birth_year,
-            registered: (1 + rng.below(12) as u8, 1 + rng.below(28) as u8, (birth_year + 18 + rng.below(30) as u16).min(2026)),
+            registered: (
+                1 + rng.below(12) as u8,
+                1 + rng.below(28) as u8,
+                (birth_year + 18 + rng.below(30) as u16).min(2026),
+            ),
             precinct: precinct as u32,
         })
     })
@@ -182,16 +341,73 @@ pub fn write_ncvoter_row(w: &mut impl Write, v: &SynthVoter) -> io::Result<()> {
         _ => "DENIED",
     };
     let fields: [String; 67] = [
-        county_id.into(), county.into(), v.reg_num.to_string(), v.ncid.clone(), v.last.clone(), v.first.clone(),
-        v.middle.clone(), v.suffix.into(), v.status.into(), status_desc.into(), "".into(), "".into(), address,
-        city.into(), "NC".into(), v.zip.clone(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(),
-        "".into(), v.phone.clone(), "N".into(), format!("{m:02}/{d:02}/{y}"), v.race.into(), "NL".into(),
-        v.party.into(), v.gender.into(), v.birth_year.to_string(), (2026 - v.birth_year).to_string(), "NC".into(),
-        "Y".into(), format!("{:02}-{:02}", v.precinct / 10, v.precinct % 10), format!("PRECINCT {}", v.precinct),
-        "".into(), "".into(), "".into(), "".into(), "4".into(), "10A".into(), "10".into(), "16".into(), "34".into(),
-        "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(),
-        "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(), "".into(),
-        format!("{:02}-{:02}", v.precinct / 10, v.precinct % 10), format!("PRECINCT {}", v.precinct),
+        county_id.into(),
+        county.into(),
+        v.reg_num.to_string(),
+        v.ncid.clone(),
+        v.last.clone(),
+        v.first.clone(),
+        v.middle.clone(),
+        v.suffix.into(),
+        v.status.into(),
+        status_desc.into(),
+        "".into(),
+        "".into(),
+        address,
+        city.into(),
+        "NC".into(),
+        v.zip.clone(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        v.phone.clone(),
+        "N".into(),
+        format!("{m:02}/{d:02}/{y}"),
+        v.race.into(),
+        "NL".into(),
+        v.party.into(),
+        v.gender.into(),
+        v.birth_year.to_string(),
+        (2026 - v.birth_year).to_string(),
+        "NC".into(),
+        "Y".into(),
+        format!("{:02}-{:02}", v.precinct / 10, v.precinct % 10),
+        format!("PRECINCT {}", v.precinct),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "4".into(),
+        "10A".into(),
+        "10".into(),
+        "16".into(),
+        "34".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        "".into(),
+        format!("{:02}-{:02}", v.precinct / 10, v.precinct % 10),
+        format!("PRECINCT {}", v.precinct),
     ];
     let mut line = String::with_capacity(512);
     for (i, f) in fields.iter().enumerate() {
@@ -208,7 +424,10 @@ pub fn write_ncvoter_row(w: &mut impl Write, v: &SynthVoter) -> io::Result<()> {
 
 /// Writes the header and `n` voters.
 pub fn write_ncvoter(w: &mut impl Write, n: usize, seed: u64) -> io::Result<()> {
-    let header: Vec<String> = ncvoter_header().iter().map(|h| format!("\"{h}\"")).collect();
+    let header: Vec<String> = ncvoter_header()
+        .iter()
+        .map(|h| format!("\"{h}\""))
+        .collect();
     w.write_all(header.join("\t").as_bytes())?;
     w.write_all(b"\r\n")?;
     for v in voters(n, seed) {
@@ -220,7 +439,12 @@ pub fn write_ncvoter(w: &mut impl Write, n: usize, seed: u64) -> io::Result<()> 
 /// Writes an `ncvhis` file for the voters of `(n, seed)`: each voter voted in some of four
 /// past elections; `repeat_every` > 0 repeats every that-many-th row (the duplicates real
 /// files have).
-pub fn write_ncvhis(w: &mut impl Write, n: usize, seed: u64, repeat_every: usize) -> io::Result<()> {
+pub fn write_ncvhis(
+    w: &mut impl Write,
+    n: usize,
+    seed: u64,
+    repeat_every: usize,
+) -> io::Result<()> {
     let header = ingest::formats::ncvhis::LAYOUT.join("\t");
     w.write_all(header.as_bytes())?;
     w.write_all(b"\n")?;

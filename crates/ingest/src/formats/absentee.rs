@@ -11,8 +11,15 @@ use crate::decode::Fields;
 use crate::{Columns, Parsed, ReadError, RowParser};
 
 pub const REQUIRED: [&str; 9] = [
-    "county_desc", "ncid", "election_dt", "ballot_req_type", "ballot_req_dt", "ballot_send_dt",
-    "ballot_rtn_dt", "ballot_rtn_status", "precinct_desc",
+    "county_desc",
+    "ncid",
+    "election_dt",
+    "ballot_req_type",
+    "ballot_req_dt",
+    "ballot_send_dt",
+    "ballot_rtn_dt",
+    "ballot_rtn_status",
+    "precinct_desc",
 ];
 
 pub struct Parser {
@@ -75,6 +82,9 @@ impl RowParser for Parser {
             precinct: f.get(self.precinct).to_string(),
             site_name: f.get(self.site).to_string(),
         };
-        Ok(vec![Parsed { record: Record::Ballot(b), raw: None }])
+        Ok(vec![Parsed {
+            record: Record::Ballot(b),
+            raw: None,
+        }])
     }
 }

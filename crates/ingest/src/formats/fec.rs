@@ -9,9 +9,27 @@ use crate::{Parsed, RowParser};
 pub const FIELDS: usize = 21;
 
 pub const COLUMNS: [&str; FIELDS] = [
-    "CMTE_ID", "AMNDT_IND", "RPT_TP", "TRANSACTION_PGI", "IMAGE_NUM", "TRANSACTION_TP", "ENTITY_TP",
-    "NAME", "CITY", "STATE", "ZIP_CODE", "EMPLOYER", "OCCUPATION", "TRANSACTION_DT",
-    "TRANSACTION_AMT", "OTHER_ID", "TRAN_ID", "FILE_NUM", "MEMO_CD", "MEMO_TEXT", "SUB_ID",
+    "CMTE_ID",
+    "AMNDT_IND",
+    "RPT_TP",
+    "TRANSACTION_PGI",
+    "IMAGE_NUM",
+    "TRANSACTION_TP",
+    "ENTITY_TP",
+    "NAME",
+    "CITY",
+    "STATE",
+    "ZIP_CODE",
+    "EMPLOYER",
+    "OCCUPATION",
+    "TRANSACTION_DT",
+    "TRANSACTION_AMT",
+    "OTHER_ID",
+    "TRAN_ID",
+    "FILE_NUM",
+    "MEMO_CD",
+    "MEMO_TEXT",
+    "SUB_ID",
 ];
 
 /// Largest absolute amount accepted, in cents ($100 M): anything larger is a broken row.
@@ -63,7 +81,10 @@ impl RowParser for Parser {
             .ok_or_else(|| format!("TRANSACTION_AMT '{}' is not an amount in dollars", g(14)))?;
         let date = match g(13) {
             "" => None,
-            s => Some(Date::parse_mmddyyyy(s).ok_or_else(|| format!("TRANSACTION_DT '{s}' is not a date (MMDDYYYY)"))?),
+            s => Some(
+                Date::parse_mmddyyyy(s)
+                    .ok_or_else(|| format!("TRANSACTION_DT '{s}' is not a date (MMDDYYYY)"))?,
+            ),
         };
         let (zip5, zip4) = normalize::zip(g(10));
         let d = Donation {
@@ -90,6 +111,9 @@ impl RowParser for Parser {
             memo: g(18).eq_ignore_ascii_case("X"),
             memo_text: g(19).to_string(),
         };
-        Ok(vec![Parsed { record: Record::Donation(Box::new(d)), raw: None }])
+        Ok(vec![Parsed {
+            record: Record::Donation(Box::new(d)),
+            raw: None,
+        }])
     }
 }

@@ -42,11 +42,18 @@ impl Parser {
         if first.is_empty() && last.is_empty() && !full.is_empty() {
             let mut n = NameFields::from_parsed(normalize::parse_full_name(full));
             if n.suffix.is_empty() {
-                n.suffix = normalize::suffix(self.get(f, "name_suffix")).unwrap_or_default().to_string();
+                n.suffix = normalize::suffix(self.get(f, "name_suffix"))
+                    .unwrap_or_default()
+                    .to_string();
             }
             return n;
         }
-        NameFields::from_parts(first, self.get(f, "middle_name"), last, self.get(f, "name_suffix"))
+        NameFields::from_parts(
+            first,
+            self.get(f, "middle_name"),
+            last,
+            self.get(f, "name_suffix"),
+        )
     }
 
     fn address(&self, f: &Fields) -> AddressFields {
@@ -54,7 +61,12 @@ impl Parser {
             "" => self.m.state.as_deref().unwrap_or(""),
             s => s,
         };
-        AddressFields::parse(self.get(f, "street_address"), self.get(f, "city"), state, self.get(f, "zip"))
+        AddressFields::parse(
+            self.get(f, "street_address"),
+            self.get(f, "city"),
+            state,
+            self.get(f, "zip"),
+        )
     }
 }
 
@@ -67,7 +79,9 @@ impl RowParser for Parser {
         if self.m.entity != Entity::Voters {
             return None;
         }
-        Some(self.get(f, "voter_id")).filter(|k| !k.is_empty()).map(|k| format!("{}:{k}", self.m.source))
+        Some(self.get(f, "voter_id"))
+            .filter(|k| !k.is_empty())
+            .map(|k| format!("{}:{k}", self.m.source))
     }
 
     fn parse(&self, f: &Fields) -> Result<Vec<Parsed>, String> {
@@ -76,10 +90,23 @@ impl RowParser for Parser {
             Entity::Voters => {
                 let name = self.name(f);
                 if name.last.is_empty() {
-                    return Err(format!("{} is empty", self.m.columns.get("last_name").or(self.m.columns.get("full_name")).map(String::as_str).unwrap_or("last_name")));
+                    return Err(format!(
+                        "{} is empty",
+                        self.m
+                            .columns
+                            .get("last_name")
+                            .or(self.m.columns.get("full_name"))
+                            .map(String::as_str)
+                            .unwrap_or("last_name")
+                    ));
                 }
                 let birth_date = opt_date("birth_date", g("birth_date"))?;
-                let state = self.m.state.clone().unwrap_or_default().to_ascii_uppercase();
+                let state = self
+                    .m
+                    .state
+                    .clone()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase();
                 Record::Voter(Box::new(Voter {
                     source: self.m.source.clone(),
                     voter_id: req(self.m.columns["voter_id"].as_str(), g("voter_id"))?.to_string(),
@@ -117,12 +144,21 @@ impl RowParser for Parser {
                 let name = self.name(f);
                 let email = normalize::email(g("email"));
                 let phone = normalize::phone(g("phone"));
-                if name.first.is_empty() && name.last.is_empty() && email.is_none() && phone.is_none() {
+                if name.first.is_empty()
+                    && name.last.is_empty()
+                    && email.is_none()
+                    && phone.is_none()
+                {
                     return Err("no name, no valid e-mail and no valid phone: nothing to know this person by".into());
                 }
                 let key = match g("id") {
-                    "" if self.m.columns.contains_key("id") => return Err(format!("{} is empty", self.m.columns["id"])),
-                    "" => format!("{:016x}", model::content_hash(&model::join_fields(f.iter())) as u64),
+                    "" if self.m.columns.contains_key("id") => {
+                        return Err(format!("{} is empty", self.m.columns["id"]))
+                    }
+                    "" => format!(
+                        "{:016x}",
+                        model::content_hash(&model::join_fields(f.iter())) as u64
+                    ),
                     id => id.to_string(),
                 };
                 let birth_date = opt_date("birth_date", g("birth_date"))?;

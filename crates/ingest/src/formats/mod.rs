@@ -19,9 +19,9 @@ pub fn opt_date(column: &str, value: &str) -> Result<Option<Date>, String> {
     if value.is_empty() {
         return Ok(None);
     }
-    Date::parse(value)
-        .map(Some)
-        .ok_or_else(|| format!("{column} '{value}' is not a date (expected MM/DD/YYYY or YYYY-MM-DD)"))
+    Date::parse(value).map(Some).ok_or_else(|| {
+        format!("{column} '{value}' is not a date (expected MM/DD/YYYY or YYYY-MM-DD)")
+    })
 }
 
 /// A required date field.

@@ -7,9 +7,21 @@ use crate::decode::Fields;
 use crate::{Columns, Parsed, ReadError, RowParser};
 
 pub const LAYOUT: [&str; 15] = [
-    "county_id", "county_desc", "voter_reg_num", "election_lbl", "election_desc", "voting_method",
-    "voted_party_cd", "voted_party_desc", "pct_label", "pct_description", "ncid", "voted_county_id",
-    "voted_county_desc", "vtd_label", "vtd_description",
+    "county_id",
+    "county_desc",
+    "voter_reg_num",
+    "election_lbl",
+    "election_desc",
+    "voting_method",
+    "voted_party_cd",
+    "voted_party_desc",
+    "pct_label",
+    "pct_description",
+    "ncid",
+    "voted_county_id",
+    "voted_county_desc",
+    "vtd_label",
+    "vtd_description",
 ];
 
 pub struct Parser {
@@ -67,6 +79,9 @@ impl RowParser for Parser {
             county_id: f.get(self.county_id).to_string(),
             precinct: f.get(self.pct).to_string(),
         };
-        Ok(vec![Parsed { record: Record::Vote(v), raw: None }])
+        Ok(vec![Parsed {
+            record: Record::Vote(v),
+            raw: None,
+        }])
     }
 }

@@ -8,36 +8,147 @@ use crate::decode::Fields;
 use crate::{Columns, Parsed, ReadError, RowParser};
 
 pub const LAYOUT_67: [&str; 67] = [
-    "county_id", "county_desc", "voter_reg_num", "ncid", "last_name", "first_name", "middle_name",
-    "name_suffix_lbl", "status_cd", "voter_status_desc", "reason_cd", "voter_status_reason_desc",
-    "res_street_address", "res_city_desc", "state_cd", "zip_code", "mail_addr1", "mail_addr2",
-    "mail_addr3", "mail_addr4", "mail_city", "mail_state", "mail_zipcode", "full_phone_number",
-    "confidential_ind", "registr_dt", "race_code", "ethnic_code", "party_cd", "gender_code",
-    "birth_year", "age_at_year_end", "birth_state", "drivers_lic", "precinct_abbrv", "precinct_desc",
-    "municipality_abbrv", "municipality_desc", "ward_abbrv", "ward_desc", "cong_dist_abbrv",
-    "super_court_abbrv", "judic_dist_abbrv", "nc_senate_abbrv", "nc_house_abbrv",
-    "county_commiss_abbrv", "county_commiss_desc", "township_abbrv", "township_desc",
-    "school_dist_abbrv", "school_dist_desc", "fire_dist_abbrv", "fire_dist_desc",
-    "water_dist_abbrv", "water_dist_desc", "sewer_dist_abbrv", "sewer_dist_desc",
-    "sanit_dist_abbrv", "sanit_dist_desc", "rescue_dist_abbrv", "rescue_dist_desc",
-    "munic_dist_abbrv", "munic_dist_desc", "dist_1_abbrv", "dist_1_desc", "vtd_abbrv", "vtd_desc",
+    "county_id",
+    "county_desc",
+    "voter_reg_num",
+    "ncid",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "name_suffix_lbl",
+    "status_cd",
+    "voter_status_desc",
+    "reason_cd",
+    "voter_status_reason_desc",
+    "res_street_address",
+    "res_city_desc",
+    "state_cd",
+    "zip_code",
+    "mail_addr1",
+    "mail_addr2",
+    "mail_addr3",
+    "mail_addr4",
+    "mail_city",
+    "mail_state",
+    "mail_zipcode",
+    "full_phone_number",
+    "confidential_ind",
+    "registr_dt",
+    "race_code",
+    "ethnic_code",
+    "party_cd",
+    "gender_code",
+    "birth_year",
+    "age_at_year_end",
+    "birth_state",
+    "drivers_lic",
+    "precinct_abbrv",
+    "precinct_desc",
+    "municipality_abbrv",
+    "municipality_desc",
+    "ward_abbrv",
+    "ward_desc",
+    "cong_dist_abbrv",
+    "super_court_abbrv",
+    "judic_dist_abbrv",
+    "nc_senate_abbrv",
+    "nc_house_abbrv",
+    "county_commiss_abbrv",
+    "county_commiss_desc",
+    "township_abbrv",
+    "township_desc",
+    "school_dist_abbrv",
+    "school_dist_desc",
+    "fire_dist_abbrv",
+    "fire_dist_desc",
+    "water_dist_abbrv",
+    "water_dist_desc",
+    "sewer_dist_abbrv",
+    "sewer_dist_desc",
+    "sanit_dist_abbrv",
+    "sanit_dist_desc",
+    "rescue_dist_abbrv",
+    "rescue_dist_desc",
+    "munic_dist_abbrv",
+    "munic_dist_desc",
+    "dist_1_abbrv",
+    "dist_1_desc",
+    "vtd_abbrv",
+    "vtd_desc",
 ];
 
 pub const LAYOUT_71: [&str; 71] = [
-    "county_id", "county_desc", "voter_reg_num", "status_cd", "voter_status_desc", "reason_cd",
-    "voter_status_reason_desc", "absent_ind", "name_prefx_cd", "last_name", "first_name",
-    "middle_name", "name_suffix_lbl", "res_street_address", "res_city_desc", "state_cd", "zip_code",
-    "mail_addr1", "mail_addr2", "mail_addr3", "mail_addr4", "mail_city", "mail_state",
-    "mail_zipcode", "full_phone_number", "race_code", "ethnic_code", "party_cd", "gender_code",
-    "birth_age", "birth_state", "drivers_lic", "registr_dt", "precinct_abbrv", "precinct_desc",
-    "municipality_abbrv", "municipality_desc", "ward_abbrv", "ward_desc", "cong_dist_abbrv",
-    "super_court_abbrv", "judic_dist_abbrv", "nc_senate_abbrv", "nc_house_abbrv",
-    "county_commiss_abbrv", "county_commiss_desc", "township_abbrv", "township_desc",
-    "school_dist_abbrv", "school_dist_desc", "fire_dist_abbrv", "fire_dist_desc",
-    "water_dist_abbrv", "water_dist_desc", "sewer_dist_abbrv", "sewer_dist_desc",
-    "sanit_dist_abbrv", "sanit_dist_desc", "rescue_dist_abbrv", "rescue_dist_desc",
-    "munic_dist_abbrv", "munic_dist_desc", "dist_1_abbrv", "dist_1_desc", "dist_2_abbrv",
-    "dist_2_desc", "confidential_ind", "birth_year", "ncid", "vtd_abbrv", "vtd_desc",
+    "county_id",
+    "county_desc",
+    "voter_reg_num",
+    "status_cd",
+    "voter_status_desc",
+    "reason_cd",
+    "voter_status_reason_desc",
+    "absent_ind",
+    "name_prefx_cd",
+    "last_name",
+    "first_name",
+    "middle_name",
+    "name_suffix_lbl",
+    "res_street_address",
+    "res_city_desc",
+    "state_cd",
+    "zip_code",
+    "mail_addr1",
+    "mail_addr2",
+    "mail_addr3",
+    "mail_addr4",
+    "mail_city",
+    "mail_state",
+    "mail_zipcode",
+    "full_phone_number",
+    "race_code",
+    "ethnic_code",
+    "party_cd",
+    "gender_code",
+    "birth_age",
+    "birth_state",
+    "drivers_lic",
+    "registr_dt",
+    "precinct_abbrv",
+    "precinct_desc",
+    "municipality_abbrv",
+    "municipality_desc",
+    "ward_abbrv",
+    "ward_desc",
+    "cong_dist_abbrv",
+    "super_court_abbrv",
+    "judic_dist_abbrv",
+    "nc_senate_abbrv",
+    "nc_house_abbrv",
+    "county_commiss_abbrv",
+    "county_commiss_desc",
+    "township_abbrv",
+    "township_desc",
+    "school_dist_abbrv",
+    "school_dist_desc",
+    "fire_dist_abbrv",
+    "fire_dist_desc",
+    "water_dist_abbrv",
+    "water_dist_desc",
+    "sewer_dist_abbrv",
+    "sewer_dist_desc",
+    "sanit_dist_abbrv",
+    "sanit_dist_desc",
+    "rescue_dist_abbrv",
+    "rescue_dist_desc",
+    "munic_dist_abbrv",
+    "munic_dist_desc",
+    "dist_1_abbrv",
+    "dist_1_desc",
+    "dist_2_abbrv",
+    "dist_2_desc",
+    "confidential_ind",
+    "birth_year",
+    "ncid",
+    "vtd_abbrv",
+    "vtd_desc",
 ];
 
 struct Idx {
@@ -81,12 +192,20 @@ impl Parser {
     pub fn new(header: &[String]) -> Result<Parser, ReadError> {
         let cols = Columns::new(header);
         let lower: Vec<String> = header.iter().map(|h| h.to_ascii_lowercase()).collect();
-        let is = |layout: &[&str]| lower.len() == layout.len() && layout.iter().all(|c| lower.iter().any(|h| h == c));
+        let is = |layout: &[&str]| {
+            lower.len() == layout.len() && layout.iter().all(|c| lower.iter().any(|h| h == c))
+        };
         if !is(&LAYOUT_67) && !is(&LAYOUT_71) {
             // Report against the closer layout.
             let diff = |layout: &[&str]| {
-                layout.iter().filter(|c| !lower.iter().any(|h| h == *c)).count()
-                    + lower.iter().filter(|h| !layout.contains(&h.as_str())).count()
+                layout
+                    .iter()
+                    .filter(|c| !lower.iter().any(|h| h == *c))
+                    .count()
+                    + lower
+                        .iter()
+                        .filter(|h| !layout.contains(&h.as_str()))
+                        .count()
             };
             let (layout, name): (&[&str], &str) = if diff(&LAYOUT_71) < diff(&LAYOUT_67) {
                 (&LAYOUT_71, "the 2020 71-column ncvoter layout")
@@ -155,7 +274,9 @@ impl RowParser for Parser {
     }
 
     fn voter_key(&self, f: &Fields) -> Option<String> {
-        Some(f.get(self.i.ncid)).filter(|k| !k.is_empty()).map(|k| format!("nc:{k}"))
+        Some(f.get(self.i.ncid))
+            .filter(|k| !k.is_empty())
+            .map(|k| format!("nc:{k}"))
     }
 
     fn parse(&self, f: &Fields) -> Result<Vec<Parsed>, String> {
@@ -163,7 +284,12 @@ impl RowParser for Parser {
         let ncid = req("ncid", f.get(i.ncid))?;
         let last = req("last_name", f.get(i.last))?;
         let county_id = req("county_id", f.get(i.county_id))?;
-        let mail: Vec<&str> = i.mail.iter().map(|c| f.get(*c)).filter(|s| !s.is_empty()).collect();
+        let mail: Vec<&str> = i
+            .mail
+            .iter()
+            .map(|c| f.get(*c))
+            .filter(|s| !s.is_empty())
+            .collect();
         let v = Voter {
             source: "nc".into(),
             voter_id: ncid.to_string(),
@@ -174,7 +300,12 @@ impl RowParser for Parser {
             name: NameFields::from_parts(f.get(i.first), f.get(i.middle), last, f.get(i.suffix)),
             status: f.get(i.status).to_string(),
             status_reason: f.get(i.reason).to_string(),
-            address: AddressFields::parse(f.get(i.street), f.get(i.city), f.get(i.state), f.get(i.zip)),
+            address: AddressFields::parse(
+                f.get(i.street),
+                f.get(i.city),
+                f.get(i.state),
+                f.get(i.zip),
+            ),
             mail_address: model::normalize::clean_text(&mail.join(" ")),
             phone: model::normalize::phone(f.get(i.phone)),
             birth_year: opt_year("birth_year", f.get(i.birth_year))?,
@@ -193,6 +324,9 @@ impl RowParser for Parser {
             house_district: f.get(i.house).to_string(),
             confidential: f.get(i.confidential).eq_ignore_ascii_case("Y"),
         };
-        Ok(vec![Parsed { record: Record::Voter(Box::new(v)), raw: None }])
+        Ok(vec![Parsed {
+            record: Record::Voter(Box::new(v)),
+            raw: None,
+        }])
     }
 }

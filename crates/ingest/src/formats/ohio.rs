@@ -9,22 +9,65 @@ use crate::decode::Fields;
 use crate::{Columns, Parsed, ReadError, RowParser};
 
 pub const CORE: [&str; 46] = [
-    "SOS_VOTERID", "COUNTY_NUMBER", "COUNTY_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "SUFFIX",
-    "DATE_OF_BIRTH", "REGISTRATION_DATE", "VOTER_STATUS", "PARTY_AFFILIATION",
-    "RESIDENTIAL_ADDRESS1", "RESIDENTIAL_SECONDARY_ADDR", "RESIDENTIAL_CITY", "RESIDENTIAL_STATE",
-    "RESIDENTIAL_ZIP", "RESIDENTIAL_ZIP_PLUS4", "RESIDENTIAL_COUNTRY", "RESIDENTIAL_POSTALCODE",
-    "MAILING_ADDRESS1", "MAILING_SECONDARY_ADDRESS", "MAILING_CITY", "MAILING_STATE", "MAILING_ZIP",
-    "MAILING_ZIP_PLUS4", "MAILING_COUNTRY", "MAILING_POSTAL_CODE", "CAREER_CENTER", "CITY",
-    "CITY_SCHOOL_DISTRICT", "COUNTY_COURT_DISTRICT", "CONGRESSIONAL_DISTRICT", "COURT_OF_APPEALS",
-    "EDU_SERVICE_CENTER_DISTRICT", "EXEMPTED_VILL_SCHOOL_DISTRICT", "LIBRARY",
-    "LOCAL_SCHOOL_DISTRICT", "MUNICIPAL_COURT_DISTRICT", "PRECINCT_NAME", "PRECINCT_CODE",
-    "STATE_BOARD_OF_EDUCATION", "STATE_REPRESENTATIVE_DISTRICT", "STATE_SENATE_DISTRICT",
-    "TOWNSHIP", "VILLAGE", "WARD",
+    "SOS_VOTERID",
+    "COUNTY_NUMBER",
+    "COUNTY_ID",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "MIDDLE_NAME",
+    "SUFFIX",
+    "DATE_OF_BIRTH",
+    "REGISTRATION_DATE",
+    "VOTER_STATUS",
+    "PARTY_AFFILIATION",
+    "RESIDENTIAL_ADDRESS1",
+    "RESIDENTIAL_SECONDARY_ADDR",
+    "RESIDENTIAL_CITY",
+    "RESIDENTIAL_STATE",
+    "RESIDENTIAL_ZIP",
+    "RESIDENTIAL_ZIP_PLUS4",
+    "RESIDENTIAL_COUNTRY",
+    "RESIDENTIAL_POSTALCODE",
+    "MAILING_ADDRESS1",
+    "MAILING_SECONDARY_ADDRESS",
+    "MAILING_CITY",
+    "MAILING_STATE",
+    "MAILING_ZIP",
+    "MAILING_ZIP_PLUS4",
+    "MAILING_COUNTRY",
+    "MAILING_POSTAL_CODE",
+    "CAREER_CENTER",
+    "CITY",
+    "CITY_SCHOOL_DISTRICT",
+    "COUNTY_COURT_DISTRICT",
+    "CONGRESSIONAL_DISTRICT",
+    "COURT_OF_APPEALS",
+    "EDU_SERVICE_CENTER_DISTRICT",
+    "EXEMPTED_VILL_SCHOOL_DISTRICT",
+    "LIBRARY",
+    "LOCAL_SCHOOL_DISTRICT",
+    "MUNICIPAL_COURT_DISTRICT",
+    "PRECINCT_NAME",
+    "PRECINCT_CODE",
+    "STATE_BOARD_OF_EDUCATION",
+    "STATE_REPRESENTATIVE_DISTRICT",
+    "STATE_SENATE_DISTRICT",
+    "TOWNSHIP",
+    "VILLAGE",
+    "WARD",
 ];
 
 pub const REQUIRED: [&str; 11] = [
-    "SOS_VOTERID", "COUNTY_NUMBER", "LAST_NAME", "FIRST_NAME", "DATE_OF_BIRTH", "VOTER_STATUS",
-    "PARTY_AFFILIATION", "RESIDENTIAL_ADDRESS1", "RESIDENTIAL_CITY", "RESIDENTIAL_ZIP",
+    "SOS_VOTERID",
+    "COUNTY_NUMBER",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "DATE_OF_BIRTH",
+    "VOTER_STATUS",
+    "PARTY_AFFILIATION",
+    "RESIDENTIAL_ADDRESS1",
+    "RESIDENTIAL_CITY",
+    "RESIDENTIAL_ZIP",
     "PRECINCT_NAME",
 ];
 
@@ -49,19 +92,44 @@ pub struct Parser {
 }
 
 const F: [&str; 23] = [
-    "SOS_VOTERID", "COUNTY_NUMBER", "COUNTY_ID", "LAST_NAME", "FIRST_NAME", "MIDDLE_NAME", "SUFFIX",
-    "DATE_OF_BIRTH", "REGISTRATION_DATE", "VOTER_STATUS", "PARTY_AFFILIATION",
-    "RESIDENTIAL_ADDRESS1", "RESIDENTIAL_SECONDARY_ADDR", "RESIDENTIAL_CITY", "RESIDENTIAL_STATE",
-    "RESIDENTIAL_ZIP", "RESIDENTIAL_ZIP_PLUS4", "PRECINCT_CODE", "PRECINCT_NAME", "CITY",
-    "WARD", "CONGRESSIONAL_DISTRICT", "STATE_SENATE_DISTRICT",
+    "SOS_VOTERID",
+    "COUNTY_NUMBER",
+    "COUNTY_ID",
+    "LAST_NAME",
+    "FIRST_NAME",
+    "MIDDLE_NAME",
+    "SUFFIX",
+    "DATE_OF_BIRTH",
+    "REGISTRATION_DATE",
+    "VOTER_STATUS",
+    "PARTY_AFFILIATION",
+    "RESIDENTIAL_ADDRESS1",
+    "RESIDENTIAL_SECONDARY_ADDR",
+    "RESIDENTIAL_CITY",
+    "RESIDENTIAL_STATE",
+    "RESIDENTIAL_ZIP",
+    "RESIDENTIAL_ZIP_PLUS4",
+    "PRECINCT_CODE",
+    "PRECINCT_NAME",
+    "CITY",
+    "WARD",
+    "CONGRESSIONAL_DISTRICT",
+    "STATE_SENATE_DISTRICT",
 ];
 const HOUSE: &str = "STATE_REPRESENTATIVE_DISTRICT";
-const MAIL: [&str; 5] = ["MAILING_ADDRESS1", "MAILING_SECONDARY_ADDRESS", "MAILING_CITY", "MAILING_STATE", "MAILING_ZIP"];
+const MAIL: [&str; 5] = [
+    "MAILING_ADDRESS1",
+    "MAILING_SECONDARY_ADDRESS",
+    "MAILING_CITY",
+    "MAILING_STATE",
+    "MAILING_ZIP",
+];
 
 impl Parser {
     pub fn new(header: &[String]) -> Result<Parser, ReadError> {
         let cols = Columns::new(header);
-        let allowed = |h: &str| CORE.iter().any(|c| c.eq_ignore_ascii_case(h)) || history_column(h).is_some();
+        let allowed =
+            |h: &str| CORE.iter().any(|c| c.eq_ignore_ascii_case(h)) || history_column(h).is_some();
         cols.check(
             "an Ohio voter file",
             &REQUIRED,
@@ -86,7 +154,9 @@ impl RowParser for Parser {
     }
 
     fn voter_key(&self, f: &Fields) -> Option<String> {
-        Some(f.get(self.g[0])).filter(|k| !k.is_empty()).map(|k| format!("oh:{k}"))
+        Some(f.get(self.g[0]))
+            .filter(|k| !k.is_empty())
+            .map(|k| format!("oh:{k}"))
     }
 
     fn parse(&self, f: &Fields) -> Result<Vec<Parsed>, String> {
@@ -95,7 +165,11 @@ impl RowParser for Parser {
         let last = req("LAST_NAME", v(3))?;
         let county_id = req("COUNTY_NUMBER", v(1))?.to_string();
         let birth_date = opt_date("DATE_OF_BIRTH", v(7))?;
-        let street = if v(12).is_empty() { v(11).to_string() } else { format!("{} {}", v(11), v(12)) };
+        let street = if v(12).is_empty() {
+            v(11).to_string()
+        } else {
+            format!("{} {}", v(11), v(12))
+        };
         let zip = format!("{}{}", v(15), v(16));
         let mail: Vec<&str> = (24..29).map(v).filter(|s| !s.is_empty()).collect();
         let voter = Voter {
@@ -129,7 +203,10 @@ impl RowParser for Parser {
         };
         let mut out = Vec::with_capacity(1 + self.history.len() / 4);
         let precinct = voter.precinct.clone();
-        out.push(Parsed { record: Record::Voter(Box::new(voter)), raw: None });
+        out.push(Parsed {
+            record: Record::Voter(Box::new(voter)),
+            raw: None,
+        });
         for (i, column, kind, date) in &self.history {
             let value = f.get(Some(*i));
             if value.is_empty() {
@@ -143,11 +220,18 @@ impl RowParser for Parser {
                 election_type: kind,
                 method: VoteMethod::Unknown,
                 method_raw: String::new(),
-                voted_party: if *kind == "primary" { value.to_string() } else { String::new() },
+                voted_party: if *kind == "primary" {
+                    value.to_string()
+                } else {
+                    String::new()
+                },
                 county_id: county_id.clone(),
                 precinct: precinct.clone(),
             };
-            out.push(Parsed { record: Record::Vote(vote), raw: Some(model::join_fields([column.as_str(), value])) });
+            out.push(Parsed {
+                record: Record::Vote(vote),
+                raw: Some(model::join_fields([column.as_str(), value])),
+            });
         }
         Ok(out)
     }

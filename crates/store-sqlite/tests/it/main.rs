@@ -2,7 +2,9 @@
 //! plus file-backed behaviour.
 
 fn fresh() -> Option<Box<dyn store::Store>> {
-    Some(Box::new(store_sqlite::SqliteStore::in_memory().expect("open in-memory store")))
+    Some(Box::new(
+        store_sqlite::SqliteStore::in_memory().expect("open in-memory store"),
+    ))
 }
 
 store::conformance_tests!(fresh());
