@@ -6,8 +6,17 @@ use std::time::{Duration, Instant};
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-/// Seconds between log lines when stderr is not a terminal.
+/// Time between log lines when stderr is not a terminal (override with
+/// `TUSK_PROGRESS_INTERVAL_MS`).
 const LOG_EVERY: Duration = Duration::from_secs(5);
+
+fn log_every() -> Duration {
+    std::env::var("TUSK_PROGRESS_INTERVAL_MS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .map(Duration::from_millis)
+        .unwrap_or(LOG_EVERY)
+}
 
 pub fn for_terminal(quiet: bool) -> Box<dyn app::Progress> {
     if std::io::stderr().is_terminal() {
@@ -19,6 +28,7 @@ pub fn for_terminal(quiet: bool) -> Box<dyn app::Progress> {
         Box::new(app::NoProgress)
     } else {
         Box::new(Lines {
+            every: log_every(),
             state: Mutex::new((Instant::now(), Instant::now(), String::new())),
         })
     }
@@ -69,6 +79,7 @@ impl app::Progress for Bar {
 }
 
 struct Lines {
+    every: Duration,
     state: Mutex<(Instant, Instant, String)>,
 }
 
@@ -80,7 +91,7 @@ impl app::Progress for Lines {
 
     fn advance(&self, bytes_done: u64, rows_done: u64) {
         let mut s = self.state.lock().expect("lock");
-        if s.1.elapsed() >= LOG_EVERY {
+        if s.1.elapsed() >= self.every {
             s.1 = Instant::now();
             let secs = s.0.elapsed().as_secs_f64().max(1e-3);
             eprintln!(

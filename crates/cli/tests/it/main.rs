@@ -1,0 +1,242 @@
+//! The `tusk` binary as a user runs it: commands, `--json` output, help, and a load killed
+//! with SIGKILL half-way (on both backends).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use store::Store;
+
+fn tusk() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_tusk"));
+    c.env_remove("TUSK_DATABASE").env_remove("TUSK_REJECTS_DIR");
+    c
+}
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let p = dir.join(name);
+    std::fs::File::create(&p).unwrap().write_all(bytes).unwrap();
+    p
+}
+
+fn ncvoter(n: usize, seed: u64) -> Vec<u8> {
+    let mut out = Vec::new();
+    testkit::write_ncvoter(&mut out, n, seed).unwrap();
+    out
+}
+
+/// Databases to run on: a SQLite file, and PostgreSQL when the test script provides one.
+fn databases(dir: &Path) -> Vec<String> {
+    let mut dbs = vec![dir.join("db/tusk.db").display().to_string()];
+    if let Some(url) = store_postgres::test_database_url() {
+        dbs.push(url);
+    }
+    dbs
+}
+
+fn open(db: &str) -> Box<dyn Store> {
+    if db.starts_with("postgres") {
+        Box::new(store_postgres::PostgresStore::connect(db).unwrap())
+    } else {
+        Box::new(store_sqlite::SqliteStore::open(Path::new(db)).unwrap())
+    }
+}
+
+#[test]
+fn import_json_loads_and_person() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "ncvoter92.txt", &ncvoter(40, 5));
+    for db in databases(dir.path()) {
+        let out = tusk()
+            .args(["--database", &db, "import", "ncvoter", "--json"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+        for key in [
+            "read",
+            "accepted",
+            "rejected",
+            "new",
+            "updated",
+            "unchanged",
+            "removed",
+            "rejects_file",
+        ] {
+            assert!(v.get(key).is_some(), "--json has {key}: {v}");
+        }
+        assert_eq!(v["read"], 40);
+        assert_eq!(v["new"], 40);
+        assert!(v["rejects_file"].is_null());
+
+        let out = tusk().args(["--database", &db, "loads"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains("ncvoter") && text.contains("ncvoter92.txt"),
+            "{text}"
+        );
+
+        let ncid = testkit::voters(40, 5).next().unwrap().ncid;
+        let out = tusk()
+            .args([
+                "--database",
+                &db,
+                "person",
+                "--voter",
+                &format!("nc:{ncid}"),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(
+            text.contains(&format!("[voters] nc:{ncid} (load 1, row 1)")),
+            "{text}"
+        );
+        assert!(
+            text.contains("res_street_address"),
+            "fields are named by the header: {text}"
+        );
+
+        let out = tusk()
+            .args(["--database", &db, "person", "999999"])
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("no person 999999"));
+    }
+}
+
+#[test]
+fn errors_say_what_to_do() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tusk.db").display().to_string();
+    let csv = write(dir.path(), "x.csv", b"a,b\n1,2\n");
+    let out = tusk()
+        .args(["--database", &db, "import", "csv"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("needs --mapping FILE"));
+    let out = tusk()
+        .args(["--database", &db, "import", "ncvoter"])
+        .arg(&csv)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("missing columns") && err.contains("nothing of this file was kept"),
+        "{err}"
+    );
+    let out = tusk()
+        .args(["--database", &db, "import", "ncvoter", "/no/such/file"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /no/such/file"));
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec!["--help"],
+        vec!["import", "--help"],
+        vec!["loads", "--help"],
+        vec!["person", "--help"],
+        vec!["bench", "--help"],
+    ] {
+        let out = tusk().args(&args).output().unwrap();
+        assert!(out.status.success(), "{args:?}");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage: tusk"),
+            "{args:?}"
+        );
+    }
+}
+
+/// Kills `tusk import` with SIGKILL after it has written some batches, then checks the store
+/// is exactly as before the load, and that the same import then succeeds.
+#[test]
+fn a_load_killed_half_way_leaves_no_trace() {
+    let dir = tempfile::tempdir().unwrap();
+    let small = write(dir.path(), "small.txt", &ncvoter(100, 1));
+    // Big enough that the load is still running when the first progress line appears.
+    let big = write(dir.path(), "big.txt", &ncvoter(120_000, 2));
+    for db in databases(dir.path()) {
+        let ok = tusk()
+            .args(["--database", &db, "import", "ncvoter"])
+            .arg(&small)
+            .output()
+            .unwrap();
+        assert!(ok.status.success());
+        let before = open(&db).dump().unwrap();
+        let mut child = tusk()
+            .args(["--database", &db, "import", "ncvoter"])
+            .arg(&big)
+            .env("TUSK_PROGRESS_INTERVAL_MS", "1")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap();
+        let stderr = child.stderr.take().unwrap();
+        let mut lines = BufReader::new(stderr).lines();
+        let started = Instant::now();
+        // Wait for a progress line past the first few batches: rows are in the open transaction.
+        loop {
+            let line = lines
+                .next()
+                .expect("tusk ended before writing any batch")
+                .unwrap();
+            if line.contains(" rows (") {
+                let rows: u64 = line
+                    .split(": ")
+                    .nth(1)
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                if rows >= 20_000 {
+                    break;
+                }
+            }
+            assert!(started.elapsed() < Duration::from_secs(120), "no progress");
+        }
+        child.kill().unwrap(); // SIGKILL
+        let status = child.wait().unwrap();
+        assert!(!status.success(), "the load was killed, not finished");
+        let mut store = open(&db);
+        assert_eq!(
+            before,
+            store.dump().unwrap(),
+            "{db}: the store is as before the killed load"
+        );
+        assert_eq!(store.loads().unwrap().len(), 1);
+        drop(store);
+        let out = tusk()
+            .args(["--database", &db, "import", "ncvoter", "--json"])
+            .arg(&big)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["accepted"], 120_000);
+        assert_eq!(v["rejected"], 0);
+        assert_eq!(open(&db).loads().unwrap().len(), 2);
+    }
+}
