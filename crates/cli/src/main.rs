@@ -63,6 +63,20 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Build a small synthetic North Carolina county, load it, and show what the store holds.
+    ///
+    /// Writes a voter file, vote history and FEC contributions (no real person's data) into
+    /// DIR, imports them into DIR/tusk.db, and prints the loads and one person.
+    Demo {
+        /// Where the demo's files and database go.
+        #[arg(long, default_value = "./tusk-demo")]
+        dir: PathBuf,
+        /// Voters to generate.
+        #[arg(long, default_value_t = 20_000)]
+        voters: usize,
+        #[arg(long, default_value_t = 2026)]
+        seed: u64,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -124,6 +138,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Loads { json } => loads(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
+        Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
     }
 }
 
@@ -291,5 +306,69 @@ fn person(cli: &Cli, id: Option<i64>, voter: Option<&str>, json: bool) -> Result
             println!("    {name:<26} {f}");
         }
     }
+    Ok(())
+}
+
+fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let db = dir.join("tusk.db");
+    for suffix in ["", "-wal", "-shm"] {
+        let p = PathBuf::from(format!("{}{suffix}", db.display()));
+        if p.exists() {
+            std::fs::remove_file(&p).with_context(|| {
+                format!("cannot remove the previous demo database {}", p.display())
+            })?;
+        }
+    }
+    println!(
+        "generating a synthetic county: {voters} voters (seed {seed}) in {}",
+        dir.display()
+    );
+    let write = |name: &str,
+                 f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>|
+     -> Result<PathBuf> {
+        let p = dir.join(name);
+        let mut w = std::io::BufWriter::new(std::fs::File::create(&p)?);
+        f(&mut w)?;
+        std::io::Write::flush(&mut w)?;
+        Ok(p)
+    };
+    let files = [
+        (
+            "ncvoter",
+            write("ncvoter_demo.txt", &|w| {
+                testkit::write_ncvoter(w, voters, seed)
+            })?,
+        ),
+        (
+            "ncvhis",
+            write("ncvhis_demo.txt", &|w| {
+                testkit::write_ncvhis(w, voters, seed, 50)
+            })?,
+        ),
+        (
+            "fec",
+            write("itcont_demo.txt", &|w| testkit::write_fec(w, voters, seed))?,
+        ),
+    ];
+    let cli = Cli {
+        database: db.display().to_string(),
+        rejects_dir: Some(dir.join("rejects")),
+        command: Command::Loads { json: false },
+    };
+    for (kind, file) in &files {
+        import(&cli, kind, std::slice::from_ref(file), None, false)?;
+    }
+    println!();
+    loads(&cli, false)?;
+    let first = testkit::voters(voters, seed)
+        .next()
+        .context("no voters generated")?;
+    println!();
+    person(&cli, None, Some(&format!("nc:{}", first.ncid)), false)?;
+    println!(
+        "\nnext: `tusk --database {} person --voter nc:<NCID>`, or `tusk import --help`",
+        db.display()
+    );
     Ok(())
 }

@@ -42,10 +42,14 @@ impl Fields {
             None
         };
         if let Some(text) = whole {
-            self.buf.push_str(text);
             self.ends
                 .extend((0..rec.len()).map(|i| rec.range(i).map(|r| r.end).unwrap_or(0)));
-            return;
+            // Valid as a whole is not enough: each field must be valid on its own.
+            if self.ends.iter().all(|&e| text.is_char_boundary(e)) {
+                self.buf.push_str(text);
+                return;
+            }
+            self.ends.clear();
         }
         for f in rec.iter() {
             push_1252(&mut self.buf, f);

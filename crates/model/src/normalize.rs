@@ -448,7 +448,10 @@ pub fn address(s: &str) -> Address {
     for w in cleaned.split(' ') {
         if w.len() > 1 && w.starts_with('#') {
             words.push("#");
-            words.push(&w[1..]);
+            let rest = w.trim_start_matches('#');
+            if !rest.is_empty() {
+                words.push(rest);
+            }
         } else if !w.is_empty() {
             words.push(w);
         }

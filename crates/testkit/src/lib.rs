@@ -436,6 +436,40 @@ pub fn write_ncvoter(w: &mut impl Write, n: usize, seed: u64) -> io::Result<()> 
     Ok(())
 }
 
+/// Writes an FEC `itcont.txt` file: donations from about one in ten of the voters of
+/// `(n, seed)` (name as `LAST, FIRST`, city and zip from the voter file), with memo rows
+/// (`MEMO_CD` X) and refunds (negative amounts) among them.
+pub fn write_fec(w: &mut impl Write, n: usize, seed: u64) -> io::Result<()> {
+    let mut rng = Rng::new(seed ^ 0xFEC);
+    let mut sub_id = 4_000_000_000_000_000_000u64 + seed * 1_000_000;
+    for v in voters(n, seed) {
+        if !rng.chance(0.1) {
+            continue;
+        }
+        let (_, _, city) = COUNTIES[v.county];
+        for _ in 0..1 + rng.below(3) {
+            sub_id += 1;
+            let amount = *rng.pick(&[25, 50, 100, 250, 500, 1000, 3300]);
+            let (memo, amount) = match rng.below(20) {
+                0 => ("X", amount),
+                1 => ("", -amount),
+                _ => ("", amount),
+            };
+            let line = format!(
+                "C00000042|N|Q3|G2026||15|IND|{}, {}|{}|NC|{}|SELF|RETIRED|{:02}{:02}2026|{amount}||T{sub_id}|1|{memo}||{sub_id}\n",
+                v.last,
+                v.first,
+                city,
+                v.zip,
+                1 + rng.below(9),
+                1 + rng.below(28),
+            );
+            w.write_all(&encode_1252(&line))?;
+        }
+    }
+    Ok(())
+}
+
 /// Writes an `ncvhis` file for the voters of `(n, seed)`: each voter voted in some of four
 /// past elections; `repeat_every` > 0 repeats every that-many-th row (the duplicates real
 /// files have).

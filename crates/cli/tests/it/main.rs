@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use store::Store;
 
+mod architecture;
+
 fn tusk() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tusk"));
     c.env_remove("TUSK_DATABASE").env_remove("TUSK_REJECTS_DIR");
