@@ -70,7 +70,7 @@ CREATE TABLE voters (
   senate_district TEXT NOT NULL, house_district TEXT NOT NULL, confidential BOOLEAN NOT NULL
 );
 CREATE INDEX voters_person ON voters (person_id);
-CREATE INDEX voters_source_county ON voters (source, county_id);
+-- (no index on county: removal scans the source once per snapshot load)
 
 CREATE TABLE vote_history (
   id BIGSERIAL PRIMARY KEY,

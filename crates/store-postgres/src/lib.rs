@@ -126,6 +126,10 @@ impl Store for PostgresStore {
 
     fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>> {
         let mut tx = self.client.transaction().map_err(err)?;
+        // Merges look rows up by key through the target's index: a hash join would scan the
+        // whole target for every batch (the planner has no statistics for the staging tables).
+        tx.batch_execute("SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off")
+            .map_err(err)?;
         tx.execute("SELECT pg_advisory_xact_lock($1)", &[&LOAD_LOCK])
             .map_err(err)?;
         let row = tx
@@ -466,9 +470,15 @@ impl LoadSession for PgLoad<'_> {
                WHERE {changed}; \
              UPDATE {n} t SET load_id = {load_id}, row_number = s.row_number, raw = s.raw, hash = s.hash, {removed_set}{sets} \
                FROM stg_{n} s WHERE t.rkey = s.rkey AND ({changed}); \
-             INSERT INTO {n} (rkey, {person_col}load_id, first_load_id, row_number, raw, hash, {cols}) \
+             {with_people}INSERT INTO {n} (rkey, {person_col}load_id, first_load_id, row_number, raw, hash, {cols}) \
                SELECT s.rkey, {person_val}{load_id}, {load_id}, s.row_number, s.raw, s.hash, {s_cols} FROM stg_{n} s \
-               WHERE NOT EXISTS (SELECT 1 FROM {n} t WHERE t.rkey = s.rkey) ORDER BY s.ord;",
+               WHERE NOT EXISTS (SELECT 1 FROM {n} t WHERE t.rkey = s.rkey) ORDER BY s.ord{people};",
+            with_people = if spec.creates_person { "WITH ins AS (" } else { "" },
+            people = if spec.creates_person {
+                format!(" RETURNING person_id) INSERT INTO people (id, created_load_id) SELECT person_id, {load_id} FROM ins")
+            } else {
+                String::new()
+            },
             sets = sets.join(", "),
             cols = cols.join(", "),
             s_cols = s_cols.join(", "),
@@ -538,11 +548,6 @@ impl LoadSession for PgLoad<'_> {
         let load_id = self.load_id;
         let c = &end.counts;
         let mut tx = self.tx.take().expect("the load is open until commit");
-        tx.execute(
-            "INSERT INTO people (id, created_load_id) SELECT person_id, $1 FROM voters WHERE first_load_id = $1",
-            &[&load_id],
-        )
-        .map_err(err)?;
         let n = |v: u64| v as i64;
         tx.execute(
             "UPDATE loads SET file_hash = $1, finished_at = $2, read = $3, accepted = $4, rejected = $5, new = $6, \

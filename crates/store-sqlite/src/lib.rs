@@ -18,7 +18,7 @@ use store::{
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
-const CACHE_KIB: i64 = 262_144;
+const CACHE_KIB: i64 = 32_768;
 
 /// Page size for new database files: wide voter rows fit fewer, larger pages better.
 const PAGE_BYTES: u32 = 16_384;
@@ -169,6 +169,9 @@ fn table_sql(conn: &Connection, table: Table) -> Result<TableSql> {
 struct SqliteLoad<'a> {
     conn: &'a Connection,
     load_id: i64,
+    /// Person ids of this load's new voters are `first_person..next_person` (the load holds
+    /// the write lock, so nobody else allocates).
+    first_person: i64,
     next_person: i64,
     sql: HashMap<Table, TableSql>,
     done: bool,
@@ -185,6 +188,7 @@ impl Store for SqliteStore {
         let mut session = SqliteLoad {
             conn,
             load_id: 0,
+            first_person: 0,
             next_person: 0,
             sql: HashMap::new(),
             done: false,
@@ -205,7 +209,7 @@ impl Store for SqliteStore {
         )
         .map_err(err)?;
         session.load_id = conn.last_insert_rowid();
-        session.next_person = conn
+        session.first_person = conn
             .query_row("SELECT coalesce(max(id), 0) + 1 FROM people", [], |r| {
                 r.get(0)
             })
@@ -218,6 +222,7 @@ impl Store for SqliteStore {
             ))
             .map_err(err)?;
         }
+        session.next_person = session.first_person;
         Ok(Box::new(session))
     }
 
@@ -443,11 +448,11 @@ impl SqliteLoad<'_> {
         let spec = table.spec();
         let load_id = self.load_id;
         let conn = self.conn;
+        let mut next_person = self.next_person;
         let sql = self.sql(table)?;
         let mut insert = conn.prepare_cached(&sql.insert_new).map_err(err)?;
         let mut get = conn.prepare_cached(&sql.get_this_load).map_err(err)?;
         let mut outcomes = Vec::with_capacity(rows.len());
-        let mut next_person = self.next_person;
         for row in rows {
             let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
             args.push(&row.rkey);
@@ -635,8 +640,9 @@ impl LoadSession for SqliteLoad<'_> {
         let c = &end.counts;
         self.conn
             .execute(
-                "INSERT INTO people (id, created_load_id) SELECT person_id, ?1 FROM voters WHERE first_load_id = ?1",
-                [self.load_id],
+                "WITH RECURSIVE ids(id) AS (SELECT ?1 UNION ALL SELECT id + 1 FROM ids WHERE id + 1 < ?2) \
+                 INSERT INTO people (id, created_load_id) SELECT id, ?3 FROM ids WHERE ?1 < ?2",
+                params![self.first_person, self.next_person, self.load_id],
             )
             .map_err(err)?;
         self.conn
