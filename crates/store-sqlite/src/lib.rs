@@ -18,7 +18,7 @@ use store::{
 const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
-const CACHE_KIB: i64 = 32_768;
+const CACHE_KIB: i64 = 131_072;
 
 /// Page size for new database files: wide voter rows fit fewer, larger pages better.
 const PAGE_BYTES: u32 = 16_384;
