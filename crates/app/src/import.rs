@@ -23,6 +23,11 @@ pub const BATCH_ROWS: usize = 5_000;
 pub const BATCHES_IN_FLIGHT: usize = 2;
 /// Distinct counties a voter-file load may name (removal scope); more means a broken file.
 pub const COUNTIES_PER_LOAD_MAX: usize = 10_000;
+/// A snapshot may mark at most this share of the voters in its scope as removed (a cut-off
+/// download looks like a mass removal) ...
+pub const REMOVAL_SHARE_MAX: f64 = 0.2;
+/// ... once the scope holds at least this many voters.
+pub const REMOVAL_GUARD_VOTERS_MIN: u64 = 1_000;
 /// Read buffer for input files.
 const READ_BUFFER_BYTES: usize = 1 << 20;
 
@@ -38,6 +43,18 @@ pub enum ImportError {
     Rejects { path: String, message: String },
     #[error("{path}: more than {COUNTIES_PER_LOAD_MAX} distinct county ids: is the county_id column right?")]
     TooManyCounties { path: String },
+    #[error(
+        "{path}: this snapshot would mark {removed} of {in_scope} voters ({scope}) as removed, more than \
+         {pct}% — is the file complete? Nothing was loaded. If it is right (say, after a list \
+         maintenance purge), load it again with --allow-mass-removal",
+        pct = (REMOVAL_SHARE_MAX * 100.0) as u32
+    )]
+    MassRemoval {
+        path: String,
+        removed: u64,
+        in_scope: u64,
+        scope: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -51,6 +68,8 @@ pub struct ImportOptions {
     pub rejects_dir: PathBuf,
     /// Recorded on the load (an account or OS user name; never personal data of voters).
     pub loaded_by: String,
+    /// Accept a voter-file snapshot that removes more than `REMOVAL_SHARE_MAX` of its scope.
+    pub allow_mass_removal: bool,
 }
 
 /// Progress callbacks (a terminal bar, log lines, or nothing).
@@ -463,13 +482,27 @@ fn import_reader<R: Read + Send>(
     if removes {
         if let Some(src) = &gathered.voter_source {
             let counties: Vec<String> = gathered.counties.iter().cloned().collect();
-            counts.removed = if counties_mapped {
+            let removal = if counties_mapped {
                 scope = format!("{src} voters in county_id {}", counties.join(", "));
                 load.mark_removed(src, Some(&counties))?
             } else {
                 scope = format!("all {src} voters");
                 load.mark_removed(src, None)?
             };
+            let share = removal.removed as f64 / removal.in_scope.max(1) as f64;
+            if !opts.allow_mass_removal
+                && removal.in_scope >= REMOVAL_GUARD_VOTERS_MIN
+                && share > REMOVAL_SHARE_MAX
+            {
+                // Dropping the load rolls it back: nothing of this file is kept.
+                return Err(ImportError::MassRemoval {
+                    path: display.to_string(),
+                    removed: removal.removed,
+                    in_scope: removal.in_scope,
+                    scope,
+                });
+            }
+            counts.removed = removal.removed;
         }
     }
     let mut summary = serde_json::Map::new();

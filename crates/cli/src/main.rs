@@ -47,6 +47,10 @@ enum Command {
         /// Print one JSON object with the counts at the end instead of a table.
         #[arg(long)]
         json: bool,
+        /// Accept a voter-file snapshot that marks more than 20% of its counties' voters as
+        /// removed (by default such a load is refused: a cut-off file looks the same).
+        #[arg(long)]
+        allow_mass_removal: bool,
     },
     /// The history of loads with their counts.
     Loads {
@@ -134,7 +138,15 @@ fn run(cli: Cli) -> Result<()> {
             files,
             mapping,
             json,
-        } => import(&cli, kind, files, mapping.as_deref(), *json),
+            allow_mass_removal,
+        } => import(
+            &cli,
+            kind,
+            files,
+            mapping.as_deref(),
+            *json,
+            *allow_mass_removal,
+        ),
         Command::Loads { json } => loads(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
@@ -148,6 +160,7 @@ fn import(
     files: &[PathBuf],
     mapping: Option<&Path>,
     json: bool,
+    allow_mass_removal: bool,
 ) -> Result<()> {
     let kind = ingest::Kind::parse(kind).context("unknown kind")?;
     let mapping = match (kind, mapping) {
@@ -164,6 +177,7 @@ fn import(
         mapping,
         rejects_dir: rejects_dir(cli),
         loaded_by: std::env::var("USER").unwrap_or_else(|_| "unknown".into()),
+        allow_mass_removal,
     };
     let progress = progress::for_terminal(json);
     let mut reports = Vec::new();
@@ -357,7 +371,7 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
         command: Command::Loads { json: false },
     };
     for (kind, file) in &files {
-        import(&cli, kind, std::slice::from_ref(file), None, false)?;
+        import(&cli, kind, std::slice::from_ref(file), None, false, false)?;
     }
     println!();
     loads(&cli, false)?;

@@ -524,24 +524,37 @@ impl LoadSession for PgLoad<'_> {
         Ok(())
     }
 
-    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
+    fn mark_removed(
+        &mut self,
+        source: &str,
+        counties: Option<&[String]>,
+    ) -> Result<store::Removal> {
         let load_id = self.load_id;
-        let base =
-            "UPDATE voters SET removed_load_id = $1 WHERE source = $2 AND removed_load_id IS NULL \
-                    AND NOT EXISTS (SELECT 1 FROM seen_voters s WHERE s.rkey = voters.rkey)";
-        let n = match counties {
-            None => self.tx().execute(base, &[&load_id, &source]).map_err(err)?,
-            Some(list) => {
-                let list: Vec<&str> = list.iter().map(String::as_str).collect();
-                self.tx()
-                    .execute(
-                        &format!("{base} AND county_id = ANY($3)"),
-                        &[&load_id, &source, &list],
-                    )
-                    .map_err(err)?
-            }
-        };
-        Ok(n)
+        let all = counties.is_none();
+        let list: Vec<&str> = counties.unwrap_or(&[]).iter().map(String::as_str).collect();
+        let scope = "source = $1 AND removed_load_id IS NULL AND ($2 OR county_id = ANY($3))";
+        let in_scope: i64 = self
+            .tx()
+            .query_one(
+                &format!("SELECT count(*) FROM voters WHERE {scope}"),
+                &[&source, &all, &list],
+            )
+            .map_err(err)?
+            .get(0);
+        let removed = self
+            .tx()
+            .execute(
+                &format!(
+                    "UPDATE voters SET removed_load_id = $4 WHERE {scope} \
+                     AND NOT EXISTS (SELECT 1 FROM seen_voters s WHERE s.rkey = voters.rkey)"
+                ),
+                &[&source, &all, &list, &load_id],
+            )
+            .map_err(err)?;
+        Ok(store::Removal {
+            removed,
+            in_scope: in_scope as u64,
+        })
     }
 
     fn commit(mut self: Box<Self>, end: &LoadEnd) -> Result<i64> {

@@ -606,34 +606,50 @@ impl LoadSession for SqliteLoad<'_> {
         Ok(())
     }
 
-    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64> {
+    fn mark_removed(
+        &mut self,
+        source: &str,
+        counties: Option<&[String]>,
+    ) -> Result<store::Removal> {
+        // One pass over the source's voters; counties given as a JSON array.
+        let (scope, list) = match counties {
+            None => ("1", String::new()),
+            Some(list) => (
+                "county_id IN (SELECT value FROM json_each(?3))",
+                serde_json::to_string(list).map_err(|e| StoreError::Backend(e.to_string()))?,
+            ),
+        };
+        let in_scope: i64 = self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT count(*) FROM voters WHERE source = ?2 AND removed_load_id IS NULL AND ?1 = ?1 AND {scope}"
+                ),
+                params![self.load_id, source, list],
+                |r| r.get(0),
+            )
+            .map_err(err)?;
         if self.sql(Table::Voters)?.empty_at_start {
             // Every voter in the table was written by this load: none to remove.
-            return Ok(0);
+            return Ok(store::Removal {
+                removed: 0,
+                in_scope: in_scope as u64,
+            });
         }
-        let base =
-            "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL \
-                    AND NOT EXISTS (SELECT 1 FROM temp.seen_voters s WHERE s.rkey = voters.rkey)";
-        let n = match counties {
-            None => self
-                .conn
-                .execute(base, params![self.load_id, source])
-                .map_err(err)?,
-            Some(list) => {
-                let mut total = 0;
-                let mut stmt = self
-                    .conn
-                    .prepare(&format!("{base} AND county_id = ?3"))
-                    .map_err(err)?;
-                for c in list {
-                    total += stmt
-                        .execute(params![self.load_id, source, c])
-                        .map_err(err)?;
-                }
-                total
-            }
-        };
-        Ok(n as u64)
+        let removed = self
+            .conn
+            .execute(
+                &format!(
+                    "UPDATE voters SET removed_load_id = ?1 WHERE source = ?2 AND removed_load_id IS NULL AND {scope} \
+                     AND NOT EXISTS (SELECT 1 FROM temp.seen_voters s WHERE s.rkey = voters.rkey)"
+                ),
+                params![self.load_id, source, list],
+            )
+            .map_err(err)?;
+        Ok(store::Removal {
+            removed: removed as u64,
+            in_scope: in_scope as u64,
+        })
     }
 
     fn commit(mut self: Box<Self>, end: &LoadEnd) -> Result<i64> {

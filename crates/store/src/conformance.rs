@@ -247,8 +247,15 @@ pub fn removal_is_scoped_and_reversible(s: &mut dyn Store) {
     // A county-1 snapshot without A2: A2 removed, B1 (county 2) untouched.
     let mut load = s.begin_load(&meta("t")).unwrap();
     load.apply(Table::Voters, &[voter_row(&v[0], 1)]).unwrap();
-    let removed = load.mark_removed("nc", Some(&["1".to_string()])).unwrap();
-    assert_eq!(removed, 1);
+    let r = load.mark_removed("nc", Some(&["1".to_string()])).unwrap();
+    assert_eq!(
+        r,
+        crate::Removal {
+            removed: 1,
+            in_scope: 2
+        }
+    );
+    let removed = r.removed;
     let lid = load.load_id();
     load.commit(&end(LoadCounts {
         removed,

@@ -43,6 +43,16 @@ pub enum Outcome {
     Conflict { first_row: u64 },
 }
 
+/// What `LoadSession::mark_removed` did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Removal {
+    /// Voters marked removed by this load.
+    pub removed: u64,
+    /// Voters in the scope that were not removed before this load (the ones just marked
+    /// included).
+    pub in_scope: u64,
+}
+
 /// What the caller knows about a load when it starts.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadMeta {
@@ -208,8 +218,8 @@ pub trait LoadSession {
     fn ensure_households(&mut self, households: &[Household]) -> Result<()>;
 
     /// Marks voters of `source` whose `county_id` is in `counties` (all counties of the source
-    /// when `None`) and that this load did not see as removed by this load. Returns how many.
-    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<u64>;
+    /// when `None`) and that this load did not see as removed by this load.
+    fn mark_removed(&mut self, source: &str, counties: Option<&[String]>) -> Result<Removal>;
 
     /// Records the load and commits everything.
     fn commit(self: Box<Self>, end: &LoadEnd) -> Result<i64>;

@@ -27,6 +27,7 @@ impl Env {
             mapping,
             rejects_dir: self.dir.path().join("rejects"),
             loaded_by: "test".into(),
+            allow_mass_removal: false,
         }
     }
 
@@ -309,6 +310,39 @@ fn newer_snapshot_records_new_updated_removed() {
             env.store.loads().unwrap()[1].scope,
             "nc voters in county_id 92"
         );
+    });
+}
+
+#[test]
+fn a_snapshot_that_removes_too_many_is_refused_unless_allowed() {
+    on_backends(|env| {
+        let rows: Vec<String> = (0..1200)
+            .map(|i| nc_row(&format!("M{i}"), "92", "KIM", "AL", "1 B ST", "1990"))
+            .collect();
+        env.import(Kind::NcVoter, "full.txt", &nc_file(&rows));
+        let before = env.store.dump().unwrap();
+        // A file cut off after 800 rows would remove a third of the county.
+        let cut = nc_file(&rows[..800]);
+        let err = env
+            .try_import(Kind::NcVoter, None, "cut.txt", &cut)
+            .unwrap_err();
+        let msg = err.to_string();
+        assert!(
+            msg.contains("would mark 400 of 1200 voters"),
+            "{}: {msg}",
+            env.name
+        );
+        assert!(msg.contains("--allow-mass-removal"), "{msg}");
+        assert_eq!(
+            before,
+            env.store.dump().unwrap(),
+            "nothing of the refused load is kept"
+        );
+        let path = env.file("cut.txt", &cut);
+        let mut opts = env.opts(Kind::NcVoter, None);
+        opts.allow_mass_removal = true;
+        let r = import_file(&mut *env.store, &path, &opts, &NoProgress).unwrap();
+        assert_eq!((r.removed, r.unchanged), (400, 800));
     });
 }
 
