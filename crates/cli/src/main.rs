@@ -67,16 +67,33 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Build a small synthetic North Carolina county, load it, and show what the store holds.
+    /// Generate a synthetic campaign: a state's files in the real layouts plus the hidden truth.
     ///
-    /// Writes a voter file, vote history and FEC contributions (no real person's data) into
-    /// DIR, imports them into DIR/tusk.db, and prints the loads and one person.
+    /// Same seed and size give byte-identical files. No real person's data is used.
+    Synth {
+        /// State to generate (only NC so far).
+        #[arg(long, default_value = "NC")]
+        state: String,
+        /// Voter-file rows.
+        #[arg(long, default_value_t = 50_000)]
+        voters: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory (created; files in it are replaced).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Build a small synthetic state, load it, and show what the store holds.
+    ///
+    /// Generates a campaign with `tusk synth` into DIR/files (no real person's data), imports
+    /// the voter file, history, absentee file, donations, volunteers and contacts into
+    /// DIR/tusk.db, and prints the loads and one person with their source records.
     Demo {
         /// Where the demo's files and database go.
         #[arg(long, default_value = "./tusk-demo")]
         dir: PathBuf,
         /// Voters to generate.
-        #[arg(long, default_value_t = 20_000)]
+        #[arg(long, default_value_t = 50_000)]
         voters: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
@@ -151,6 +168,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
         Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
+        Command::Synth {
+            state,
+            voters,
+            seed,
+            out,
+        } => synth(state, *voters, *seed, out).map(|_| ()),
     }
 }
 
@@ -324,6 +347,7 @@ fn person(cli: &Cli, id: Option<i64>, voter: Option<&str>, json: bool) -> Result
 }
 
 fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
+    use testkit::campaign::Out;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let db = dir.join("tusk.db");
     for suffix in ["", "-wal", "-shm"] {
@@ -334,55 +358,93 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
             })?;
         }
     }
+    let files = dir.join("files");
     println!(
-        "generating a synthetic county: {voters} voters (seed {seed}) in {}",
-        dir.display()
+        "generating a synthetic North Carolina campaign: {voters} voters (seed {seed}) in {}",
+        files.display()
     );
-    let write = |name: &str,
-                 f: &dyn Fn(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>|
-     -> Result<PathBuf> {
-        let p = dir.join(name);
-        let mut w = std::io::BufWriter::new(std::fs::File::create(&p)?);
-        f(&mut w)?;
-        std::io::Write::flush(&mut w)?;
-        Ok(p)
-    };
-    let files = [
-        (
-            "ncvoter",
-            write("ncvoter_demo.txt", &|w| {
-                testkit::write_ncvoter(w, voters, seed)
-            })?,
-        ),
-        (
-            "ncvhis",
-            write("ncvhis_demo.txt", &|w| {
-                testkit::write_ncvhis(w, voters, seed, 50)
-            })?,
-        ),
-        (
-            "fec",
-            write("itcont_demo.txt", &|w| testkit::write_fec(w, voters, seed))?,
-        ),
-    ];
+    synth("NC", voters, seed, &files)?;
     let cli = Cli {
         database: db.display().to_string(),
         rejects_dir: Some(dir.join("rejects")),
         command: Command::Loads { json: false },
     };
-    for (kind, file) in &files {
-        import(&cli, kind, std::slice::from_ref(file), None, false, false)?;
+    let f = |o: Out| files.join(o.file_name());
+    for (kind, file, mapping) in [
+        ("ncvoter", f(Out::NcVoter), None),
+        ("ncvhis", f(Out::NcVhis), None),
+        ("nc-absentee", f(Out::Absentee), None),
+        ("fec", f(Out::Fec), None),
+        ("csv", f(Out::Volunteers), Some(f(Out::VolunteersMapping))),
+        ("csv", f(Out::Contacts), Some(f(Out::ContactsMapping))),
+    ] {
+        import(
+            &cli,
+            kind,
+            std::slice::from_ref(&file),
+            mapping.as_deref(),
+            false,
+            false,
+        )?;
     }
     println!();
     loads(&cli, false)?;
-    let first = testkit::voters(voters, seed)
-        .next()
-        .context("no voters generated")?;
+    // A voter with some history, to show a person with several source records.
+    let history = std::fs::read(f(Out::NcVhis))?;
+    let ncid = String::from_utf8_lossy(&history)
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split('\t').nth(10).map(str::to_string))
+        .context("the demo's vote history is empty")?;
     println!();
-    person(&cli, None, Some(&format!("nc:{}", first.ncid)), false)?;
+    person(&cli, None, Some(&format!("nc:{ncid}")), false)?;
     println!(
-        "\nnext: `tusk --database {} person --voter nc:<NCID>`, or `tusk import --help`",
+        "\nThe generator's hidden truth (who is who, true support, turnout, persuadability) is in {}.",
+        files.join("truth").display()
+    );
+    println!(
+        "Next: `tusk --database {} person --voter nc:<NCID>`, `tusk --database {} loads`, `tusk --help`.",
+        db.display(),
         db.display()
     );
+    println!("Not in the demo yet: identity resolution, scores and the web dashboard with demo logins (later issues).");
     Ok(())
+}
+
+/// Writes a synthetic campaign into `out`; returns the summary.
+fn synth(state: &str, voters: usize, seed: u64, out: &Path) -> Result<testkit::campaign::Summary> {
+    use testkit::campaign::{generate_with_progress, CampaignConfig, Out, Outputs};
+    if !state.eq_ignore_ascii_case("NC") {
+        bail!("only NC can be generated so far (got --state {state})");
+    }
+    if voters == 0 {
+        bail!("--voters must be at least 1");
+    }
+    std::fs::create_dir_all(out.join("truth"))
+        .with_context(|| format!("cannot create {}", out.display()))?;
+    let mut writers = Vec::new();
+    for o in Out::ALL {
+        let p = out.join(o.file_name());
+        let f =
+            std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?;
+        writers.push(std::io::BufWriter::with_capacity(1 << 20, f));
+    }
+    let started = std::time::Instant::now();
+    let bar = progress::counter(voters as u64, "voter rows");
+    let cfg = CampaignConfig { voters, seed };
+    let summary = generate_with_progress(&cfg, &mut Outputs(writers), &|n| bar(n))
+        .with_context(|| format!("writing the campaign into {} failed", out.display()))?;
+    let secs = started.elapsed().as_secs_f64();
+    eprintln!(
+        "{} voter rows ({} people, {} history rows, {} donations, {} volunteers, {} contacts) in {secs:.1} s ({:.0} voter rows/s) -> {}",
+        summary.voter_rows,
+        summary.people,
+        summary.history_rows,
+        summary.donation_rows,
+        summary.volunteers,
+        summary.contact_rows + summary.vcards,
+        summary.voter_rows as f64 / secs.max(1e-9),
+        out.display()
+    );
+    Ok(summary)
 }

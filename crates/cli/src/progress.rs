@@ -102,3 +102,38 @@ impl app::Progress for Lines {
         }
     }
 }
+
+/// A progress callback counting towards `total` (a bar on a terminal, log lines otherwise).
+pub fn counter(total: u64, what: &'static str) -> impl Fn(u64) {
+    let started = Instant::now();
+    let bar = if std::io::stderr().is_terminal() {
+        let b = ProgressBar::new(total);
+        b.set_style(
+            ProgressStyle::with_template("[{bar:30}] {pos}/{len} {msg} ({per_sec}, ETA {eta})")
+                .expect("valid template")
+                .progress_chars("=> "),
+        );
+        b.set_message(what);
+        Some(b)
+    } else {
+        None
+    };
+    let last = Mutex::new(Instant::now());
+    let every = log_every();
+    move |done: u64| match &bar {
+        Some(b) => {
+            b.set_position(done);
+            if done >= total {
+                b.finish_and_clear();
+            }
+        }
+        None => {
+            let mut l = last.lock().expect("lock");
+            if l.elapsed() >= every {
+                *l = Instant::now();
+                let secs = started.elapsed().as_secs_f64().max(1e-3);
+                eprintln!("{done}/{total} {what}, {:.0}/s", done as f64 / secs);
+            }
+        }
+    }
+}

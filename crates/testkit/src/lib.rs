@@ -6,6 +6,9 @@
 
 use std::io::{self, Write};
 
+pub mod campaign;
+pub mod places;
+
 /// SplitMix64: small, fast, deterministic.
 #[derive(Debug, Clone)]
 pub struct Rng(u64);
