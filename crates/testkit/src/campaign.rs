@@ -182,6 +182,8 @@ const HOUSEHOLD_SIZES: [(usize, u32); 6] = [(1, 28), (2, 36), (3, 15), (4, 12), 
 const DUPLICATE_REGISTRATION_SHARE: f64 = 0.004;
 /// Voter rows deliberately malformed (an unreadable birth year): every this-many rows.
 pub const MALFORMED_EVERY: u64 = 50_000;
+/// Voters per precinct (North Carolina: about 7.5 M voters in about 2,650 precincts).
+const VOTERS_PER_PRECINCT: f64 = 2_800.0;
 /// Friends a contact list is drawn from: the most recent people generated (nearby).
 const FRIEND_RING: usize = 4_000;
 
@@ -1515,14 +1517,14 @@ pub fn generate_with_progress<W: Write>(
 ) -> io::Result<Summary> {
     assert_eq!(out.0.len(), Out::ALL.len(), "one writer per Out");
     let mut rng = Rng::new(cfg.seed);
-    // Precincts: about one per 1,200 voters, at least three per county.
+    // Precincts: about one per `VOTERS_PER_PRECINCT` voters, at least three per county.
     let total_weight: u32 = NC_COUNTIES.iter().map(|c| c.5).sum();
     let mut precincts = Vec::new();
     let mut senate = 1u16;
     let mut house = 1u16;
     for c in NC_COUNTIES {
         let voters = cfg.voters as f64 * c.5 as f64 / total_weight as f64;
-        let n = ((voters / 1_200.0).ceil() as usize).max(3);
+        let n = ((voters / VOTERS_PER_PRECINCT).ceil() as usize).max(3);
         let mut list = Vec::with_capacity(n);
         for i in 0..n {
             list.push(Precinct {
