@@ -2,6 +2,7 @@
 //! HTTP, no terminal. The CLI (and later the API) call these.
 
 pub mod import;
+pub mod people_csv;
 
 pub use import::{
     import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,

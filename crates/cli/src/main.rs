@@ -98,6 +98,28 @@ enum Command {
         #[arg(long, default_value_t = 2026)]
         seed: u64,
     },
+    /// Link two CSV files of people: for each right record, its best left match.
+    ///
+    /// Columns are recognised by name (id, first_name/given_name, last_name/surname, dob,
+    /// birth_year, street/address_1 (+ street_number), city/suburb, state, zip/postcode, phone,
+    /// email, ...); unknown columns are reported and ignored. The model is estimated from the
+    /// files themselves, without labels. Writes left_id,right_id,match_probability,match_weight.
+    Link {
+        left: PathBuf,
+        right: PathBuf,
+        /// Output CSV of links.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Lowest match probability reported.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Rename columns before recognising them: `old=new,...` (e.g. `fname=first_name`).
+        #[arg(long)]
+        map: Option<String>,
+        /// Print the per-field waterfall for one pair, `LEFT_ID:RIGHT_ID`, instead of linking.
+        #[arg(long)]
+        explain: Option<String>,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -168,6 +190,21 @@ fn run(cli: Cli) -> Result<()> {
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
         Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
+        Command::Link {
+            left,
+            right,
+            out,
+            threshold,
+            map,
+            explain,
+        } => link(
+            left,
+            right,
+            out.as_deref(),
+            *threshold,
+            map.as_deref(),
+            explain.as_deref(),
+        ),
         Command::Synth {
             state,
             voters,
@@ -447,4 +484,81 @@ fn synth(state: &str, voters: usize, seed: u64, out: &Path) -> Result<testkit::c
         out.display()
     );
     Ok(summary)
+}
+
+fn link(
+    left: &Path,
+    right: &Path,
+    out: Option<&Path>,
+    threshold: f64,
+    map: Option<&str>,
+    explain: Option<&str>,
+) -> Result<()> {
+    use app::people_csv;
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold must be a probability between 0 and 1");
+    }
+    let map = people_csv::parse_map(map.unwrap_or(""))?;
+    let started = std::time::Instant::now();
+    let (l, unknown_l) = people_csv::read(left, &map)?;
+    let (r, unknown_r) = people_csv::read(right, &map)?;
+    for (p, u) in [(left, unknown_l), (right, unknown_r)] {
+        if !u.is_empty() {
+            eprintln!(
+                "{}: ignored columns (not recognised): {}",
+                p.display(),
+                u.join(", ")
+            );
+        }
+    }
+    let settings = identity::LinkSettings {
+        threshold,
+        ..Default::default()
+    };
+    let (links, model, stats) = identity::link(&l, &r, &settings);
+    if let Some(pair) = explain {
+        let (a, b) = pair
+            .split_once(':')
+            .context("--explain takes LEFT_ID:RIGHT_ID")?;
+        let a = l
+            .iter()
+            .find(|x| x.id == a)
+            .with_context(|| format!("no record {a} in {}", left.display()))?;
+        let b = r
+            .iter()
+            .find(|x| x.id == b)
+            .with_context(|| format!("no record {b} in {}", right.display()))?;
+        println!(
+            "{a_id} ({}) vs {b_id} ({})",
+            left.display(),
+            right.display(),
+            a_id = a.id,
+            b_id = b.id
+        );
+        println!("{}", model.explain(a, b));
+        return Ok(());
+    }
+    let out = out.context("give --out PAIRS.csv (or --explain LEFT_ID:RIGHT_ID)")?;
+    let mut w =
+        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    w.write_record(["left_id", "right_id", "match_probability", "match_weight"])?;
+    for k in &links {
+        w.write_record([
+            l[k.left as usize].id.as_str(),
+            r[k.right as usize].id.as_str(),
+            &format!("{:.6}", k.probability),
+            &format!("{:.3}", k.weight),
+        ])?;
+    }
+    w.flush()?;
+    eprintln!(
+        "{} left x {} right: {} candidate pairs, {} links at p >= {threshold} in {:.2} s -> {}",
+        stats.left,
+        stats.right,
+        stats.candidate_pairs,
+        links.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
 }

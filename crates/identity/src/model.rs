@@ -1,0 +1,309 @@
+//! The Fellegi–Sunter model: m and u probabilities per field level, the match prior, term
+//! frequencies; weights, probabilities and explanations.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::compare::{compare, Field, Pattern, FIELDS, LEVELS_MAX};
+use crate::record::Record;
+use crate::Rng;
+
+/// Random pairs drawn to estimate u probabilities.
+pub const U_SAMPLE_PAIRS: usize = 300_000;
+/// EM iterations over the comparison patterns (it converges in far fewer on real data).
+pub const EM_ITERATIONS: usize = 40;
+/// Smoothing added to every count so no probability is 0.
+const SMOOTHING: f64 = 0.5;
+/// Term frequencies below this are raised to it (a name seen once is not infinitely rare).
+const TF_FLOOR: f64 = 1e-6;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Model {
+    /// P(match) among candidate pairs.
+    pub prior: f64,
+    /// m[field][level] = P(level | match); level 0 (missing) unused.
+    pub m: [[f64; LEVELS_MAX]; 8],
+    /// u[field][level] = P(level | non-match).
+    pub u: [[f64; LEVELS_MAX]; 8],
+    /// Share of records with each first / last name (term-frequency adjustment).
+    #[serde(skip)]
+    tf: [HashMap<String, f64>; 2],
+}
+
+fn levels(f: Field) -> usize {
+    f.levels().len()
+}
+
+fn frequencies<'a>(values: impl Iterator<Item = &'a str>) -> HashMap<String, f64> {
+    let mut counts: HashMap<String, f64> = HashMap::new();
+    let mut total = 0.0f64;
+    for v in values.filter(|v| !v.is_empty()) {
+        *counts.entry(v.to_string()).or_default() += 1.0;
+        total += 1.0;
+    }
+    for c in counts.values_mut() {
+        *c /= total.max(1.0);
+    }
+    counts
+}
+
+fn normalise(counts: &mut [f64], n: usize) {
+    let total: f64 = counts[1..n].iter().sum();
+    for c in counts[1..n].iter_mut() {
+        *c /= total.max(f64::MIN_POSITIVE);
+    }
+    counts[0] = 1.0;
+}
+
+impl Model {
+    /// Estimates the model without labels: u from random left×right pairs, then m and the
+    /// prior by EM over the comparison patterns of the candidate pairs.
+    pub fn estimate(
+        left: &[Record],
+        right: &[Record],
+        candidates: &[(u32, u32)],
+        seed: u64,
+    ) -> Model {
+        let mut u = [[SMOOTHING; LEVELS_MAX]; 8];
+        if !left.is_empty() && !right.is_empty() {
+            let mut rng = Rng::new(seed);
+            let all = left.len() as u64 * right.len() as u64;
+            let n = (U_SAMPLE_PAIRS as u64).min(all);
+            for k in 0..n {
+                let (i, j) = if all <= U_SAMPLE_PAIRS as u64 {
+                    (k / right.len() as u64, k % right.len() as u64)
+                } else {
+                    (rng.below(left.len() as u64), rng.below(right.len() as u64))
+                };
+                let p = compare(&left[i as usize], &right[j as usize]);
+                for f in FIELDS {
+                    let l = p[f.index()] as usize;
+                    if l > 0 {
+                        u[f.index()][l] += 1.0;
+                    }
+                }
+            }
+        }
+        for f in FIELDS {
+            normalise(&mut u[f.index()], levels(f));
+        }
+        let mut patterns: HashMap<Pattern, f64> = HashMap::new();
+        for &(i, j) in candidates {
+            *patterns
+                .entry(compare(&left[i as usize], &right[j as usize]))
+                .or_default() += 1.0;
+        }
+        let mut patterns: Vec<(Pattern, f64)> = patterns.into_iter().collect();
+        patterns.sort_by(|a, b| a.0.cmp(&b.0));
+        // Start: agreement levels likely among matches.
+        let mut m = [[0.0; LEVELS_MAX]; 8];
+        for f in FIELDS {
+            let n = levels(f);
+            for l in 1..n {
+                m[f.index()][l] = if l == n - 1 {
+                    0.8
+                } else {
+                    0.2 / (n - 2) as f64
+                };
+            }
+            m[f.index()][0] = 1.0;
+        }
+        let total: f64 = patterns.iter().map(|p| p.1).sum();
+        // EM over the candidate pairs estimates m, the u *among candidates* (candidates agree
+        // on their blocking keys far more often than random pairs do) and the share of
+        // matches among candidates. Scoring then uses m with the u of random pairs and the
+        // prior over all pairs, as Fellegi–Sunter intends.
+        let mut uc = [[0.0; LEVELS_MAX]; 8];
+        for (p, count) in &patterns {
+            for f in FIELDS {
+                let l = p[f.index()] as usize;
+                if l > 0 {
+                    uc[f.index()][l] += count;
+                }
+            }
+        }
+        for f in FIELDS {
+            normalise(&mut uc[f.index()], levels(f));
+        }
+        let mut prior_c = 0.3;
+        for _ in 0..EM_ITERATIONS {
+            let mut mc = [[SMOOTHING; LEVELS_MAX]; 8];
+            let mut nc = [[SMOOTHING; LEVELS_MAX]; 8];
+            let mut matches = 0.0;
+            for (p, count) in &patterns {
+                let (mut pm, mut pu) = (prior_c, 1.0 - prior_c);
+                for f in FIELDS {
+                    let l = p[f.index()] as usize;
+                    if l > 0 {
+                        pm *= m[f.index()][l];
+                        pu *= uc[f.index()][l];
+                    }
+                }
+                let r = pm / (pm + pu).max(f64::MIN_POSITIVE);
+                matches += r * count;
+                for f in FIELDS {
+                    let l = p[f.index()] as usize;
+                    if l > 0 {
+                        mc[f.index()][l] += r * count;
+                        nc[f.index()][l] += (1.0 - r) * count;
+                    }
+                }
+            }
+            for f in FIELDS {
+                normalise(&mut mc[f.index()], levels(f));
+                normalise(&mut nc[f.index()], levels(f));
+            }
+            m = mc;
+            uc = nc;
+            prior_c = (matches / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
+        }
+        let all_pairs = (left.len() as f64 * right.len() as f64).max(1.0);
+        let prior = (prior_c * total / all_pairs).clamp(1e-12, 0.5);
+        let tf = [
+            frequencies(left.iter().chain(right).map(|r| r.first.as_str())),
+            frequencies(left.iter().chain(right).map(|r| r.last.as_str())),
+        ];
+        Model { prior, m, u, tf }
+    }
+
+    /// The u of a pattern's level for this pair, term-frequency adjusted for exact names.
+    fn u_for(&self, f: Field, level: usize, a: &Record) -> (f64, bool) {
+        let exact = level == levels(f) - 1;
+        let tf = match f {
+            Field::FirstName if exact => self.tf[0].get(&a.first),
+            Field::LastName if exact => self.tf[1].get(&a.last),
+            _ => None,
+        };
+        match tf {
+            Some(&freq) => (freq.max(TF_FLOOR), true),
+            None => (self.u[f.index()][level], false),
+        }
+    }
+
+    /// Match weight (log2 Bayes factor, prior included) of a pair.
+    pub fn weight(&self, a: &Record, b: &Record) -> f64 {
+        let p = compare(a, b);
+        let mut w = (self.prior / (1.0 - self.prior)).log2();
+        for f in FIELDS {
+            let l = p[f.index()] as usize;
+            if l > 0 {
+                let (u, _) = self.u_for(f, l, a);
+                w += (self.m[f.index()][l] / u).log2();
+            }
+        }
+        w
+    }
+
+    pub fn probability(weight: f64) -> f64 {
+        1.0 / (1.0 + (-weight).exp2())
+    }
+
+    /// Every field's contribution to a pair's weight.
+    pub fn explain(&self, a: &Record, b: &Record) -> Explanation {
+        let p = compare(a, b);
+        let prior_weight = (self.prior / (1.0 - self.prior)).log2();
+        let mut fields = Vec::new();
+        let mut total = prior_weight;
+        for f in FIELDS {
+            let l = p[f.index()] as usize;
+            let (weight, m, u, tf) = if l == 0 {
+                (0.0, 1.0, 1.0, false)
+            } else {
+                let (u, tf) = self.u_for(f, l, a);
+                let m = self.m[f.index()][l];
+                ((m / u).log2(), m, u, tf)
+            };
+            total += weight;
+            fields.push(Contribution {
+                field: f.name(),
+                level: f.levels()[l],
+                m,
+                u,
+                term_frequency: tf,
+                weight,
+            });
+        }
+        Explanation {
+            prior: self.prior,
+            prior_weight,
+            fields,
+            weight: total,
+            probability: Model::probability(total),
+        }
+    }
+}
+
+/// One field's part in a pair's weight.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Contribution {
+    pub field: &'static str,
+    pub level: &'static str,
+    pub m: f64,
+    pub u: f64,
+    /// u is the value's own frequency (a rare name weighs more than SMITH).
+    pub term_frequency: bool,
+    pub weight: f64,
+}
+
+/// Why a pair scored what it scored: a waterfall from the prior to the final weight.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Explanation {
+    pub prior: f64,
+    pub prior_weight: f64,
+    pub fields: Vec<Contribution>,
+    pub weight: f64,
+    pub probability: f64,
+}
+
+impl fmt::Display for Explanation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{:<12} {:<36} {:>9} {:>10} {:>8} {:>8}",
+            "field", "level", "m", "u", "weight", "running"
+        )?;
+        let mut running = self.prior_weight;
+        writeln!(
+            f,
+            "{:<12} {:<36} {:>9} {:>10} {:>+8.2} {:>+8.2}",
+            "prior",
+            format!("P(match) = {:.6}", self.prior),
+            "",
+            "",
+            self.prior_weight,
+            running
+        )?;
+        for c in &self.fields {
+            running += c.weight;
+            let u = if c.term_frequency {
+                format!("{:.6}*", c.u)
+            } else {
+                format!("{:.6}", c.u)
+            };
+            if c.level == "missing" {
+                writeln!(
+                    f,
+                    "{:<12} {:<36} {:>9} {:>10} {:>8} {:>+8.2}",
+                    c.field, c.level, "", "", "0", running
+                )?;
+            } else {
+                writeln!(
+                    f,
+                    "{:<12} {:<36} {:>9.4} {:>10} {:>+8.2} {:>+8.2}",
+                    c.field, c.level, c.m, u, c.weight, running
+                )?;
+            }
+        }
+        writeln!(
+            f,
+            "match weight {:+.2}, probability {:.6}",
+            self.weight, self.probability
+        )?;
+        write!(
+            f,
+            "(* u is the name's own frequency: a rare name counts for more)"
+        )
+    }
+}
