@@ -168,6 +168,16 @@ impl Model {
         Model { prior, m, u, tf }
     }
 
+    /// A model from given parameters, without term frequencies (tests, saved models).
+    pub fn from_parts(prior: f64, m: [[f64; LEVELS_MAX]; 8], u: [[f64; LEVELS_MAX]; 8]) -> Model {
+        Model {
+            prior,
+            m,
+            u,
+            tf: [HashMap::new(), HashMap::new()],
+        }
+    }
+
     /// The u of a pattern's level for this pair, term-frequency adjusted for exact names.
     fn u_for(&self, f: Field, level: usize, a: &Record) -> (f64, bool) {
         let exact = level == levels(f) - 1;
