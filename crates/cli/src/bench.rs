@@ -19,6 +19,15 @@ pub enum BenchCommand {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Link a synthetic campaign's volunteers, contacts and donors to its voters, and score
+    /// the links against the generator's truth (precision, recall, F1).
+    LinkSynth {
+        /// A directory written by `tusk synth`.
+        dir: PathBuf,
+        /// Lowest match probability kept.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -43,6 +52,7 @@ pub fn run(what: &BenchCommand) -> Result<()> {
             );
             Ok(())
         }
+        BenchCommand::LinkSynth { dir, threshold } => link_synth(dir, *threshold),
         BenchCommand::Read { kind, file } => {
             let kind = ingest::Kind::parse(kind).context("unknown kind")?;
             let t = Instant::now();
@@ -73,4 +83,194 @@ pub fn run(what: &BenchCommand) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// Records of one source file of a synthetic campaign, each with its truth key.
+fn read_records(
+    dir: &std::path::Path,
+    out: testkit::campaign::Out,
+    kind: ingest::Kind,
+    mapping: Option<testkit::campaign::Out>,
+) -> Result<Vec<(String, identity::Record)>> {
+    use model::Record as R;
+    let mapping = match mapping {
+        Some(m) => Some(ingest::Mapping::parse(&std::fs::read_to_string(
+            dir.join(m.file_name()),
+        )?)?),
+        None => None,
+    };
+    let f = std::fs::File::open(dir.join(out.file_name())).with_context(|| {
+        format!(
+            "{}: run `tusk synth --out {}` first",
+            out.file_name(),
+            dir.display()
+        )
+    })?;
+    let reader = ingest::Reader::open(
+        kind,
+        mapping.as_ref(),
+        std::io::BufReader::with_capacity(1 << 20, f),
+    )?;
+    let mut records = Vec::new();
+    for row in reader {
+        let row = row?;
+        let Ok(parsed) = row.result else { continue };
+        for p in parsed {
+            let (key, rec) = match &p.record {
+                R::Voter(v) => (v.voter_id.clone(), app::linkage::voter(&v.voter_id, v)),
+                R::Volunteer(e) | R::Contact(e) => (e.key.clone(), app::linkage::entry(&e.key, e)),
+                R::Donation(d) => (d.sub_id.clone(), app::linkage::donation(&d.sub_id, d)),
+                _ => continue,
+            };
+            records.push((format!("{}:{key}", out.file_name()), rec));
+        }
+    }
+    Ok(records)
+}
+
+fn link_synth(dir: &std::path::Path, threshold: f64) -> Result<()> {
+    use std::collections::HashMap;
+    use testkit::campaign::Out;
+    let t = Instant::now();
+    let voters = read_records(dir, Out::NcVoter, ingest::Kind::NcVoter, None)?;
+    let mut others = read_records(
+        dir,
+        Out::Volunteers,
+        ingest::Kind::Csv,
+        Some(Out::VolunteersMapping),
+    )?;
+    others.extend(read_records(
+        dir,
+        Out::Contacts,
+        ingest::Kind::Csv,
+        Some(Out::ContactsMapping),
+    )?);
+    others.extend(read_records(dir, Out::Fec, ingest::Kind::Fec, None)?);
+    let read_secs = t.elapsed().as_secs_f64();
+    // Truth: which person each record is.
+    let truth_text = std::fs::read_to_string(dir.join(Out::TruthRecords.file_name()))?;
+    let mut person: HashMap<String, u64> = HashMap::new();
+    for line in truth_text.lines().skip(1) {
+        let mut it = line.splitn(3, ',');
+        let (Some(file), Some(key), Some(p)) = (it.next(), it.next(), it.next()) else {
+            continue;
+        };
+        if file == Out::Contacts.file_name() {
+            // Contact keys in the truth are row numbers; the CSV's id column holds the same.
+            person.insert(format!("{file}:{key}"), p.parse()?);
+        } else {
+            person.insert(format!("{file}:{key}"), p.parse()?);
+        }
+    }
+    let voter_people: std::collections::HashSet<u64> = voters
+        .iter()
+        .filter_map(|(k, _)| person.get(k).copied())
+        .collect();
+    let left: Vec<identity::Record> = voters.iter().map(|(_, r)| r.clone()).collect();
+    let right: Vec<identity::Record> = others.iter().map(|(_, r)| r.clone()).collect();
+    let t = Instant::now();
+    let settings = identity::LinkSettings {
+        threshold,
+        ..Default::default()
+    };
+    let (links, model, stats) = identity::link(&left, &right, &settings);
+    let link_secs = t.elapsed().as_secs_f64();
+    if std::env::var("TUSK_DEBUG_MODEL").is_ok() {
+        for f in identity::FIELDS {
+            let n = f.levels().len();
+            eprintln!(
+                "{:<12} m {:?}\n{:<12} u {:?}",
+                f.name(),
+                &model.m[f.index()][1..n],
+                "",
+                &model.u[f.index()][1..n]
+            );
+        }
+        for k in links.iter().take(400).skip(300) {
+            let lp = person.get(&voters[k.left as usize].0);
+            let rp = person.get(&others[k.right as usize].0);
+            if lp != rp {
+                eprintln!(
+                    "WRONG {:?}\n   vs {:?}\n   p={}",
+                    left[k.left as usize], right[k.right as usize], k.probability
+                );
+            }
+        }
+    }
+    let mut correct = 0usize;
+    // Per source: (links, correct, linkable).
+    let mut by_source: std::collections::BTreeMap<&str, (usize, usize, usize)> = Default::default();
+    let source = |k: &str| k.split(':').next().unwrap_or("").to_string();
+    let mut linked = vec![false; others.len()];
+    for k in &links {
+        let lp = person.get(&voters[k.left as usize].0);
+        let rp = person.get(&others[k.right as usize].0);
+        let key = source(&others[k.right as usize].0);
+        let e = by_source
+            .entry(Box::leak(key.into_boxed_str()))
+            .or_default();
+        e.0 += 1;
+        linked[k.right as usize] = true;
+        if lp.is_some() && lp == rp {
+            correct += 1;
+            e.1 += 1;
+        }
+    }
+    for (k, _) in &others {
+        if person.get(k).is_some_and(|p| voter_people.contains(p)) {
+            by_source
+                .entry(Box::leak(source(k).into_boxed_str()))
+                .or_default()
+                .2 += 1;
+        }
+    }
+    for (s, (n, c, l)) in &by_source {
+        println!(
+            "  {s}: {n} links, precision {:.4}, recall {:.4}",
+            *c as f64 / (*n).max(1) as f64,
+            *c as f64 / (*l).max(1) as f64
+        );
+    }
+    if std::env::var("TUSK_DEBUG_MISSES").is_ok() {
+        let by_person: HashMap<u64, usize> = voters
+            .iter()
+            .enumerate()
+            .filter_map(|(i, (k, _))| person.get(k).map(|p| (*p, i)))
+            .collect();
+        for (j, (k, r)) in others
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| !linked[*j])
+            .take(2000)
+            .step_by(100)
+        {
+            if let Some(i) = person.get(k).and_then(|p| by_person.get(p)) {
+                eprintln!(
+                    "MISSED {k}: {r:?}\n   true {:?}\n{}",
+                    left[*i],
+                    model.explain(&left[*i], r)
+                );
+                let _ = j;
+            }
+        }
+    }
+    let linkable = others
+        .iter()
+        .filter(|(k, _)| person.get(k).is_some_and(|p| voter_people.contains(p)))
+        .count();
+    let precision = correct as f64 / links.len().max(1) as f64;
+    let recall = correct as f64 / linkable.max(1) as f64;
+    let f1 = 2.0 * precision * recall / (precision + recall).max(1e-12);
+    println!(
+        "{} voters x {} others ({} with a voter registration in the file): read {read_secs:.1} s, linked in {link_secs:.1} s; \
+         {} candidate pairs, {} keys skipped, prior {:.2e}; {} links, precision {precision:.4}, recall {recall:.4}, F1 {f1:.4}",
+        left.len(),
+        right.len(),
+        linkable,
+        stats.candidate_pairs,
+        stats.skipped_keys,
+        model.prior,
+        links.len()
+    );
+    Ok(())
 }

@@ -4,6 +4,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::block::{Blocker, Rule, DEFAULT_RULES};
+use crate::compare::{compare, Field};
 use crate::model::Model;
 use crate::record::Record;
 
@@ -45,6 +46,42 @@ pub struct LinkStats {
     pub candidate_pairs: u64,
     pub skipped_keys: usize,
     pub prior: f64,
+    /// The household guard was on (the left records have households).
+    pub household_guard: bool,
+}
+
+/// The household guard: two records with different first names (both given; not a nickname,
+/// an initial or a near spelling) at the same street address are never linked on that alone —
+/// that is a relative. They need a person-specific agreement: birth date (exact or one digit
+/// off), phone or e-mail.
+pub fn household_guard(a: &Record, b: &Record) -> bool {
+    let p = compare(a, b);
+    p[Field::FirstName.index()] == 1
+        && p[Field::Address.index()] >= 2
+        && p[Field::BirthDate.index()] < 3
+        && p[Field::Phone.index()] != 2
+        && p[Field::Email.index()] < 2
+}
+
+/// Share of records living with someone of another first name above which the left data is
+/// taken to have households (voter files do; FEBRL does not), and the household guard is on.
+pub const HOUSEHOLD_SHARE_MIN: f64 = 0.01;
+
+/// Whether records share street addresses with people of other first names.
+pub fn has_households(records: &[Record]) -> bool {
+    use std::collections::HashMap;
+    let mut at: HashMap<(&str, &str, &str), &str> = HashMap::new();
+    let mut shared = 0usize;
+    for r in records {
+        if r.house_number.is_empty() || r.street.is_empty() {
+            continue;
+        }
+        match at.insert((&r.house_number, &r.street, &r.zip5), &r.first) {
+            Some(other) if other != r.first => shared += 1,
+            _ => {}
+        }
+    }
+    shared as f64 >= HOUSEHOLD_SHARE_MIN * records.len() as f64
 }
 
 /// Links `right` to `left`: estimates the model from the data (no labels), then for each
@@ -75,13 +112,17 @@ pub fn link(
             k += 1;
         }
     }
-    let model = Model::estimate(left, right, &sample, settings.seed);
+    let model = Model::estimate(left, right, &sample, total as f64, settings.seed);
+    let guard = has_households(left);
     let links: Vec<Link> = candidates
         .par_iter()
         .enumerate()
         .filter_map(|(j, c)| {
             let mut best: Option<(f64, u32)> = None;
             for &i in c {
+                if guard && household_guard(&left[i as usize], &right[j]) {
+                    continue;
+                }
                 let w = model.weight(&left[i as usize], &right[j]);
                 if best.is_none_or(|(bw, _)| w > bw) {
                     best = Some((w, i));
@@ -103,6 +144,7 @@ pub fn link(
         candidate_pairs: total,
         skipped_keys: blocker.skipped_keys,
         prior: model.prior,
+        household_guard: guard,
     };
     (links, model, stats)
 }

@@ -12,8 +12,14 @@ use crate::Rng;
 
 /// Random pairs drawn to estimate u probabilities.
 pub const U_SAMPLE_PAIRS: usize = 300_000;
-/// EM iterations over the comparison patterns (it converges in far fewer on real data).
+/// EM iterations for the prior (it converges in far fewer on real data).
 pub const EM_ITERATIONS: usize = 40;
+/// Rounds of anchored m estimation.
+pub const ANCHOR_ROUNDS: usize = 4;
+/// Evidence (bits) the other fields must give before a pair counts towards a field's m.
+pub const ANCHOR_BITS: f64 = 12.0;
+/// Fewer anchor pairs than this leave a field's m at its starting guess.
+pub const ANCHORS_MIN: f64 = 30.0;
 /// Smoothing added to every count so no probability is 0.
 const SMOOTHING: f64 = 0.5;
 /// Term frequencies below this are raised to it (a name seen once is not infinitely rare).
@@ -64,6 +70,7 @@ impl Model {
         left: &[Record],
         right: &[Record],
         candidates: &[(u32, u32)],
+        candidate_total: f64,
         seed: u64,
     ) -> Model {
         let mut u = [[SMOOTHING; LEVELS_MAX]; 8];
@@ -97,70 +104,91 @@ impl Model {
         }
         let mut patterns: Vec<(Pattern, f64)> = patterns.into_iter().collect();
         patterns.sort_by(|a, b| a.0.cmp(&b.0));
-        // Start: agreement levels likely among matches.
+        // m without labels, anchored: a field's m is the distribution of its levels among
+        // candidate pairs that the *other* fields already call a match (at least
+        // `ANCHOR_BITS` of evidence). This keeps the estimate away from the classic wrong
+        // answer of a two-class EM on blocked pairs, "same surname" (households, relatives).
+        // A few rounds, starting from agreement-heavy guesses.
         let mut m = [[0.0; LEVELS_MAX]; 8];
         for f in FIELDS {
             let n = levels(f);
             for l in 1..n {
                 m[f.index()][l] = if l == n - 1 {
-                    0.8
+                    0.9
                 } else {
-                    0.2 / (n - 2) as f64
+                    0.1 / (n - 2) as f64
                 };
             }
             m[f.index()][0] = 1.0;
         }
-        let total: f64 = patterns.iter().map(|p| p.1).sum();
-        // EM over the candidate pairs estimates m, the u *among candidates* (candidates agree
-        // on their blocking keys far more often than random pairs do) and the share of
-        // matches among candidates. Scoring then uses m with the u of random pairs and the
-        // prior over all pairs, as Fellegi–Sunter intends.
-        let mut uc = [[0.0; LEVELS_MAX]; 8];
-        for (p, count) in &patterns {
-            for f in FIELDS {
-                let l = p[f.index()] as usize;
-                if l > 0 {
-                    uc[f.index()][l] += count;
-                }
-            }
-        }
-        for f in FIELDS {
-            normalise(&mut uc[f.index()], levels(f));
-        }
-        let mut prior_c = 0.3;
-        for _ in 0..EM_ITERATIONS {
+        for _ in 0..ANCHOR_ROUNDS {
             let mut mc = [[SMOOTHING; LEVELS_MAX]; 8];
-            let mut nc = [[SMOOTHING; LEVELS_MAX]; 8];
-            let mut matches = 0.0;
+            let mut anchors = [0.0; 8];
             for (p, count) in &patterns {
-                let (mut pm, mut pu) = (prior_c, 1.0 - prior_c);
+                let mut per_field = [0.0; 8];
                 for f in FIELDS {
                     let l = p[f.index()] as usize;
                     if l > 0 {
-                        pm *= m[f.index()][l];
-                        pu *= uc[f.index()][l];
+                        per_field[f.index()] = (m[f.index()][l] / u[f.index()][l]).log2();
                     }
                 }
-                let r = pm / (pm + pu).max(f64::MIN_POSITIVE);
-                matches += r * count;
+                let total: f64 = per_field.iter().sum();
+                // Households share surname, address, city, zip and often a landline: such
+                // evidence says nothing about first names. So a pair anchors the first-name
+                // m only with a person-specific agreement (birth date, phone, e-mail), and a
+                // pair whose first names differ anchors no other field.
+                let person_specific = p[Field::BirthDate.index()] >= 3
+                    || p[Field::Phone.index()] == 2
+                    || p[Field::Email.index()] >= 2;
+                let first_differs = p[Field::FirstName.index()] == 1;
                 for f in FIELDS {
                     let l = p[f.index()] as usize;
-                    if l > 0 {
-                        mc[f.index()][l] += r * count;
-                        nc[f.index()][l] += (1.0 - r) * count;
+                    let anchored = if f == Field::FirstName {
+                        person_specific
+                    } else {
+                        !first_differs
+                    };
+                    if l > 0 && anchored && total - per_field[f.index()] >= ANCHOR_BITS {
+                        mc[f.index()][l] += count;
+                        anchors[f.index()] += count;
                     }
                 }
             }
             for f in FIELDS {
-                normalise(&mut mc[f.index()], levels(f));
-                normalise(&mut nc[f.index()], levels(f));
+                if anchors[f.index()] >= ANCHORS_MIN {
+                    normalise(&mut mc[f.index()], levels(f));
+                    m[f.index()] = mc[f.index()];
+                }
             }
-            m = mc;
-            uc = nc;
-            prior_c = (matches / total.max(1.0)).clamp(1e-9, 1.0 - 1e-9);
         }
+        // The prior over all pairs, by EM with m and u fixed: expected matches / all pairs.
         let all_pairs = (left.len() as f64 * right.len() as f64).max(1.0);
-        let prior = (prior_c * total / all_pairs).clamp(1e-12, 0.5);
+        let factors: Vec<(f64, f64)> = patterns
+            .iter()
+            .map(|(p, count)| {
+                let mut bf = 1.0;
+                for f in FIELDS {
+                    let l = p[f.index()] as usize;
+                    if l > 0 {
+                        bf *= m[f.index()][l] / u[f.index()][l];
+                    }
+                }
+                (bf, *count)
+            })
+            .collect();
+        // The pairs given here may be a sample of all candidates.
+        let sampled = candidates.len().max(1) as f64;
+        let scale = candidate_total.max(sampled) / sampled;
+        let mut prior = 1.0 / (left.len().max(right.len()).max(1) as f64);
+        for _ in 0..EM_ITERATIONS {
+            let odds = prior / (1.0 - prior);
+            let expected: f64 = factors
+                .iter()
+                .map(|(bf, c)| c * (odds * bf) / (1.0 + odds * bf))
+                .sum::<f64>()
+                * scale;
+            prior = (expected / all_pairs).clamp(1e-12, 0.5);
+        }
         let tf = [
             frequencies(left.iter().chain(right).map(|r| r.first.as_str())),
             frequencies(left.iter().chain(right).map(|r| r.last.as_str())),

@@ -96,7 +96,8 @@ pub struct PersonName {
 }
 
 /// Parses an FEC-style name, `LAST, FIRST MIDDLE SUFFIX` (titles such as MR or DR dropped); a
-/// name without a comma is read as `FIRST [MIDDLE] LAST [SUFFIX]`.
+/// name without a comma is read as `FIRST [MIDDLE] LAST [SUFFIX]`, and a single word as a
+/// first name.
 pub fn parse_full_name(s: &str) -> PersonName {
     let mut out = PersonName::default();
     if let Some((last, rest)) = s.split_once(',') {
@@ -144,7 +145,8 @@ pub fn parse_full_name(s: &str) -> PersonName {
         }
         match words.len() {
             0 => {}
-            1 => out.last = words.remove(0),
+            // One word without a comma is a given name ("Jim" in a contact list).
+            1 => out.first = words.remove(0),
             _ => {
                 out.first = words.remove(0);
                 out.last = words.pop().unwrap_or_default();
