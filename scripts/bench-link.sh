@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Identity-resolution benchmark (docs/benchmarks.md): FEBRL4 (5,000 x 5,000, no labels used),
-# Tusk's `tusk link` side by side with Splink (DuckDB backend, tutorial-style model) in the
-# same run. Splink is installed here for the benchmark only (PyPI, target/bench-venv).
+# Identity-resolution benchmark (docs/benchmarks.md), Tusk side by side with Splink (DuckDB
+# backend, tutorial-style model, no labels) in the same run:
+#  1. FEBRL4 (5,000 x 5,000);
+#  2. a synthetic campaign (`tusk synth`, VOTERS voters, default 1,000,000): its volunteers,
+#     contacts and donors linked to its voters, scored against the generator's truth.
+# Splink is installed here for the benchmark only (PyPI, target/bench-venv).
 #
 #   scripts/bench-link.sh
+#   VOTERS=100000 scripts/bench-link.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FEBRL=${FEBRL:-../shared/data/febrl}
@@ -45,3 +49,24 @@ echo "| FEBRL4, no labels | precision | recall | F1 | seconds (wall) | peak RSS 
 echo "|---|---|---|---|---|---|"
 row "$tusk" "tusk link" "$tsecs" "$tkib"
 row "$splink" "Splink $("$VENV/bin/python" -c 'import splink; print(splink.__version__)') (DuckDB), $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$WORK/splink.json") s train+predict" "$ssecs" "$skib"
+
+# 2. The synthetic campaign.
+VOTERS=${VOTERS:-1000000}
+target/release/tusk synth --voters "$VOTERS" --seed 1 --out "$WORK/campaign" 2>/dev/null
+/usr/bin/time -f "%e %M" -o "$WORK/t2" target/release/tusk bench link-synth "$WORK/campaign" --export "$WORK/export" >"$WORK/tusk2.txt"
+read -r t2secs t2kib <"$WORK/t2"
+/usr/bin/time -f "%e %M" -o "$WORK/s2" "$VENV/bin/python" scripts/bench/splink_synth.py "$WORK/export" >"$WORK/splink2.json" 2>"$WORK/splink2.err" || { tail -5 "$WORK/splink2.err" >&2; exit 1; }
+read -r s2secs s2kib <"$WORK/s2"
+echo
+echo "Synthetic campaign, $VOTERS voters (seed 1): $(grep -o '[0-9]* voters x [0-9]* others ([0-9]* with a voter registration in the file)' "$WORK/tusk2.txt")"
+echo
+echo "| best voter for each volunteer, contact and donor | precision | recall | F1 | seconds (wall) | peak RSS (MiB) |"
+echo "|---|---|---|---|---|---|"
+python3 - "$WORK/splink2.json" "$t2secs" "$t2kib" "$s2secs" "$s2kib" "$(grep -o 'read [0-9.]* s, linked in [0-9.]* s' "$WORK/tusk2.txt")" <<'PY'
+import json, sys
+d = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+t, s = d["tusk"], d["splink"]
+print(f"| tusk bench link-synth ({sys.argv[6]}) | {t['precision']:.4f} | {t['recall']:.4f} | {t['f1']:.4f} | {sys.argv[2]} | {float(sys.argv[3])/1024:.0f} |")
+print(f"| Splink (DuckDB), {s['seconds']} s train+predict, on the same normalised records | {s['precision']:.4f} | {s['recall']:.4f} | {s['f1']:.4f} | {sys.argv[4]} | {float(sys.argv[5])/1024:.0f} |")
+PY
+sed -n 's/^  \(.*\)$/- tusk by source: \1/p' "$WORK/tusk2.txt"

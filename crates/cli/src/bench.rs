@@ -27,6 +27,10 @@ pub enum BenchCommand {
         /// Lowest match probability kept.
         #[arg(long, default_value_t = 0.5)]
         threshold: f64,
+        /// Also write left.csv, right.csv (normalised, canonical columns), truth_pairs.csv and
+        /// tusk_pairs.csv into this directory, for running a peer on the same records.
+        #[arg(long)]
+        export: Option<PathBuf>,
     },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
@@ -52,7 +56,7 @@ pub fn run(what: &BenchCommand) -> Result<()> {
             );
             Ok(())
         }
-        BenchCommand::LinkSynth { dir, threshold } => link_synth(dir, *threshold),
+        BenchCommand::LinkSynth { dir, threshold, export } => link_synth(dir, *threshold, export.as_deref()),
         BenchCommand::Read { kind, file } => {
             let kind = ingest::Kind::parse(kind).context("unknown kind")?;
             let t = Instant::now();
@@ -128,7 +132,19 @@ fn read_records(
     Ok(records)
 }
 
-fn link_synth(dir: &std::path::Path, threshold: f64) -> Result<()> {
+fn write_records(path: &std::path::Path, records: &[identity::Record]) -> Result<()> {
+    let mut w = csv::Writer::from_path(path)?;
+    w.write_record(["id", "first_name", "last_name", "birth_year", "street", "city", "zip", "phone", "email"])?;
+    for r in records {
+        let street = if r.house_number.is_empty() { r.street.clone() } else { format!("{} {}", r.house_number, r.street) };
+        let year = r.birth_year.map(|y| y.to_string()).unwrap_or_default();
+        w.write_record([&r.id, &r.first, &r.last, &year, &street, &r.city, &r.zip5, &r.phone, &r.email])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::Path>) -> Result<()> {
     use std::collections::HashMap;
     use testkit::campaign::Out;
     let t = Instant::now();
@@ -186,7 +202,8 @@ fn link_synth(dir: &std::path::Path, threshold: f64) -> Result<()> {
                 &model.u[f.index()][1..n]
             );
         }
-        for k in links.iter().take(400).skip(300) {
+        let only = std::env::var("TUSK_DEBUG_MODEL").unwrap_or_default();
+        for k in links.iter().filter(|k| others[k.right as usize].0.starts_with(&only)).take(60) {
             let lp = person.get(&voters[k.left as usize].0);
             let rp = person.get(&others[k.right as usize].0);
             if lp != rp {
@@ -196,6 +213,34 @@ fn link_synth(dir: &std::path::Path, threshold: f64) -> Result<()> {
                 );
             }
         }
+    }
+    if let Some(out) = export {
+        std::fs::create_dir_all(out)?;
+        // Ids must be unique across the right file: prefix with the source.
+        let right_ids: Vec<identity::Record> =
+            others.iter().map(|(k, r)| identity::Record { id: k.clone(), ..r.clone() }).collect();
+        write_records(&out.join("left.csv"), &left)?;
+        write_records(&out.join("right.csv"), &right_ids)?;
+        let mut voters_of: HashMap<u64, Vec<&str>> = HashMap::new();
+        for (k, r) in &voters {
+            if let Some(p) = person.get(k) {
+                voters_of.entry(*p).or_default().push(&r.id);
+            }
+        }
+        let mut w = csv::Writer::from_path(out.join("truth_pairs.csv"))?;
+        w.write_record(["left_id", "right_id"])?;
+        for (k, _) in &others {
+            for v in person.get(k).and_then(|p| voters_of.get(p)).into_iter().flatten() {
+                w.write_record([v, k.as_str()])?;
+            }
+        }
+        w.flush()?;
+        let mut w = csv::Writer::from_path(out.join("tusk_pairs.csv"))?;
+        w.write_record(["left_id", "right_id", "match_probability"])?;
+        for k in &links {
+            w.write_record([&left[k.left as usize].id, &others[k.right as usize].0, &format!("{:.6}", k.probability)])?;
+        }
+        w.flush()?;
     }
     let mut correct = 0usize;
     // Per source: (links, correct, linkable).
