@@ -56,7 +56,11 @@ pub fn run(what: &BenchCommand) -> Result<()> {
             );
             Ok(())
         }
-        BenchCommand::LinkSynth { dir, threshold, export } => link_synth(dir, *threshold, export.as_deref()),
+        BenchCommand::LinkSynth {
+            dir,
+            threshold,
+            export,
+        } => link_synth(dir, *threshold, export.as_deref()),
         BenchCommand::Read { kind, file } => {
             let kind = ingest::Kind::parse(kind).context("unknown kind")?;
             let t = Instant::now();
@@ -134,17 +138,37 @@ fn read_records(
 
 fn write_records(path: &std::path::Path, records: &[identity::Record]) -> Result<()> {
     let mut w = csv::Writer::from_path(path)?;
-    w.write_record(["id", "first_name", "last_name", "birth_year", "street", "city", "zip", "phone", "email"])?;
+    w.write_record([
+        "id",
+        "first_name",
+        "last_name",
+        "birth_year",
+        "street",
+        "city",
+        "zip",
+        "phone",
+        "email",
+    ])?;
     for r in records {
-        let street = if r.house_number.is_empty() { r.street.clone() } else { format!("{} {}", r.house_number, r.street) };
+        let street = if r.house_number.is_empty() {
+            r.street.clone()
+        } else {
+            format!("{} {}", r.house_number, r.street)
+        };
         let year = r.birth_year.map(|y| y.to_string()).unwrap_or_default();
-        w.write_record([&r.id, &r.first, &r.last, &year, &street, &r.city, &r.zip5, &r.phone, &r.email])?;
+        w.write_record([
+            &r.id, &r.first, &r.last, &year, &street, &r.city, &r.zip5, &r.phone, &r.email,
+        ])?;
     }
     w.flush()?;
     Ok(())
 }
 
-fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::Path>) -> Result<()> {
+fn link_synth(
+    dir: &std::path::Path,
+    threshold: f64,
+    export: Option<&std::path::Path>,
+) -> Result<()> {
     use std::collections::HashMap;
     use testkit::campaign::Out;
     let t = Instant::now();
@@ -182,8 +206,9 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
         .iter()
         .filter_map(|(k, _)| person.get(k).copied())
         .collect();
-    let left: Vec<identity::Record> = voters.iter().map(|(_, r)| r.clone()).collect();
-    let right: Vec<identity::Record> = others.iter().map(|(_, r)| r.clone()).collect();
+    // Keys and records apart, without copying the records.
+    let (voter_keys, left): (Vec<String>, Vec<identity::Record>) = voters.into_iter().unzip();
+    let (other_keys, right): (Vec<String>, Vec<identity::Record>) = others.into_iter().unzip();
     let t = Instant::now();
     let settings = identity::LinkSettings {
         threshold,
@@ -203,9 +228,13 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
             );
         }
         let only = std::env::var("TUSK_DEBUG_MODEL").unwrap_or_default();
-        for k in links.iter().filter(|k| others[k.right as usize].0.starts_with(&only)).take(60) {
-            let lp = person.get(&voters[k.left as usize].0);
-            let rp = person.get(&others[k.right as usize].0);
+        for k in links
+            .iter()
+            .filter(|k| other_keys[k.right as usize].starts_with(&only))
+            .take(60)
+        {
+            let lp = person.get(&voter_keys[k.left as usize]);
+            let rp = person.get(&other_keys[k.right as usize]);
             if lp != rp {
                 eprintln!(
                     "WRONG {:?}\n   vs {:?}\n   p={}",
@@ -217,20 +246,31 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
     if let Some(out) = export {
         std::fs::create_dir_all(out)?;
         // Ids must be unique across the right file: prefix with the source.
-        let right_ids: Vec<identity::Record> =
-            others.iter().map(|(k, r)| identity::Record { id: k.clone(), ..r.clone() }).collect();
+        let right_ids: Vec<identity::Record> = other_keys
+            .iter()
+            .zip(&right)
+            .map(|(k, r)| identity::Record {
+                id: k.clone(),
+                ..r.clone()
+            })
+            .collect();
         write_records(&out.join("left.csv"), &left)?;
         write_records(&out.join("right.csv"), &right_ids)?;
         let mut voters_of: HashMap<u64, Vec<&str>> = HashMap::new();
-        for (k, r) in &voters {
+        for (k, r) in voter_keys.iter().zip(&left) {
             if let Some(p) = person.get(k) {
                 voters_of.entry(*p).or_default().push(&r.id);
             }
         }
         let mut w = csv::Writer::from_path(out.join("truth_pairs.csv"))?;
         w.write_record(["left_id", "right_id"])?;
-        for (k, _) in &others {
-            for v in person.get(k).and_then(|p| voters_of.get(p)).into_iter().flatten() {
+        for k in &other_keys {
+            for v in person
+                .get(k)
+                .and_then(|p| voters_of.get(p))
+                .into_iter()
+                .flatten()
+            {
                 w.write_record([v, k.as_str()])?;
             }
         }
@@ -238,7 +278,11 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
         let mut w = csv::Writer::from_path(out.join("tusk_pairs.csv"))?;
         w.write_record(["left_id", "right_id", "match_probability"])?;
         for k in &links {
-            w.write_record([&left[k.left as usize].id, &others[k.right as usize].0, &format!("{:.6}", k.probability)])?;
+            w.write_record([
+                &left[k.left as usize].id,
+                &other_keys[k.right as usize],
+                &format!("{:.6}", k.probability),
+            ])?;
         }
         w.flush()?;
     }
@@ -246,11 +290,11 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
     // Per source: (links, correct, linkable).
     let mut by_source: std::collections::BTreeMap<&str, (usize, usize, usize)> = Default::default();
     let source = |k: &str| k.split(':').next().unwrap_or("").to_string();
-    let mut linked = vec![false; others.len()];
+    let mut linked = vec![false; other_keys.len()];
     for k in &links {
-        let lp = person.get(&voters[k.left as usize].0);
-        let rp = person.get(&others[k.right as usize].0);
-        let key = source(&others[k.right as usize].0);
+        let lp = person.get(&voter_keys[k.left as usize]);
+        let rp = person.get(&other_keys[k.right as usize]);
+        let key = source(&other_keys[k.right as usize]);
         let e = by_source
             .entry(Box::leak(key.into_boxed_str()))
             .or_default();
@@ -261,7 +305,7 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
             e.1 += 1;
         }
     }
-    for (k, _) in &others {
+    for k in &other_keys {
         if person.get(k).is_some_and(|p| voter_people.contains(p)) {
             by_source
                 .entry(Box::leak(source(k).into_boxed_str()))
@@ -277,13 +321,14 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
         );
     }
     if std::env::var("TUSK_DEBUG_MISSES").is_ok() {
-        let by_person: HashMap<u64, usize> = voters
+        let by_person: HashMap<u64, usize> = voter_keys
             .iter()
             .enumerate()
-            .filter_map(|(i, (k, _))| person.get(k).map(|p| (*p, i)))
+            .filter_map(|(i, k)| person.get(k).map(|p| (*p, i)))
             .collect();
-        for (j, (k, r)) in others
+        for (j, (k, r)) in other_keys
             .iter()
+            .zip(&right)
             .enumerate()
             .filter(|(j, _)| !linked[*j])
             .take(2000)
@@ -299,9 +344,9 @@ fn link_synth(dir: &std::path::Path, threshold: f64, export: Option<&std::path::
             }
         }
     }
-    let linkable = others
+    let linkable = other_keys
         .iter()
-        .filter(|(k, _)| person.get(k).is_some_and(|p| voter_people.contains(p)))
+        .filter(|k| person.get(*k).is_some_and(|p| voter_people.contains(p)))
         .count();
     let precision = correct as f64 / links.len().max(1) as f64;
     let recall = correct as f64 / linkable.max(1) as f64;

@@ -168,7 +168,7 @@ pub const DEFAULT_RULES: &[Rule] = &[
 ];
 
 /// A key shared by more left records than this is skipped: it would not narrow anything.
-pub const RECORDS_PER_KEY_MAX: usize = 1_000;
+pub const RECORDS_PER_KEY_MAX: usize = 300;
 
 fn hash_key(rule: Rule, key: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();

@@ -16,8 +16,9 @@ pub const U_SAMPLE_PAIRS: usize = 300_000;
 pub const EM_ITERATIONS: usize = 40;
 /// Rounds of anchored m estimation.
 pub const ANCHOR_ROUNDS: usize = 4;
-/// Evidence (bits) the other fields must give before a pair counts towards a field's m.
-pub const ANCHOR_BITS: f64 = 12.0;
+/// Evidence (bits) the other fields must give, beyond log2 of the larger side's size (the
+/// prior odds of a pair), before a pair counts towards a field's m.
+pub const ANCHOR_MARGIN_BITS: f64 = 4.0;
 /// Fewer anchor pairs than this leave a field's m at its starting guess.
 pub const ANCHORS_MIN: f64 = 30.0;
 /// Smoothing added to every count so no probability is 0.
@@ -121,6 +122,9 @@ impl Model {
             }
             m[f.index()][0] = 1.0;
         }
+        // The evidence an anchor needs grows with the data: one pair in a million is a match
+        // a priori, so a shared common name is no anchor in a state-sized file.
+        let anchor_bits = (left.len().max(right.len()).max(2) as f64).log2() + ANCHOR_MARGIN_BITS;
         for _ in 0..ANCHOR_ROUNDS {
             let mut mc = [[SMOOTHING; LEVELS_MAX]; 8];
             let mut anchors = [0.0; 8];
@@ -148,7 +152,7 @@ impl Model {
                     } else {
                         !first_differs
                     };
-                    if l > 0 && anchored && total - per_field[f.index()] >= ANCHOR_BITS {
+                    if l > 0 && anchored && total - per_field[f.index()] >= anchor_bits {
                         mc[f.index()][l] += count;
                         anchors[f.index()] += count;
                     }
