@@ -64,7 +64,7 @@ fn engines_do_no_io_and_only_backends_know_sql() {
                 has(DRIVERS)
             );
         }
-        if ["model", "ingest", "store", "testkit"].contains(&krate.as_str()) {
+        if ["model", "ingest", "identity", "store", "testkit"].contains(&krate.as_str()) {
             assert!(
                 has(RUNTIME_AND_HTTP).is_empty(),
                 "{krate} depends on {:?}",
@@ -87,7 +87,7 @@ fn engines_do_no_io_and_only_backends_know_sql() {
     assert!(!of("store-sqlite").contains(&"postgres".to_string()));
     assert!(of("store-postgres").contains(&"postgres".to_string()));
     assert!(!of("store-postgres").contains(&"rusqlite".to_string()));
-    for engine in ["model", "ingest"] {
+    for engine in ["model", "ingest", "identity"] {
         assert!(
             !of(engine).iter().any(|d| d.starts_with("store")),
             "{engine} must not know the store"
