@@ -353,14 +353,18 @@ fn link_synth(
     let f1 = 2.0 * precision * recall / (precision + recall).max(1e-12);
     println!(
         "{} voters x {} others ({} with a voter registration in the file): read {read_secs:.1} s, linked in {link_secs:.1} s; \
-         {} candidate pairs, {} keys skipped, prior {:.2e}; {} links, precision {precision:.4}, recall {recall:.4}, F1 {f1:.4}",
+         {} candidate pairs, {} keys skipped, prior {:.2e}; {} links, precision {precision:.4}, recall {recall:.4}, F1 {f1:.4} \
+         (blocking {} ms, estimating {} ms, scoring {} ms)",
         left.len(),
         right.len(),
         linkable,
         stats.candidate_pairs,
         stats.skipped_keys,
         model.prior,
-        links.len()
+        links.len(),
+        stats.blocking_ms,
+        stats.estimating_ms,
+        stats.scoring_ms
     );
     Ok(())
 }

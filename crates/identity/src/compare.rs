@@ -1,8 +1,6 @@
 //! Comparison levels per field. Level 0 is "no information" (a side is empty: weight 0),
 //! level 1 is "disagree", higher levels agree more. `LEVEL_NAMES` names them for `explain`.
 
-use strsim::jaro_winkler;
-
 use crate::record::Record;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -245,4 +243,65 @@ pub fn compare(a: &Record, b: &Record) -> Pattern {
         exact(&a.phone, &b.phone),
         email(&a.email, &b.email),
     ]
+}
+
+/// Longest string the stack-only Jaro–Winkler takes; longer or non-ASCII go to `strsim`.
+const JW_FAST_BYTES_MAX: usize = 64;
+
+/// Jaro–Winkler similarity, the same numbers as `strsim::jaro_winkler` (integer halving of
+/// transpositions, prefix bonus only above 0.7), without allocating for ASCII strings up to
+/// `JW_FAST_BYTES_MAX` bytes: normalised names and streets always are. The hot loop of linking.
+pub fn jaro_winkler(a: &str, b: &str) -> f64 {
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    if !a.is_ascii() || !b.is_ascii() || x.len() > JW_FAST_BYTES_MAX || y.len() > JW_FAST_BYTES_MAX
+    {
+        return strsim::jaro_winkler(a, b);
+    }
+    if x.is_empty() && y.is_empty() {
+        return 1.0;
+    }
+    if x.is_empty() || y.is_empty() {
+        return 0.0;
+    }
+    let range = (x.len().max(y.len()) / 2).saturating_sub(1);
+    let mut xf = [false; JW_FAST_BYTES_MAX];
+    let mut yf = [false; JW_FAST_BYTES_MAX];
+    let mut matches = 0usize;
+    for (i, &c) in x.iter().enumerate() {
+        let lo = i.saturating_sub(range);
+        let hi = (i + range + 1).min(y.len());
+        for j in lo..hi {
+            if !yf[j] && y[j] == c {
+                xf[i] = true;
+                yf[j] = true;
+                matches += 1;
+                break;
+            }
+        }
+    }
+    if matches == 0 {
+        return 0.0;
+    }
+    let mut t = 0usize;
+    let mut k = 0usize;
+    for (i, &c) in x.iter().enumerate() {
+        if xf[i] {
+            while !yf[k] {
+                k += 1;
+            }
+            if c != y[k] {
+                t += 1;
+            }
+            k += 1;
+        }
+    }
+    let t = t / 2;
+    let m = matches as f64;
+    let jaro = (m / x.len() as f64 + m / y.len() as f64 + (matches - t) as f64 / m) / 3.0;
+    if jaro > 0.7 {
+        let prefix = x.iter().zip(y).take(4).take_while(|(p, q)| p == q).count();
+        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
+    } else {
+        jaro
+    }
 }

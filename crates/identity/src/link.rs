@@ -4,7 +4,7 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::block::{Blocker, Rule, DEFAULT_RULES};
-use crate::compare::{compare, Field};
+use crate::compare::{compare, Field, Pattern};
 use crate::model::Model;
 use crate::record::Record;
 
@@ -48,6 +48,10 @@ pub struct LinkStats {
     pub prior: f64,
     /// The household guard was on (the left records have households).
     pub household_guard: bool,
+    /// Wall time of each stage, in milliseconds.
+    pub blocking_ms: u64,
+    pub estimating_ms: u64,
+    pub scoring_ms: u64,
 }
 
 /// The household guard: two records with different first names (both given; not a nickname,
@@ -55,7 +59,10 @@ pub struct LinkStats {
 /// that is a relative. They need a person-specific agreement: birth date (exact or one digit
 /// off), phone or e-mail.
 pub fn household_guard(a: &Record, b: &Record) -> bool {
-    let p = compare(a, b);
+    guarded(&compare(a, b))
+}
+
+fn guarded(p: &Pattern) -> bool {
     p[Field::FirstName.index()] == 1
         && p[Field::Address.index()] >= 2
         && p[Field::BirthDate.index()] < 3
@@ -92,6 +99,7 @@ pub fn link(
     right: &[Record],
     settings: &LinkSettings,
 ) -> (Vec<Link>, Model, LinkStats) {
+    let clock = std::time::Instant::now();
     let blocker = Blocker::new(left, &settings.rules);
     let candidates: Vec<Vec<u32>> = right
         .par_iter()
@@ -112,7 +120,11 @@ pub fn link(
             k += 1;
         }
     }
+    let blocking_ms = clock.elapsed().as_millis() as u64;
+    let clock = std::time::Instant::now();
     let model = Model::estimate(left, right, &sample, total as f64, settings.seed);
+    let estimating_ms = clock.elapsed().as_millis() as u64;
+    let clock = std::time::Instant::now();
     let guard = has_households(left);
     let links: Vec<Link> = candidates
         .par_iter()
@@ -120,10 +132,12 @@ pub fn link(
         .filter_map(|(j, c)| {
             let mut best: Option<(f64, u32)> = None;
             for &i in c {
-                if guard && household_guard(&left[i as usize], &right[j]) {
+                let a = &left[i as usize];
+                let p = compare(a, &right[j]);
+                if guard && guarded(&p) {
                     continue;
                 }
-                let w = model.weight(&left[i as usize], &right[j]);
+                let w = model.weight_of(&p, a);
                 if best.is_none_or(|(bw, _)| w > bw) {
                     best = Some((w, i));
                 }
@@ -145,6 +159,9 @@ pub fn link(
         skipped_keys: blocker.skipped_keys,
         prior: model.prior,
         household_guard: guard,
+        blocking_ms,
+        estimating_ms,
+        scoring_ms: clock.elapsed().as_millis() as u64,
     };
     (links, model, stats)
 }

@@ -37,6 +37,14 @@ pub struct Model {
     /// Share of records with each first / last name (term-frequency adjustment).
     #[serde(skip)]
     tf: [HashMap<String, f64>; 2],
+    /// Precomputed for scoring: log2(m/u) per level, the same for exact names with their
+    /// own frequency, and the prior's log odds.
+    #[serde(skip)]
+    bits: [[f64; LEVELS_MAX]; 8],
+    #[serde(skip)]
+    tf_bits: [HashMap<String, f64>; 2],
+    #[serde(skip)]
+    prior_bits: f64,
 }
 
 fn levels(f: Field) -> usize {
@@ -197,16 +205,50 @@ impl Model {
             frequencies(left.iter().chain(right).map(|r| r.first.as_str())),
             frequencies(left.iter().chain(right).map(|r| r.last.as_str())),
         ];
-        Model { prior, m, u, tf }
+        Model::with_tf(prior, m, u, tf)
     }
 
     /// A model from given parameters, without term frequencies (tests, saved models).
     pub fn from_parts(prior: f64, m: [[f64; LEVELS_MAX]; 8], u: [[f64; LEVELS_MAX]; 8]) -> Model {
+        Model::with_tf(prior, m, u, [HashMap::new(), HashMap::new()])
+    }
+
+    fn with_tf(
+        prior: f64,
+        m: [[f64; LEVELS_MAX]; 8],
+        u: [[f64; LEVELS_MAX]; 8],
+        tf: [HashMap<String, f64>; 2],
+    ) -> Model {
+        let mut bits = [[0.0; LEVELS_MAX]; 8];
+        for f in FIELDS {
+            for l in 1..levels(f) {
+                bits[f.index()][l] = (m[f.index()][l] / u[f.index()][l]).log2();
+            }
+        }
+        let exact = |f: Field| m[f.index()][levels(f) - 1];
+        let tf_bits = [
+            tf[0]
+                .iter()
+                .map(|(k, v)| {
+                    (
+                        k.clone(),
+                        (exact(Field::FirstName) / v.max(TF_FLOOR)).log2(),
+                    )
+                })
+                .collect(),
+            tf[1]
+                .iter()
+                .map(|(k, v)| (k.clone(), (exact(Field::LastName) / v.max(TF_FLOOR)).log2()))
+                .collect(),
+        ];
         Model {
             prior,
             m,
             u,
-            tf: [HashMap::new(), HashMap::new()],
+            tf,
+            bits,
+            tf_bits,
+            prior_bits: (prior / (1.0 - prior)).log2(),
         }
     }
 
@@ -226,14 +268,23 @@ impl Model {
 
     /// Match weight (log2 Bayes factor, prior included) of a pair.
     pub fn weight(&self, a: &Record, b: &Record) -> f64 {
-        let p = compare(a, b);
-        let mut w = (self.prior / (1.0 - self.prior)).log2();
+        self.weight_of(&compare(a, b), a)
+    }
+
+    /// `weight` from a pair's comparison pattern (`a` gives the names' term frequencies).
+    pub fn weight_of(&self, p: &Pattern, a: &Record) -> f64 {
+        let mut w = self.prior_bits;
         for f in FIELDS {
             let l = p[f.index()] as usize;
-            if l > 0 {
-                let (u, _) = self.u_for(f, l, a);
-                w += (self.m[f.index()][l] / u).log2();
+            if l == 0 {
+                continue;
             }
+            let tf = match f {
+                Field::FirstName if l == levels(f) - 1 => self.tf_bits[0].get(&a.first),
+                Field::LastName if l == levels(f) - 1 => self.tf_bits[1].get(&a.last),
+                _ => None,
+            };
+            w += tf.copied().unwrap_or(self.bits[f.index()][l]);
         }
         w
     }

@@ -340,3 +340,12 @@ fn links_are_accurate_and_independent_of_input_order() {
     let (links3, _, _) = link(&left_more, &right, &LinkSettings::default());
     assert_eq!(found, ids(&left_more, &right, &links3));
 }
+
+proptest::proptest! {
+    #[test]
+    fn fast_jaro_winkler_equals_strsim(a in "[A-Z ]{0,20}", b in "[A-Z ]{0,20}") {
+        let fast = identity::compare::jaro_winkler(&a, &b);
+        let slow = strsim::jaro_winkler(&a, &b);
+        proptest::prop_assert!((fast - slow).abs() < 1e-12, "{a:?} {b:?}: {fast} vs {slow}");
+    }
+}
