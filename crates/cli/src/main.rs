@@ -120,6 +120,22 @@ enum Command {
         #[arg(long)]
         explain: Option<String>,
     },
+    /// Find the records of one CSV file that are the same person: writes `id,cluster_id`.
+    ///
+    /// Same columns as `link`. Pairs are scored by a model estimated from the file (no labels)
+    /// and merged strongest first; two people of one household are never chained together.
+    Dedupe {
+        file: PathBuf,
+        /// Output CSV: `id,cluster_id` (the cluster's first record's id).
+        #[arg(long)]
+        out: PathBuf,
+        /// Lowest match probability for a pair to join a cluster.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        /// Rename columns before recognising them: `old=new,...`.
+        #[arg(long)]
+        map: Option<String>,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -190,6 +206,12 @@ fn run(cli: Cli) -> Result<()> {
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
         Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
+        Command::Dedupe {
+            file,
+            out,
+            threshold,
+            map,
+        } => dedupe(file, out, *threshold, map.as_deref()),
         Command::Link {
             left,
             right,
@@ -557,6 +579,47 @@ fn link(
         stats.right,
         stats.candidate_pairs,
         links.len(),
+        started.elapsed().as_secs_f64(),
+        out.display()
+    );
+    Ok(())
+}
+
+fn dedupe(file: &Path, out: &Path, threshold: f64, map: Option<&str>) -> Result<()> {
+    use app::people_csv;
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold must be a probability between 0 and 1");
+    }
+    let map = people_csv::parse_map(map.unwrap_or(""))?;
+    let started = std::time::Instant::now();
+    let (records, unknown) = people_csv::read(file, &map)?;
+    if !unknown.is_empty() {
+        eprintln!(
+            "{}: ignored columns (not recognised): {}",
+            file.display(),
+            unknown.join(", ")
+        );
+    }
+    let settings = identity::LinkSettings {
+        threshold,
+        ..Default::default()
+    };
+    let (cluster, _, _, stats) = identity::dedupe(&records, &settings);
+    let mut w =
+        csv::Writer::from_path(out).with_context(|| format!("cannot write {}", out.display()))?;
+    w.write_record(["id", "cluster_id"])?;
+    for (r, c) in records.iter().zip(&cluster) {
+        w.write_record([r.id.as_str(), records[*c as usize].id.as_str()])?;
+    }
+    w.flush()?;
+    eprintln!(
+        "{} records: {} candidate pairs, {} above p >= {threshold}, {} merges refused by the household guard or size limit, \
+         {} clusters in {:.2} s -> {}",
+        stats.records,
+        stats.candidate_pairs,
+        stats.pairs_above_threshold,
+        stats.merges_refused,
+        stats.clusters,
         started.elapsed().as_secs_f64(),
         out.display()
     );

@@ -10,16 +10,21 @@
 //!   comparison-pattern counts), term-frequency adjustments, match weights, `explain`.
 //! - `link`: the best left match for each right record.
 //!
-//! First step of issue 4: linking two sets. Dedupe, clustering, golden records, the review
-//! queue and incremental matching come next.
+//! - `dedupe`: pairs inside one set, clustered strongest first with a guard against chaining
+//!   different people of one household together.
+//!
+//! Still to come (issue 4): golden records, the review queue, incremental matching, and
+//! resolution over the store.
 
 pub mod block;
 pub mod compare;
+pub mod dedupe;
 pub mod link;
 pub mod model;
 pub mod record;
 
 pub use compare::{Field, FIELDS};
+pub use dedupe::{dedupe, DedupeStats, Pair};
 pub use link::{link, Link, LinkSettings, LinkStats};
 pub use model::{Explanation, Model};
 pub use record::{RawPerson, Record};

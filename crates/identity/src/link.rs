@@ -59,10 +59,11 @@ pub struct LinkStats {
 /// that is a relative. They need a person-specific agreement: birth date (exact or one digit
 /// off), phone or e-mail.
 pub fn household_guard(a: &Record, b: &Record) -> bool {
-    guarded(&compare(a, b))
+    guarded_pattern(&compare(a, b))
 }
 
-fn guarded(p: &Pattern) -> bool {
+/// `household_guard` on a comparison pattern.
+pub fn guarded_pattern(p: &Pattern) -> bool {
     p[Field::FirstName.index()] == 1
         && p[Field::Address.index()] >= 2
         && p[Field::BirthDate.index()] < 3
@@ -134,7 +135,7 @@ pub fn link(
             for &i in c {
                 let a = &left[i as usize];
                 let p = compare(a, &right[j]);
-                if guard && guarded(&p) {
+                if guard && guarded_pattern(&p) {
                     continue;
                 }
                 let w = model.weight_of(&p, a);

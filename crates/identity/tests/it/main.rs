@@ -349,3 +349,149 @@ proptest::proptest! {
         proptest::prop_assert!((fast - slow).abs() < 1e-12, "{a:?} {b:?}: {fast} vs {slow}");
     }
 }
+
+fn clusters_by_id(records: &[Record], cluster: &[u32]) -> std::collections::BTreeSet<Vec<String>> {
+    let mut m: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for (r, c) in records.iter().zip(cluster) {
+        m.entry(records[*c as usize].id.as_str())
+            .or_default()
+            .push(r.id.clone());
+    }
+    m.into_values()
+        .map(|mut v| {
+            v.sort();
+            v
+        })
+        .collect()
+}
+
+/// Households: couples at one address (distinct made-up names), some people written twice
+/// with a typo; plus Mary, "M" and Michael Smith at one address.
+fn household_population() -> Vec<Record> {
+    const SYL: &[&str] = &[
+        "KA", "LO", "MIR", "TEV", "SAN", "DU", "BEL", "ROK", "VEN", "TOR", "LIS", "GAR",
+    ];
+    let name = |i: usize, salt: usize| {
+        format!(
+            "{}{}{}",
+            SYL[i % 12],
+            SYL[(i / 12 + salt) % 12],
+            SYL[(i * 7 + salt) % 12]
+        )
+    };
+    let mut v = Vec::new();
+    for h in 0..150 {
+        let last = name(h, 5);
+        let street = format!("{} ELM ST", 100 + h);
+        let city = ["DURHAM", "RALEIGH", "CARY", "APEX"][h % 4];
+        v.push(rec(
+            &format!("H{h}a"),
+            &name(h, 1),
+            &last,
+            "",
+            &street,
+            city,
+            &format!("277{:02}", h % 40),
+        ));
+        v.push(rec(
+            &format!("H{h}b"),
+            &name(h, 2),
+            &last,
+            "",
+            &street,
+            city,
+            &format!("277{:02}", h % 40),
+        ));
+        if h % 3 == 0 {
+            // The same person again, with a typo in the last name.
+            v.push(rec(
+                &format!("H{h}a2"),
+                &name(h, 1),
+                &format!("{last}S"),
+                "",
+                &street,
+                city,
+                &format!("277{:02}", h % 40),
+            ));
+        }
+    }
+    // "M" matches both Mary and Michael, but they are two people: no chaining through "M".
+    v.push(rec(
+        "mary",
+        "MARY",
+        "SMITH",
+        "",
+        "9 OAK AVE",
+        "DURHAM",
+        "27705",
+    ));
+    v.push(rec("m", "M", "SMITH", "", "9 OAK AVE", "DURHAM", "27705"));
+    v.push(rec(
+        "michael",
+        "MICHAEL",
+        "SMITH",
+        "",
+        "9 OAK AVE",
+        "DURHAM",
+        "27705",
+    ));
+    v
+}
+
+#[test]
+fn dedupe_partitions_and_does_not_chain_a_household() {
+    let records = household_population();
+    let (cluster, _, _, stats) = identity::dedupe(&records, &LinkSettings::default());
+    // A partition: every record has exactly one cluster, named by a member that names itself.
+    assert_eq!(cluster.len(), records.len());
+    for &c in &cluster {
+        assert_eq!(
+            cluster[c as usize], c,
+            "a cluster's id is one of its members"
+        );
+    }
+    let sets = clusters_by_id(&records, &cluster);
+    assert_eq!(sets.iter().map(Vec::len).sum::<usize>(), records.len());
+    let of = |id: &str| {
+        sets.iter()
+            .find(|s| s.iter().any(|x| x == id))
+            .unwrap()
+            .clone()
+    };
+    assert_ne!(
+        of("mary"),
+        of("michael"),
+        "no chaining through an initial: {stats:?}"
+    );
+    assert_ne!(of("H0a"), of("H0b"), "a couple is two people");
+    let (_, _, model, _) = identity::dedupe(&records, &LinkSettings::default());
+    let a = records.iter().find(|r| r.id == "H0a").unwrap();
+    let b = records.iter().find(|r| r.id == "H0a2").unwrap();
+    assert_eq!(
+        of("H0a"),
+        vec!["H0a".to_string(), "H0a2".to_string()],
+        "a typo'd duplicate joins its person\n{}",
+        model.explain(a, b)
+    );
+    // The same clusters whatever the order of the input.
+    let mut reversed = records.clone();
+    reversed.reverse();
+    let (cluster2, _, _, _) = identity::dedupe(&reversed, &LinkSettings::default());
+    assert_eq!(sets, clusters_by_id(&reversed, &cluster2));
+    // An unrelated record splits nothing.
+    let mut more = records.clone();
+    more.push(rec(
+        "zz",
+        "QUENTIN",
+        "ZYLSTRA",
+        "1901-01-01",
+        "1 NOWHERE LN",
+        "BOONE",
+        "28607",
+    ));
+    let (cluster3, _, _, _) = identity::dedupe(&more, &LinkSettings::default());
+    let sets3 = clusters_by_id(&more, &cluster3);
+    for s in &sets {
+        assert!(sets3.contains(s), "cluster {s:?} kept");
+    }
+}
