@@ -50,6 +50,25 @@ echo "|---|---|---|---|---|---|"
 row "$tusk" "tusk link" "$tsecs" "$tkib"
 row "$splink" "Splink $("$VENV/bin/python" -c 'import splink; print(splink.__version__)') (DuckDB), $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$WORK/splink.json") s train+predict" "$ssecs" "$skib"
 
+# 1b. FEBRL1-3: dedupe inside one file (Tusk only so far), pairwise precision/recall of clusters.
+echo
+echo "| FEBRL dedupe, no labels | records | true pairs | precision | recall | F1 | seconds (wall) |"
+echo "|---|---|---|---|---|---|---|"
+for d in 1 2 3; do
+  /usr/bin/time -f "%e" -o "$WORK/td" target/release/tusk dedupe "$FEBRL/febrl$d.csv" --out "$WORK/c$d.csv" 2>/dev/null
+  python3 - "$FEBRL/febrl${d}_truth.csv" "$WORK/c$d.csv" "$d" "$(cat "$WORK/td")" <<'PY'
+import csv, itertools, sys, collections
+truth = set(tuple(sorted(r)) for r in list(csv.reader(open(sys.argv[1])))[1:])
+rows = list(csv.reader(open(sys.argv[2])))[1:]
+cl = collections.defaultdict(list)
+for i, c in rows:
+    cl[c].append(i)
+found = set(p for m in cl.values() for p in itertools.combinations(sorted(m), 2))
+tp = len(truth & found); p = tp / max(len(found), 1); r = tp / len(truth)
+print(f"| febrl{sys.argv[3]} | {len(rows)} | {len(truth)} | {p:.4f} | {r:.4f} | {2*p*r/(p+r):.4f} | {sys.argv[4]} |")
+PY
+done
+
 # 2. The synthetic campaign.
 VOTERS=${VOTERS:-1000000}
 target/release/tusk synth --voters "$VOTERS" --seed 1 --out "$WORK/campaign" 2>/dev/null
