@@ -4,6 +4,7 @@
 pub mod import;
 pub mod linkage;
 pub mod people_csv;
+pub mod resolve;
 
 pub use import::{
     import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,

@@ -136,6 +136,15 @@ enum Command {
         #[arg(long)]
         map: Option<String>,
     },
+    /// Resolve identities in the store: attach donors, volunteers and contacts to the voter
+    /// they are (best match at the threshold), group the rest into new people. One load.
+    Resolve {
+        /// Lowest match probability for a link.
+        #[arg(long, default_value_t = 0.5)]
+        threshold: f64,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -212,6 +221,7 @@ fn run(cli: Cli) -> Result<()> {
             threshold,
             map,
         } => dedupe(file, out, *threshold, map.as_deref()),
+        Command::Resolve { threshold, json } => resolve(&cli, *threshold, *json),
         Command::Link {
             left,
             right,
@@ -623,5 +633,35 @@ fn dedupe(file: &Path, out: &Path, threshold: f64, map: Option<&str>) -> Result<
         started.elapsed().as_secs_f64(),
         out.display()
     );
+    Ok(())
+}
+
+fn resolve(cli: &Cli, threshold: f64, json: bool) -> Result<()> {
+    if !(0.0..=1.0).contains(&threshold) {
+        bail!("--threshold must be a probability between 0 and 1");
+    }
+    let mut store = open_store(&cli.database)?;
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let now = model::date::timestamp_utc(secs);
+    let started = std::time::Instant::now();
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let r = app::resolve::resolve(&mut *store, threshold, &user, &now)?;
+    if json {
+        println!("{}", serde_json::to_string(&r)?);
+    } else {
+        println!(
+            "load {}: {} records against {} voters: {} attached to a voter, {} changed, {} new people ({:.1} s)",
+            r.load_id,
+            r.records,
+            r.voters,
+            r.linked_to_voters,
+            r.changed,
+            r.new_people,
+            started.elapsed().as_secs_f64()
+        );
+    }
     Ok(())
 }

@@ -308,6 +308,39 @@ impl Store for PostgresStore {
             .map(|r| r.get(0)))
     }
 
+    fn resolution_rows(&mut self, table: Table) -> Result<Vec<store::ResolutionRow>> {
+        let Some((select, filter)) = store::resolution_select(table) else {
+            return Ok(Vec::new());
+        };
+        let select = select
+            .replace("NULL, NULL", "NULL::bigint, NULL::text")
+            .replace("birth_date,", "birth_date::text,");
+        let sql = format!(
+            "SELECT {select} FROM {} WHERE {filter} ORDER BY rkey",
+            table.name()
+        );
+        let rows = self.client.query(&sql, &[]).map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| store::ResolutionRow {
+                rkey: r.get(0),
+                person_id: r.get(1),
+                first: r.get(2),
+                middle: r.get(3),
+                last: r.get(4),
+                suffix: r.get(5),
+                birth_year: r.get(6),
+                birth_date: r.get(7),
+                address_line: r.get(8),
+                city: r.get(9),
+                state: r.get(10),
+                zip5: r.get(11),
+                phone: r.get(12),
+                email: r.get(13),
+            })
+            .collect())
+    }
+
     fn count(&mut self, table: Table) -> Result<u64> {
         let n: i64 = self
             .client
@@ -501,6 +534,65 @@ impl LoadSession for PgLoad<'_> {
             )
             .map_err(err)?;
         Ok(())
+    }
+
+    fn assign_persons(&mut self, assignments: &[(Table, String, store::PersonRef)]) -> Result<u64> {
+        let load_id = self.load_id;
+        let mut groups: Vec<u32> = assignments
+            .iter()
+            .filter_map(|(_, _, w)| match w {
+                store::PersonRef::New(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        groups.sort_unstable();
+        groups.dedup();
+        let tx = self.tx();
+        let ids: Vec<i64> = if groups.is_empty() {
+            Vec::new()
+        } else {
+            let rows = tx
+                .query(
+                    "INSERT INTO people (id, created_load_id) SELECT nextval('people_id_seq'), $1 \
+                     FROM generate_series(1, $2::bigint) RETURNING id",
+                    &[&load_id, &(groups.len() as i64)],
+                )
+                .map_err(err)?;
+            let mut ids: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+            ids.sort_unstable();
+            ids
+        };
+        for table in [Table::Donations, Table::Volunteers, Table::Contacts] {
+            let (mut rkeys, mut pids): (Vec<&str>, Vec<i64>) = (Vec::new(), Vec::new());
+            for (t, k, w) in assignments {
+                if *t == Table::Voters || store::resolution_select(*t).is_none() {
+                    return Err(StoreError::Invalid(format!(
+                        "persons are not assigned on {}",
+                        t.name()
+                    )));
+                }
+                if *t != table {
+                    continue;
+                }
+                rkeys.push(k);
+                pids.push(match w {
+                    store::PersonRef::Existing(p) => *p,
+                    store::PersonRef::New(n) => ids[groups.binary_search(n).unwrap_or(0)],
+                });
+            }
+            if rkeys.is_empty() {
+                continue;
+            }
+            tx.execute(
+                &format!(
+                    "UPDATE {} t SET person_id = u.p FROM unnest($1::text[], $2::bigint[]) AS u(k, p) WHERE t.rkey = u.k",
+                    table.name()
+                ),
+                &[&rkeys, &pids],
+            )
+            .map_err(err)?;
+        }
+        Ok(groups.len() as u64)
     }
 
     fn ensure_households(&mut self, households: &[Household]) -> Result<()> {

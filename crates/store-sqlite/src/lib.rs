@@ -378,6 +378,38 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
+    fn resolution_rows(&mut self, table: Table) -> Result<Vec<store::ResolutionRow>> {
+        let Some((select, filter)) = store::resolution_select(table) else {
+            return Ok(Vec::new());
+        };
+        let sql = format!(
+            "SELECT {select} FROM {} WHERE {filter} ORDER BY rkey",
+            table.name()
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(store::ResolutionRow {
+                    rkey: r.get(0)?,
+                    person_id: r.get(1)?,
+                    first: r.get(2)?,
+                    middle: r.get(3)?,
+                    last: r.get(4)?,
+                    suffix: r.get(5)?,
+                    birth_year: r.get(6)?,
+                    birth_date: r.get(7)?,
+                    address_line: r.get(8)?,
+                    city: r.get(9)?,
+                    state: r.get(10)?,
+                    zip5: r.get(11)?,
+                    phone: r.get(12)?,
+                    email: r.get(13)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
     fn count(&mut self, table: Table) -> Result<u64> {
         let n: i64 = self
             .conn
@@ -583,6 +615,35 @@ impl LoadSession for SqliteLoad<'_> {
             stmt.execute(params![k, *row as i64, 0i64]).map_err(err)?;
         }
         Ok(())
+    }
+
+    fn assign_persons(&mut self, assignments: &[(Table, String, store::PersonRef)]) -> Result<u64> {
+        let mut new_ids: HashMap<u32, i64> = HashMap::new();
+        for (table, rkey, who) in assignments {
+            if *table == Table::Voters || store::resolution_select(*table).is_none() {
+                return Err(StoreError::Invalid(format!(
+                    "persons are not assigned on {}",
+                    table.name()
+                )));
+            }
+            let pid = match who {
+                store::PersonRef::Existing(p) => *p,
+                store::PersonRef::New(n) => *new_ids.entry(*n).or_insert_with(|| {
+                    let id = self.next_person;
+                    self.next_person += 1;
+                    id
+                }),
+            };
+            let mut stmt = self
+                .conn
+                .prepare_cached(&format!(
+                    "UPDATE {} SET person_id = ? WHERE rkey = ?",
+                    table.name()
+                ))
+                .map_err(err)?;
+            stmt.execute(params![pid, rkey]).map_err(err)?;
+        }
+        Ok(new_ids.len() as u64)
     }
 
     fn ensure_households(&mut self, households: &[Household]) -> Result<()> {

@@ -377,6 +377,74 @@ pub fn households_are_shared_and_idempotent(s: &mut dyn Store) {
     assert!(households.contains("5 OAK ST|27601"));
 }
 
+pub fn persons_assigned_by_resolution(s: &mut dyn Store) {
+    apply(
+        s,
+        Table::Voters,
+        &[voter_row(&voter("V1", "1", "DOE", "1 MAIN ST"), 1)],
+    );
+    apply(
+        s,
+        Table::Donations,
+        &[
+            donation("10", 5_000, false),
+            donation("11", 2_500, false),
+            donation("12", 100, false),
+        ],
+    );
+    let voters = s.resolution_rows(Table::Voters).unwrap();
+    assert_eq!(voters.len(), 1);
+    assert_eq!(
+        (voters[0].last.as_str(), voters[0].zip5.as_str()),
+        ("DOE", "27601")
+    );
+    let pid = voters[0].person_id.unwrap();
+    let donations = s.resolution_rows(Table::Donations).unwrap();
+    assert_eq!(
+        donations
+            .iter()
+            .map(|d| d.rkey.as_str())
+            .collect::<Vec<_>>(),
+        ["fec:10", "fec:11", "fec:12"]
+    );
+    assert!(
+        donations.iter().all(|d| d.person_id.is_none()),
+        "unresolved before"
+    );
+    let mut load = s.begin_load(&meta("resolve")).unwrap();
+    let new = load
+        .assign_persons(&[
+            (
+                Table::Donations,
+                "fec:10".into(),
+                crate::PersonRef::Existing(pid),
+            ),
+            (Table::Donations, "fec:11".into(), crate::PersonRef::New(7)),
+            (Table::Donations, "fec:12".into(), crate::PersonRef::New(7)),
+        ])
+        .unwrap();
+    assert_eq!(new, 1, "one new person for the shared number");
+    assert!(load
+        .assign_persons(&[(Table::Voters, "nc:V1".into(), crate::PersonRef::New(1))])
+        .is_err());
+    load.commit(&end(LoadCounts::default())).unwrap();
+    let p = s.person(pid).unwrap().unwrap();
+    let tables: Vec<&str> = p.records.iter().map(|r| r.table.as_str()).collect();
+    assert_eq!(
+        tables,
+        ["voters", "donations"],
+        "the donation is on the voter's person"
+    );
+    let after = s.resolution_rows(Table::Donations).unwrap();
+    assert_eq!(after[1].person_id, after[2].person_id);
+    assert_ne!(after[1].person_id, Some(pid));
+    let other = s
+        .person(after[1].person_id.unwrap())
+        .unwrap()
+        .expect("the new person exists");
+    assert_eq!(other.records.len(), 2);
+}
+
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -390,7 +458,8 @@ macro_rules! conformance_tests {
             removal_is_scoped_and_reversible,
             person_has_all_source_records,
             donation_totals_exclude_memos,
-            households_are_shared_and_idempotent);
+            households_are_shared_and_idempotent,
+            persons_assigned_by_resolution);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -53,6 +53,56 @@ pub struct Removal {
     pub in_scope: u64,
 }
 
+/// Who a row belongs to after resolution.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonRef {
+    Existing(i64),
+    /// A new person; rows with the same number share it (within one `assign_persons` call,
+    /// whatever their table).
+    New(u32),
+}
+
+/// What identity resolution reads of a row.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ResolutionRow {
+    pub rkey: String,
+    pub person_id: Option<i64>,
+    pub first: String,
+    pub middle: String,
+    pub last: String,
+    pub suffix: String,
+    pub birth_year: Option<i64>,
+    pub birth_date: Option<String>,
+    pub address_line: String,
+    pub city: String,
+    pub state: String,
+    pub zip5: String,
+    pub phone: String,
+    pub email: String,
+}
+
+/// The select list `resolution_rows` uses for a table (same on both backends).
+pub fn resolution_select(table: Table) -> Option<(&'static str, &'static str)> {
+    Some(match table {
+        Table::Voters => (
+            "rkey, person_id, first_name, middle_name, last_name, name_suffix, birth_year, birth_date, \
+             address_line, city, res_state, coalesce(zip5, ''), coalesce(phone, ''), ''",
+            "removed_load_id IS NULL",
+        ),
+        Table::Donations => (
+            "rkey, person_id, first_name, middle_name, last_name, name_suffix, NULL, NULL, \
+             '', city, state, coalesce(zip5, ''), '', ''",
+            "1 = 1",
+        ),
+        Table::Volunteers | Table::Contacts => (
+            "rkey, person_id, first_name, middle_name, last_name, name_suffix, birth_year, birth_date, \
+             address_line, city, state, coalesce(zip5, ''), coalesce(phone, ''), coalesce(email, '')",
+            "1 = 1",
+        ),
+        Table::VoteHistory | Table::Ballots => return None,
+    })
+}
+
 /// What the caller knows about a load when it starts.
 #[derive(Debug, Clone, Serialize)]
 pub struct LoadMeta {
@@ -190,6 +240,10 @@ pub trait Store {
     /// Number of rows in a table (`removed` included).
     fn count(&mut self, table: Table) -> Result<u64>;
 
+    /// The person-describing columns of every row of a person table (voters not removed;
+    /// donations, volunteers, contacts), for identity resolution, ordered by key.
+    fn resolution_rows(&mut self, table: Table) -> Result<Vec<ResolutionRow>>;
+
     /// Sum of `amount_cents` over donations that count (memo rows excluded).
     fn donation_total_cents(&mut self) -> Result<i64>;
 
@@ -213,6 +267,11 @@ pub trait LoadSession {
     /// whose key is known), so `mark_removed` leaves them alone. A later row of the load with
     /// one of these keys is a `Conflict`.
     fn mark_seen(&mut self, table: Table, keys: &[(String, u64)]) -> Result<()>;
+
+    /// Sets the person of rows (of donations, volunteers, contacts): an existing person, or a
+    /// new one shared by every row given the same `PersonRef::New` number, across tables.
+    /// Returns how many new people were created.
+    fn assign_persons(&mut self, assignments: &[(Table, String, PersonRef)]) -> Result<u64>;
 
     /// Makes sure these households exist.
     fn ensure_households(&mut self, households: &[Household]) -> Result<()>;

@@ -799,3 +799,80 @@ fn febrl3_dedupes_without_labels() {
     assert!(precision >= 0.995, "precision {precision}");
     assert!(recall >= 0.955, "recall {recall}");
 }
+
+/// Resolution over the store, on a synthetic campaign, scored against the generator's truth;
+/// a second run changes nothing.
+#[test]
+fn resolve_attaches_donors_and_volunteers_to_voters() {
+    use testkit::campaign::{generate, CampaignConfig, Out, Outputs};
+    let mut out = Outputs(vec![Vec::new(); Out::ALL.len()]);
+    generate(
+        &CampaignConfig {
+            voters: 6_000,
+            seed: 9,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let file = |o: Out| out.0[Out::ALL.iter().position(|x| *x == o).unwrap()].clone();
+    let truth: std::collections::HashMap<String, String> =
+        String::from_utf8(file(Out::TruthRecords))
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| {
+                let mut it = l.splitn(3, ',');
+                let (f, k, p) = (it.next().unwrap(), it.next().unwrap(), it.next().unwrap());
+                let key = match f {
+                    "ncvoter_Statewide.txt" => format!("nc:{k}"),
+                    "itcont.txt" => format!("fec:{k}"),
+                    "volunteers.csv" => format!("mobilize:{k}"),
+                    _ => format!("{f}:{k}"),
+                };
+                (key, p.to_string())
+            })
+            .collect();
+    on_backends(|env| {
+        env.import(Kind::NcVoter, "v.txt", &file(Out::NcVoter));
+        env.import(Kind::Fec, "itcont.txt", &file(Out::Fec));
+        let m = Mapping::parse(&String::from_utf8(file(Out::VolunteersMapping)).unwrap()).unwrap();
+        env.try_import(Kind::Csv, Some(m), "vol.csv", &file(Out::Volunteers))
+            .unwrap();
+        let r =
+            app::resolve::resolve(&mut *env.store, 0.5, "test", "2026-11-28T00:00:00Z").unwrap();
+        assert!(r.linked_to_voters > 0, "{r:?}");
+        // Precision of the links to voters, by the truth.
+        let voters = env.store.resolution_rows(Table::Voters).unwrap();
+        let voter_truth: std::collections::HashMap<i64, &String> = voters
+            .iter()
+            .filter_map(|v| Some((v.person_id?, truth.get(&v.rkey)?)))
+            .collect();
+        let (mut links, mut right) = (0, 0);
+        for t in [Table::Donations, Table::Volunteers] {
+            for row in env.store.resolution_rows(t).unwrap() {
+                if let Some(vt) = row.person_id.and_then(|p| voter_truth.get(&p)) {
+                    links += 1;
+                    if truth.get(&row.rkey) == Some(vt) {
+                        right += 1;
+                    }
+                }
+            }
+        }
+        let precision = right as f64 / links as f64;
+        assert!(
+            precision > 0.9,
+            "{}: precision {precision} over {links} links",
+            env.name
+        );
+        let before = env.store.dump().unwrap();
+        let again =
+            app::resolve::resolve(&mut *env.store, 0.5, "test", "2026-11-28T00:00:01Z").unwrap();
+        assert_eq!(
+            (again.changed, again.new_people),
+            (0, 0),
+            "{}: a second run changes nothing",
+            env.name
+        );
+        assert_eq!(before, env.store.dump().unwrap());
+    });
+}
