@@ -87,7 +87,7 @@ enum Command {
     ///
     /// Generates a campaign with `tusk synth` into DIR/files (no real person's data), imports
     /// the voter file, history, absentee file, donations, volunteers and contacts into
-    /// DIR/tusk.db, and prints the loads and one person with their source records.
+    /// DIR/tusk.db, resolves identities, and prints the loads and people with their records.
     Demo {
         /// Where the demo's files and database go.
         #[arg(long, default_value = "./tusk-demo")]
@@ -457,6 +457,8 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
         )?;
     }
     println!();
+    resolve(&cli, 0.5, false)?;
+    println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
     let history = std::fs::read(f(Out::NcVhis))?;
@@ -467,6 +469,11 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
         .context("the demo's vote history is empty")?;
     println!();
     person(&cli, None, Some(&format!("nc:{ncid}")), false)?;
+    if let Some(pid) = donor_voter(&db)? {
+        println!();
+        println!("A voter the resolution found on the FEC file too:");
+        person(&cli, Some(pid), None, false)?;
+    }
     println!(
         "\nThe generator's hidden truth (who is who, true support, turnout, persuadability) is in {}.",
         files.join("truth").display()
@@ -476,8 +483,23 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
         db.display(),
         db.display()
     );
-    println!("Not in the demo yet: identity resolution, scores and the web dashboard with demo logins (later issues).");
+    println!("Not in the demo yet: scores and the web dashboard with demo logins (later issues).");
     Ok(())
+}
+
+/// The person of some voter who also has a donation attached (demo output).
+fn donor_voter(db: &Path) -> Result<Option<i64>> {
+    let mut store = store_sqlite::SqliteStore::open(db)?;
+    let voters: std::collections::HashSet<i64> = store
+        .resolution_rows(store::Table::Voters)?
+        .iter()
+        .filter_map(|v| v.person_id)
+        .collect();
+    Ok(store
+        .resolution_rows(store::Table::Donations)?
+        .iter()
+        .filter_map(|d| d.person_id)
+        .find(|p| voters.contains(p)))
 }
 
 /// Writes a synthetic campaign into `out`; returns the summary.
