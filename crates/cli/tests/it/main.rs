@@ -155,7 +155,13 @@ fn every_command_has_help() {
         vec!["import", "--help"],
         vec!["loads", "--help"],
         vec!["person", "--help"],
+        vec!["synth", "--help"],
+        vec!["demo", "--help"],
+        vec!["link", "--help"],
+        vec!["dedupe", "--help"],
+        vec!["resolve", "--help"],
         vec!["bench", "--help"],
+        vec!["bench", "link-synth", "--help"],
     ] {
         let out = tusk().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
