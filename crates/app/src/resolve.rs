@@ -146,3 +146,31 @@ pub fn resolve(
         prior: model.prior,
     })
 }
+
+/// Why two records in the store score what they score under the model `resolve` estimates
+/// from the store now: the waterfall, and whether the household guard keeps them apart.
+pub fn explain(
+    store: &mut dyn Store,
+    a: &str,
+    b: &str,
+) -> Result<(identity::Explanation, bool), StoreError> {
+    let voter_rows = store.resolution_rows(Table::Voters)?;
+    let mut rows: Vec<ResolutionRow> = Vec::new();
+    for t in RESOLVED_TABLES {
+        rows.extend(store.resolution_rows(t)?);
+    }
+    let find = |key: &str| {
+        voter_rows
+            .iter()
+            .chain(&rows)
+            .find(|r| r.rkey == key)
+            .map(record)
+            .ok_or_else(|| StoreError::Invalid(format!("no record {key} among voters, donations, volunteers, contacts (keys look like nc:AA123456, fec:SUB_ID, mobilize:ID)")))
+    };
+    let (ra, rb) = (find(a)?, find(b)?);
+    let left: Vec<Record> = voter_rows.iter().map(record).collect();
+    let right: Vec<Record> = rows.iter().map(record).collect();
+    let (_, model, stats) = identity::link(&left, &right, &identity::LinkSettings::default());
+    let guarded = stats.household_guard && identity::link::household_guard(&ra, &rb);
+    Ok((model.explain(&ra, &rb), guarded))
+}

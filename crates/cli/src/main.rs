@@ -145,6 +145,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Explain how two records in the store compare: the per-field waterfall from the prior to
+    /// the match probability, under the model `tusk resolve` estimates from the store.
+    Explain {
+        /// Record key, e.g. nc:AA123456 (a voter).
+        a: String,
+        /// Record key, e.g. fec:4262026000000000001 (a donation) or mobilize:MOB0000001.
+        b: String,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -222,6 +230,15 @@ fn run(cli: Cli) -> Result<()> {
             map,
         } => dedupe(file, out, *threshold, map.as_deref()),
         Command::Resolve { threshold, json } => resolve(&cli, *threshold, *json),
+        Command::Explain { a, b } => {
+            let mut store = open_store(&cli.database)?;
+            let (e, guarded) = app::resolve::explain(&mut *store, a, b)?;
+            println!("{a} vs {b}\n{e}");
+            if guarded {
+                println!("household guard: different first names at one address, no birth date, phone or e-mail in common: never linked");
+            }
+            Ok(())
+        }
         Command::Link {
             left,
             right,

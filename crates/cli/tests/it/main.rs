@@ -160,6 +160,7 @@ fn every_command_has_help() {
         vec!["link", "--help"],
         vec!["dedupe", "--help"],
         vec!["resolve", "--help"],
+        vec!["explain", "--help"],
         vec!["bench", "--help"],
         vec!["bench", "link-synth", "--help"],
     ] {
@@ -247,4 +248,67 @@ fn a_load_killed_half_way_leaves_no_trace() {
         assert_eq!(v["rejected"], 0);
         assert_eq!(open(&db).loads().unwrap().len(), 2);
     }
+}
+
+#[test]
+fn resolve_then_explain_a_link() {
+    use testkit::campaign::{generate, CampaignConfig, Out, Outputs};
+    let dir = tempfile::tempdir().unwrap();
+    let mut out = Outputs(vec![Vec::new(); Out::ALL.len()]);
+    generate(
+        &CampaignConfig {
+            voters: 3_000,
+            seed: 4,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let bytes = |o: Out| out.0[Out::ALL.iter().position(|x| *x == o).unwrap()].clone();
+    let voters = write(dir.path(), "v.txt", &bytes(Out::NcVoter));
+    let fec = write(dir.path(), "itcont.txt", &bytes(Out::Fec));
+    let db = dir.path().join("t.db").display().to_string();
+    for (kind, f) in [("ncvoter", &voters), ("fec", &fec)] {
+        let o = tusk()
+            .args(["--database", &db, "import", kind])
+            .arg(f)
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let o = tusk()
+        .args(["--database", &db, "resolve", "--json"])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(r["linked_to_voters"].as_u64().unwrap() > 0, "{r}");
+    // The first donation and the voter it was attached to.
+    let mut store = open(&db);
+    let voters: std::collections::HashMap<i64, String> = store
+        .resolution_rows(store::Table::Voters)
+        .unwrap()
+        .into_iter()
+        .filter_map(|v| Some((v.person_id?, v.rkey)))
+        .collect();
+    let (donation, voter) = store
+        .resolution_rows(store::Table::Donations)
+        .unwrap()
+        .into_iter()
+        .find_map(|d| Some((d.rkey.clone(), voters.get(&d.person_id?)?.clone())))
+        .expect("some donation is on a voter");
+    let o = tusk()
+        .args(["--database", &db, "explain", &voter, &donation])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = String::from_utf8(o.stdout).unwrap();
+    assert!(
+        text.contains("first name") && text.contains("match weight +"),
+        "{text}"
+    );
+    let o = tusk()
+        .args(["--database", &db, "explain", &voter, "fec:0"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&o.stderr).contains("no record fec:0"));
 }
