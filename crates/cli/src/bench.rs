@@ -195,12 +195,8 @@ fn link_synth(
         let (Some(file), Some(key), Some(p)) = (it.next(), it.next(), it.next()) else {
             continue;
         };
-        if file == Out::Contacts.file_name() {
-            // Contact keys in the truth are row numbers; the CSV's id column holds the same.
-            person.insert(format!("{file}:{key}"), p.parse()?);
-        } else {
-            person.insert(format!("{file}:{key}"), p.parse()?);
-        }
+        // Contact keys in the truth are the CSV's `Contact ID`s, as the records' keys are.
+        person.insert(format!("{file}:{key}"), p.parse()?);
     }
     let voter_people: std::collections::HashSet<u64> = voters
         .iter()

@@ -34,9 +34,7 @@ impl Fields {
         let all = rec.as_slice();
         // Fast path: the whole row is ASCII (or valid UTF-8 where UTF-8 is allowed): the
         // concatenated field bytes are the buffer as they are.
-        let whole = if all.is_ascii() {
-            std::str::from_utf8(all).ok()
-        } else if enc == Encoding::Utf8OrWindows1252 {
+        let whole = if all.is_ascii() || enc == Encoding::Utf8OrWindows1252 {
             std::str::from_utf8(all).ok()
         } else {
             None
