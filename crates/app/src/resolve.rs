@@ -8,6 +8,10 @@ use identity::{RawPerson, Record};
 use serde::Serialize;
 use store::{LoadCounts, LoadEnd, LoadMeta, PersonRef, ResolutionRow, Store, StoreError, Table};
 
+/// Best matches at or above this probability, but below the linking threshold, go to the
+/// clerical review queue.
+pub const REVIEW_PROBABILITY_MIN: f64 = 0.2;
+
 /// Tables whose rows get a person from resolution.
 pub const RESOLVED_TABLES: [Table; 3] = [Table::Donations, Table::Volunteers, Table::Contacts];
 
@@ -20,6 +24,10 @@ pub struct ResolveReport {
     pub linked_to_voters: usize,
     /// Records whose person changed in this run.
     pub changed: u64,
+    /// Borderline pairs new to the review queue.
+    pub queued_for_review: u64,
+    /// Human decisions that overrode the model (accepted below the threshold, or rejected).
+    pub decisions_applied: usize,
     pub new_people: u64,
     pub candidate_pairs: u64,
     pub prior: f64,
@@ -65,11 +73,76 @@ pub fn resolve(
         threshold,
         ..Default::default()
     };
-    let (links, model, stats) = identity::link(&left, &right, &settings);
+    // Links down to the review floor; the ones below the threshold are for a human.
+    let link_settings = identity::LinkSettings {
+        threshold: threshold.min(REVIEW_PROBABILITY_MIN),
+        ..Default::default()
+    };
+    let (links, model, stats) = identity::link(&left, &right, &link_settings);
+    let mut decided: HashMap<(&str, &str), bool> = HashMap::new();
+    let items = store.review_items(false)?;
+    for it in &items {
+        if let Some(d) = &it.decision {
+            decided.insert(
+                (it.left_rkey.as_str(), it.right_rkey.as_str()),
+                d == "accept",
+            );
+        }
+    }
+    let voter_index: HashMap<&str, usize> = voter_rows
+        .iter()
+        .enumerate()
+        .map(|(i, v)| (v.rkey.as_str(), i))
+        .collect();
     let mut who: Vec<Option<PersonRef>> = vec![None; rows.len()];
+    let mut review = Vec::new();
+    let mut decisions_applied = 0;
     for k in &links {
-        if let Some(p) = voter_rows[k.left as usize].person_id {
-            who[k.right as usize] = Some(PersonRef::Existing(p));
+        let (l, r) = (
+            voter_rows[k.left as usize].rkey.as_str(),
+            rows[k.right as usize].1.rkey.as_str(),
+        );
+        let link = match decided.get(&(l, r)) {
+            Some(&accept) => {
+                decisions_applied += usize::from(accept != (k.probability >= threshold));
+                accept
+            }
+            None if k.probability >= threshold => true,
+            None => {
+                review.push(store::ReviewCandidate {
+                    left_rkey: l.to_string(),
+                    right_rkey: r.to_string(),
+                    probability: k.probability,
+                    weight: k.weight,
+                });
+                false
+            }
+        };
+        if link {
+            if let Some(p) = voter_rows[k.left as usize].person_id {
+                who[k.right as usize] = Some(PersonRef::Existing(p));
+            }
+        }
+    }
+    // Accepted pairs the model did not pick as best: linked as the human said.
+    let right_index: HashMap<&str, usize> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, (_, r))| (r.rkey.as_str(), i))
+        .collect();
+    let mut accepted: Vec<(&str, &str)> = decided
+        .iter()
+        .filter(|(_, a)| **a)
+        .map(|(k, _)| *k)
+        .collect();
+    accepted.sort_unstable();
+    for (l, r) in accepted {
+        if let (Some(&li), Some(&ri)) = (voter_index.get(l), right_index.get(r)) {
+            let p = voter_rows[li].person_id.map(PersonRef::Existing);
+            if p.is_some() && who[ri] != p {
+                who[ri] = p;
+                decisions_applied += 1;
+            }
         }
     }
     let linked = who.iter().filter(|w| w.is_some()).count();
@@ -121,6 +194,7 @@ pub fn resolve(
     };
     let mut load = store.begin_load(&meta)?;
     let new_people = load.assign_persons(&changes)?;
+    let queued_for_review = load.enqueue_reviews(&review)?;
     counts.new = 0;
     let end = LoadEnd {
         counts: counts.clone(),
@@ -129,6 +203,8 @@ pub fn resolve(
             "voters": voter_rows.len(),
             "linked_to_voters": linked,
             "new_people": new_people,
+            "queued_for_review": queued_for_review,
+            "decisions_applied": decisions_applied,
             "candidate_pairs": stats.candidate_pairs,
             "prior": model.prior,
         }),
@@ -141,6 +217,8 @@ pub fn resolve(
         records: rows.len(),
         linked_to_voters: linked,
         changed: counts.updated,
+        queued_for_review,
+        decisions_applied,
         new_people,
         candidate_pairs: stats.candidate_pairs,
         prior: model.prior,

@@ -32,6 +32,21 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ReviewAction {
+    /// Pairs waiting for a decision (all pairs with --all), most likely first.
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// These two records are the same person.
+    Accept { left: String, right: String },
+    /// These two records are different people (undoes a link at the next resolve).
+    Reject { left: String, right: String },
+}
+
+#[derive(Subcommand)]
 enum Command {
     /// Load source files into the person store, one load per file (all or nothing each).
     Import {
@@ -145,6 +160,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// The clerical review queue of identity resolution: borderline pairs, and decisions.
+    ///
+    /// A decision is kept and respected by every later `tusk resolve`; rejecting a pair that
+    /// resolution linked undoes that link.
+    Review {
+        #[command(subcommand)]
+        action: Option<ReviewAction>,
+    },
     /// Explain how two records in the store compare: the per-field waterfall from the prior to
     /// the match probability, under the model `tusk resolve` estimates from the store.
     Explain {
@@ -230,6 +253,7 @@ fn run(cli: Cli) -> Result<()> {
             map,
         } => dedupe(file, out, *threshold, map.as_deref()),
         Command::Resolve { threshold, json } => resolve(&cli, *threshold, *json),
+        Command::Review { action } => review(&cli, action.as_ref()),
         Command::Explain { a, b } => {
             let mut store = open_store(&cli.database)?;
             let (e, guarded) = app::resolve::explain(&mut *store, a, b)?;
@@ -692,15 +716,65 @@ fn resolve(cli: &Cli, threshold: f64, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "load {}: {} records against {} voters: {} attached to a voter, {} changed, {} new people ({:.1} s)",
+            "load {}: {} records against {} voters: {} attached to a voter, {} changed, {} new people, {} new pairs to review, {} decisions applied ({:.1} s)",
             r.load_id,
             r.records,
             r.voters,
             r.linked_to_voters,
             r.changed,
             r.new_people,
+            r.queued_for_review,
+            r.decisions_applied,
             started.elapsed().as_secs_f64()
         );
+    }
+    Ok(())
+}
+
+fn review(cli: &Cli, action: Option<&ReviewAction>) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".into());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let now = model::date::timestamp_utc(secs);
+    match action.unwrap_or(&ReviewAction::List {
+        all: false,
+        json: false,
+    }) {
+        ReviewAction::List { all, json } => {
+            let items = store.review_items(!all)?;
+            if *json {
+                println!("{}", serde_json::to_string(&items)?);
+            } else if items.is_empty() {
+                println!("nothing to review: run `tusk resolve` first, or all pairs are decided (`--all` lists them)");
+            } else {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                for it in &items {
+                    let d = it.decision.as_deref().unwrap_or("-");
+                    let line = writeln!(
+                        out,
+                        "{:.4}  {:+7.2}  {:<8} {}  {}",
+                        it.probability, it.weight, d, it.left_rkey, it.right_rkey
+                    );
+                    if matches!(&line, Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe) {
+                        return Ok(()); // the reader (e.g. `head`) has had enough
+                    }
+                    line?;
+                }
+                writeln!(out, "decide with `tusk review accept|reject LEFT RIGHT`; see why with `tusk explain LEFT RIGHT`")?;
+            }
+        }
+        ReviewAction::Accept { left, right } => {
+            store.decide(left, right, true, &user, &now)?;
+            println!("accepted {left} = {right}; `tusk resolve` applies it");
+        }
+        ReviewAction::Reject { left, right } => {
+            store.decide(left, right, false, &user, &now)?;
+            println!("rejected {left} = {right}; `tusk resolve` applies it");
+        }
     }
     Ok(())
 }

@@ -12,7 +12,10 @@ use store::{
     SourceRecordView, Store, StoreError, Table, Value,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_person_store.sql")),
+    (2, include_str!("../migrations/0002_review_queue.sql")),
+];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).
 const MIGRATION_LOCK: i64 = 0x7475_736b_0001;
@@ -308,6 +311,50 @@ impl Store for PostgresStore {
             .map(|r| r.get(0)))
     }
 
+    fn review_items(&mut self, undecided_only: bool) -> Result<Vec<store::ReviewItem>> {
+        let filter = if undecided_only {
+            "WHERE decision IS NULL"
+        } else {
+            ""
+        };
+        let rows = self
+            .client
+            .query(
+                &format!(
+                    "SELECT left_rkey, right_rkey, probability, weight, created_load_id, decision, decided_by, decided_at \
+                     FROM review_queue {filter} ORDER BY probability DESC, left_rkey, right_rkey"
+                ),
+                &[],
+            )
+            .map_err(err)?;
+        Ok(rows
+            .iter()
+            .map(|r| store::ReviewItem {
+                left_rkey: r.get(0),
+                right_rkey: r.get(1),
+                probability: r.get(2),
+                weight: r.get(3),
+                created_load_id: r.get(4),
+                decision: r.get(5),
+                decided_by: r.get(6),
+                decided_at: r.get(7),
+            })
+            .collect())
+    }
+
+    fn decide(&mut self, left: &str, right: &str, accept: bool, by: &str, at: &str) -> Result<()> {
+        let d = if accept { "accept" } else { "reject" };
+        self.client
+            .execute(
+                "INSERT INTO review_queue (left_rkey, right_rkey, probability, weight, created_load_id, decision, decided_by, decided_at) \
+                 VALUES ($1, $2, 0, 0, 0, $3, $4, $5) \
+                 ON CONFLICT (left_rkey, right_rkey) DO UPDATE SET decision = $3, decided_by = $4, decided_at = $5",
+                &[&left, &right, &d, &by, &at],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
     fn resolution_rows(&mut self, table: Table) -> Result<Vec<store::ResolutionRow>> {
         let Some((select, filter)) = store::resolution_select(table) else {
             return Ok(Vec::new());
@@ -593,6 +640,25 @@ impl LoadSession for PgLoad<'_> {
             .map_err(err)?;
         }
         Ok(groups.len() as u64)
+    }
+
+    fn enqueue_reviews(&mut self, items: &[store::ReviewCandidate]) -> Result<u64> {
+        if items.is_empty() {
+            return Ok(0);
+        }
+        let load_id = self.load_id;
+        let l: Vec<&str> = items.iter().map(|c| c.left_rkey.as_str()).collect();
+        let r: Vec<&str> = items.iter().map(|c| c.right_rkey.as_str()).collect();
+        let p: Vec<f64> = items.iter().map(|c| c.probability).collect();
+        let w: Vec<f64> = items.iter().map(|c| c.weight).collect();
+        self.tx()
+            .execute(
+                "INSERT INTO review_queue (left_rkey, right_rkey, probability, weight, created_load_id) \
+                 SELECT l, r, p, w, $5 FROM unnest($1::text[], $2::text[], $3::float8[], $4::float8[]) AS u(l, r, p, w) \
+                 ON CONFLICT (left_rkey, right_rkey) DO NOTHING",
+                &[&l, &r, &p, &w, &load_id],
+            )
+            .map_err(err)
     }
 
     fn ensure_households(&mut self, households: &[Household]) -> Result<()> {

@@ -15,7 +15,10 @@ use store::{
     SourceRecordView, Store, StoreError, Table, Value,
 };
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../migrations/0001_person_store.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../migrations/0001_person_store.sql")),
+    (2, include_str!("../migrations/0002_review_queue.sql")),
+];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
 const CACHE_KIB: i64 = 131_072;
@@ -378,6 +381,49 @@ impl Store for SqliteStore {
             .map_err(err)
     }
 
+    fn review_items(&mut self, undecided_only: bool) -> Result<Vec<store::ReviewItem>> {
+        let filter = if undecided_only {
+            "WHERE decision IS NULL"
+        } else {
+            ""
+        };
+        let mut stmt = self
+            .conn
+            .prepare(&format!(
+                "SELECT left_rkey, right_rkey, probability, weight, created_load_id, decision, decided_by, decided_at \
+                 FROM review_queue {filter} ORDER BY probability DESC, left_rkey, right_rkey"
+            ))
+            .map_err(err)?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(store::ReviewItem {
+                    left_rkey: r.get(0)?,
+                    right_rkey: r.get(1)?,
+                    probability: r.get(2)?,
+                    weight: r.get(3)?,
+                    created_load_id: r.get(4)?,
+                    decision: r.get(5)?,
+                    decided_by: r.get(6)?,
+                    decided_at: r.get(7)?,
+                })
+            })
+            .map_err(err)?;
+        rows.collect::<rusqlite::Result<Vec<_>>>().map_err(err)
+    }
+
+    fn decide(&mut self, left: &str, right: &str, accept: bool, by: &str, at: &str) -> Result<()> {
+        let d = if accept { "accept" } else { "reject" };
+        self.conn
+            .execute(
+                "INSERT INTO review_queue (left_rkey, right_rkey, probability, weight, created_load_id, decision, decided_by, decided_at) \
+                 VALUES (?1, ?2, 0, 0, 0, ?3, ?4, ?5) \
+                 ON CONFLICT (left_rkey, right_rkey) DO UPDATE SET decision = ?3, decided_by = ?4, decided_at = ?5",
+                params![left, right, d, by, at],
+            )
+            .map_err(err)?;
+        Ok(())
+    }
+
     fn resolution_rows(&mut self, table: Table) -> Result<Vec<store::ResolutionRow>> {
         let Some((select, filter)) = store::resolution_select(table) else {
             return Ok(Vec::new());
@@ -644,6 +690,29 @@ impl LoadSession for SqliteLoad<'_> {
             stmt.execute(params![pid, rkey]).map_err(err)?;
         }
         Ok(new_ids.len() as u64)
+    }
+
+    fn enqueue_reviews(&mut self, items: &[store::ReviewCandidate]) -> Result<u64> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO review_queue (left_rkey, right_rkey, probability, weight, created_load_id) \
+                 VALUES (?, ?, ?, ?, ?) ON CONFLICT (left_rkey, right_rkey) DO NOTHING",
+            )
+            .map_err(err)?;
+        let mut n = 0;
+        for c in items {
+            n += stmt
+                .execute(params![
+                    c.left_rkey,
+                    c.right_rkey,
+                    c.probability,
+                    c.weight,
+                    self.load_id
+                ])
+                .map_err(err)? as u64;
+        }
+        Ok(n)
     }
 
     fn ensure_households(&mut self, households: &[Household]) -> Result<()> {

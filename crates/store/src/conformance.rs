@@ -445,6 +445,65 @@ pub fn persons_assigned_by_resolution(s: &mut dyn Store) {
     assert_eq!(other.records.len(), 2);
 }
 
+pub fn review_queue_keeps_decisions(s: &mut dyn Store) {
+    let c = |l: &str, r: &str, p: f64| crate::ReviewCandidate {
+        left_rkey: l.into(),
+        right_rkey: r.into(),
+        probability: p,
+        weight: 1.0,
+    };
+    let mut load = s.begin_load(&meta("resolve")).unwrap();
+    assert_eq!(
+        load.enqueue_reviews(&[c("nc:A", "fec:1", 0.4), c("nc:B", "fec:2", 0.3)])
+            .unwrap(),
+        2
+    );
+    load.commit(&end(LoadCounts::default())).unwrap();
+    s.decide("nc:A", "fec:1", false, "director", "2026-11-28T00:00:00Z")
+        .unwrap();
+    s.decide("nc:C", "fec:3", true, "director", "2026-11-28T00:00:01Z")
+        .unwrap();
+    let pending = s.review_items(true).unwrap();
+    assert_eq!(
+        pending
+            .iter()
+            .map(|i| i.right_rkey.as_str())
+            .collect::<Vec<_>>(),
+        ["fec:2"]
+    );
+    let all = s.review_items(false).unwrap();
+    assert_eq!(all.len(), 3);
+    let a = all.iter().find(|i| i.left_rkey == "nc:A").unwrap();
+    assert_eq!(
+        (a.decision.as_deref(), a.decided_by.as_deref()),
+        (Some("reject"), Some("director"))
+    );
+    // Queued again by a later run: the decision stays.
+    let mut load = s.begin_load(&meta("resolve")).unwrap();
+    assert_eq!(
+        load.enqueue_reviews(&[c("nc:A", "fec:1", 0.45)]).unwrap(),
+        0
+    );
+    load.commit(&end(LoadCounts::default())).unwrap();
+    let a = s
+        .review_items(false)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.left_rkey == "nc:A")
+        .unwrap();
+    assert_eq!(a.decision.as_deref(), Some("reject"));
+    // A decision can change.
+    s.decide("nc:A", "fec:1", true, "director", "2026-11-28T00:00:02Z")
+        .unwrap();
+    let a = s
+        .review_items(false)
+        .unwrap()
+        .into_iter()
+        .find(|i| i.left_rkey == "nc:A")
+        .unwrap();
+    assert_eq!(a.decision.as_deref(), Some("accept"));
+}
+
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -459,7 +518,8 @@ macro_rules! conformance_tests {
             person_has_all_source_records,
             donation_totals_exclude_memos,
             households_are_shared_and_idempotent,
-            persons_assigned_by_resolution);
+            persons_assigned_by_resolution,
+            review_queue_keeps_decisions);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

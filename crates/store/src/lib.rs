@@ -53,6 +53,29 @@ pub struct Removal {
     pub in_scope: u64,
 }
 
+/// A pair for the clerical review queue.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReviewCandidate {
+    pub left_rkey: String,
+    pub right_rkey: String,
+    pub probability: f64,
+    pub weight: f64,
+}
+
+/// A pair in the review queue, with its decision if one was made.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReviewItem {
+    pub left_rkey: String,
+    pub right_rkey: String,
+    pub probability: f64,
+    pub weight: f64,
+    pub created_load_id: i64,
+    /// `accept` or `reject`.
+    pub decision: Option<String>,
+    pub decided_by: Option<String>,
+    pub decided_at: Option<String>,
+}
+
 /// Who a row belongs to after resolution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PersonRef {
@@ -240,6 +263,20 @@ pub trait Store {
     /// Number of rows in a table (`removed` included).
     fn count(&mut self, table: Table) -> Result<u64>;
 
+    /// The review queue: every pair, or only those still waiting for a decision.
+    fn review_items(&mut self, undecided_only: bool) -> Result<Vec<ReviewItem>>;
+
+    /// Records a human decision on a pair (in the queue or not: rejecting a pair that
+    /// resolution linked undoes that link at the next `tusk resolve`).
+    fn decide(
+        &mut self,
+        left_rkey: &str,
+        right_rkey: &str,
+        accept: bool,
+        by: &str,
+        at: &str,
+    ) -> Result<()>;
+
     /// The person-describing columns of every row of a person table (voters not removed;
     /// donations, volunteers, contacts), for identity resolution, ordered by key.
     fn resolution_rows(&mut self, table: Table) -> Result<Vec<ResolutionRow>>;
@@ -272,6 +309,10 @@ pub trait LoadSession {
     /// new one shared by every row given the same `PersonRef::New` number, across tables.
     /// Returns how many new people were created.
     fn assign_persons(&mut self, assignments: &[(Table, String, PersonRef)]) -> Result<u64>;
+
+    /// Puts borderline pairs in the review queue (pairs already there keep their decision).
+    /// Returns how many were new to the queue.
+    fn enqueue_reviews(&mut self, items: &[ReviewCandidate]) -> Result<u64>;
 
     /// Makes sure these households exist.
     fn ensure_households(&mut self, households: &[Household]) -> Result<()>;
@@ -334,6 +375,18 @@ pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
                 "replaced_by_load_id",
             ]),
             "table_name, rkey, load_id".to_string(),
+        ),
+        (
+            "review_queue".to_string(),
+            list(&[
+                "left_rkey",
+                "right_rkey",
+                "created_load_id",
+                "decision",
+                "decided_by",
+                "decided_at",
+            ]),
+            "left_rkey, right_rkey".to_string(),
         ),
     ];
     for t in Table::ALL {

@@ -874,5 +874,59 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
             env.name
         );
         assert_eq!(before, env.store.dump().unwrap());
+        // Undo a link by rejecting it; accept a pair from the review queue.
+        let (voter, donation) = env
+            .store
+            .resolution_rows(Table::Donations)
+            .unwrap()
+            .into_iter()
+            .find_map(|d| {
+                let v = voters
+                    .iter()
+                    .find(|v| v.person_id.is_some() && v.person_id == d.person_id)?;
+                Some((v.rkey.clone(), d.rkey))
+            })
+            .unwrap();
+        env.store
+            .decide(&voter, &donation, false, "test", "t")
+            .unwrap();
+        let to_accept = env
+            .store
+            .review_items(true)
+            .unwrap()
+            .first()
+            .map(|q| (q.left_rkey.clone(), q.right_rkey.clone()));
+        if let Some((l, r)) = &to_accept {
+            env.store.decide(l, r, true, "test", "t").unwrap();
+        }
+        let third =
+            app::resolve::resolve(&mut *env.store, 0.5, "test", "2026-11-28T00:00:02Z").unwrap();
+        assert!(third.decisions_applied >= 1, "{}: {third:?}", env.name);
+        let person_of = |store: &mut dyn Store, t: Table, k: &str| {
+            store
+                .resolution_rows(t)
+                .unwrap()
+                .into_iter()
+                .find(|r| r.rkey == k)
+                .unwrap()
+                .person_id
+        };
+        let vp = person_of(&mut *env.store, Table::Voters, &voter);
+        let dp = person_of(&mut *env.store, Table::Donations, &donation);
+        assert_ne!(vp, dp, "{}: the rejected link is undone", env.name);
+        if let Some((l, r)) = to_accept {
+            let table = if r.starts_with("fec:") {
+                Table::Donations
+            } else if r.starts_with("mobilize:") {
+                Table::Volunteers
+            } else {
+                Table::Contacts
+            };
+            let (lp, rp) = (
+                person_of(&mut *env.store, Table::Voters, &l),
+                person_of(&mut *env.store, table, &r),
+            );
+            assert_eq!(lp, rp, "{}: the accepted pair is linked", env.name);
+        }
     });
 }

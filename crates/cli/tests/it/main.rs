@@ -161,6 +161,7 @@ fn every_command_has_help() {
         vec!["dedupe", "--help"],
         vec!["resolve", "--help"],
         vec!["explain", "--help"],
+        vec!["review", "--help"],
         vec!["bench", "--help"],
         vec!["bench", "link-synth", "--help"],
     ] {
