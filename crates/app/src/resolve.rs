@@ -74,21 +74,24 @@ pub fn resolve(
         ..Default::default()
     };
     // Links down to the review floor; the ones below the threshold are for a human.
+    let mut decided: HashMap<(String, String), bool> = HashMap::new();
+    for it in store.review_items(false)? {
+        if let Some(d) = &it.decision {
+            decided.insert((it.left_rkey.clone(), it.right_rkey.clone()), d == "accept");
+        }
+    }
+    // Links down to the review floor (the ones below the threshold are for a human), never
+    // through a rejected pair.
     let link_settings = identity::LinkSettings {
         threshold: threshold.min(REVIEW_PROBABILITY_MIN),
+        forbidden: decided
+            .iter()
+            .filter(|(_, a)| !**a)
+            .map(|(k, _)| k.clone())
+            .collect(),
         ..Default::default()
     };
     let (links, model, stats) = identity::link(&left, &right, &link_settings);
-    let mut decided: HashMap<(&str, &str), bool> = HashMap::new();
-    let items = store.review_items(false)?;
-    for it in &items {
-        if let Some(d) = &it.decision {
-            decided.insert(
-                (it.left_rkey.as_str(), it.right_rkey.as_str()),
-                d == "accept",
-            );
-        }
-    }
     let voter_index: HashMap<&str, usize> = voter_rows
         .iter()
         .enumerate()
@@ -102,7 +105,7 @@ pub fn resolve(
             voter_rows[k.left as usize].rkey.as_str(),
             rows[k.right as usize].1.rkey.as_str(),
         );
-        let link = match decided.get(&(l, r)) {
+        let link = match decided.get(&(l.to_string(), r.to_string())) {
             Some(&accept) => {
                 decisions_applied += usize::from(accept != (k.probability >= threshold));
                 accept
@@ -130,17 +133,31 @@ pub fn resolve(
         .enumerate()
         .map(|(i, (_, r))| (r.rkey.as_str(), i))
         .collect();
-    let mut accepted: Vec<(&str, &str)> = decided
+    let mut accepted: Vec<&(String, String)> = decided
         .iter()
         .filter(|(_, a)| **a)
-        .map(|(k, _)| *k)
+        .map(|(k, _)| k)
         .collect();
     accepted.sort_unstable();
     for (l, r) in accepted {
-        if let (Some(&li), Some(&ri)) = (voter_index.get(l), right_index.get(r)) {
+        if let (Some(&li), Some(&ri)) = (voter_index.get(l.as_str()), right_index.get(r.as_str())) {
             let p = voter_rows[li].person_id.map(PersonRef::Existing);
             if p.is_some() && who[ri] != p {
                 who[ri] = p;
+                decisions_applied += 1;
+            }
+        }
+    }
+    // Rejections that undo a link the store holds now.
+    for ((l, r), accept) in &decided {
+        if let (false, Some(&li), Some(&ri)) = (
+            *accept,
+            voter_index.get(l.as_str()),
+            right_index.get(r.as_str()),
+        ) {
+            if voter_rows[li].person_id.is_some()
+                && rows[ri].1.person_id == voter_rows[li].person_id
+            {
                 decisions_applied += 1;
             }
         }

@@ -17,6 +17,9 @@ pub struct LinkSettings {
     pub threshold: f64,
     pub seed: u64,
     pub rules: Vec<Rule>,
+    /// Pairs a person said are different people, by record ids `(left id, right id)`: never
+    /// linked; the right record gets its next best candidate instead.
+    pub forbidden: std::collections::HashSet<(String, String)>,
 }
 
 impl Default for LinkSettings {
@@ -25,6 +28,7 @@ impl Default for LinkSettings {
             threshold: 0.5,
             seed: 1,
             rules: DEFAULT_RULES.to_vec(),
+            forbidden: Default::default(),
         }
     }
 }
@@ -136,6 +140,13 @@ pub fn link(
                 let a = &left[i as usize];
                 let p = compare(a, &right[j]);
                 if guard && guarded_pattern(&p) {
+                    continue;
+                }
+                if !settings.forbidden.is_empty()
+                    && settings
+                        .forbidden
+                        .contains(&(a.id.clone(), right[j].id.clone()))
+                {
                     continue;
                 }
                 let w = model.weight_of(&p, a);
