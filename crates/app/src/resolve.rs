@@ -26,8 +26,8 @@ pub struct ResolveReport {
     pub changed: u64,
     /// Borderline pairs new to the review queue.
     pub queued_for_review: u64,
-    /// Human decisions that overrode the model (accepted below the threshold, or rejected).
-    pub decisions_applied: usize,
+    /// Human decisions in force this run (both records still in the store).
+    pub decisions_in_force: usize,
     pub new_people: u64,
     pub candidate_pairs: u64,
     pub prior: f64,
@@ -99,17 +99,13 @@ pub fn resolve(
         .collect();
     let mut who: Vec<Option<PersonRef>> = vec![None; rows.len()];
     let mut review = Vec::new();
-    let mut decisions_applied = 0;
     for k in &links {
         let (l, r) = (
             voter_rows[k.left as usize].rkey.as_str(),
             rows[k.right as usize].1.rkey.as_str(),
         );
         let link = match decided.get(&(l.to_string(), r.to_string())) {
-            Some(&accept) => {
-                decisions_applied += usize::from(accept != (k.probability >= threshold));
-                accept
-            }
+            Some(&accept) => accept,
             None if k.probability >= threshold => true,
             None => {
                 review.push(store::ReviewCandidate {
@@ -142,26 +138,17 @@ pub fn resolve(
     for (l, r) in accepted {
         if let (Some(&li), Some(&ri)) = (voter_index.get(l.as_str()), right_index.get(r.as_str())) {
             let p = voter_rows[li].person_id.map(PersonRef::Existing);
-            if p.is_some() && who[ri] != p {
+            if p.is_some() {
                 who[ri] = p;
-                decisions_applied += 1;
             }
         }
     }
-    // Rejections that undo a link the store holds now.
-    for ((l, r), accept) in &decided {
-        if let (false, Some(&li), Some(&ri)) = (
-            *accept,
-            voter_index.get(l.as_str()),
-            right_index.get(r.as_str()),
-        ) {
-            if voter_rows[li].person_id.is_some()
-                && rows[ri].1.person_id == voter_rows[li].person_id
-            {
-                decisions_applied += 1;
-            }
-        }
-    }
+    let decisions_in_force = decided
+        .keys()
+        .filter(|(l, r)| {
+            voter_index.contains_key(l.as_str()) && right_index.contains_key(r.as_str())
+        })
+        .count();
     let linked = who.iter().filter(|w| w.is_some()).count();
     // The rest: deduplicated among themselves; a cluster whose members already share one
     // person (a previous run) keeps it, so a second run changes nothing.
@@ -221,7 +208,7 @@ pub fn resolve(
             "linked_to_voters": linked,
             "new_people": new_people,
             "queued_for_review": queued_for_review,
-            "decisions_applied": decisions_applied,
+            "decisions_in_force": decisions_in_force,
             "candidate_pairs": stats.candidate_pairs,
             "prior": model.prior,
         }),
@@ -235,7 +222,7 @@ pub fn resolve(
         linked_to_voters: linked,
         changed: counts.updated,
         queued_for_review,
-        decisions_applied,
+        decisions_in_force,
         new_people,
         candidate_pairs: stats.candidate_pairs,
         prior: model.prior,

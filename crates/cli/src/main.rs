@@ -716,7 +716,7 @@ fn resolve(cli: &Cli, threshold: f64, json: bool) -> Result<()> {
         println!("{}", serde_json::to_string(&r)?);
     } else {
         println!(
-            "load {}: {} records against {} voters: {} attached to a voter, {} changed, {} new people, {} new pairs to review, {} decisions applied ({:.1} s)",
+            "load {}: {} records against {} voters: {} attached to a voter, {} changed, {} new people, {} new pairs to review, {} decisions in force ({:.1} s)",
             r.load_id,
             r.records,
             r.voters,
@@ -724,7 +724,7 @@ fn resolve(cli: &Cli, threshold: f64, json: bool) -> Result<()> {
             r.changed,
             r.new_people,
             r.queued_for_review,
-            r.decisions_applied,
+            r.decisions_in_force,
             started.elapsed().as_secs_f64()
         );
     }

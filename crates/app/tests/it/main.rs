@@ -901,7 +901,7 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
         }
         let third =
             app::resolve::resolve(&mut *env.store, 0.5, "test", "2026-11-28T00:00:02Z").unwrap();
-        assert!(third.decisions_applied >= 1, "{}: {third:?}", env.name);
+        assert!(third.decisions_in_force >= 1, "{}: {third:?}", env.name);
         let person_of = |store: &mut dyn Store, t: Table, k: &str| {
             store
                 .resolution_rows(t)
