@@ -58,6 +58,80 @@ pub struct LinkStats {
     pub scoring_ms: u64,
 }
 
+/// The best-weighted candidate for `r` (ties to the lower index), skipping guarded and
+/// forbidden pairs.
+fn best_of(
+    left: &[Record],
+    model: &Model,
+    guard: bool,
+    settings: &LinkSettings,
+    r: &Record,
+    candidates: &[u32],
+) -> Option<(f64, u32)> {
+    let mut best: Option<(f64, u32)> = None;
+    for &i in candidates {
+        let a = &left[i as usize];
+        let p = compare(a, r);
+        if guard && guarded_pattern(&p) {
+            continue;
+        }
+        if !settings.forbidden.is_empty()
+            && settings.forbidden.contains(&(a.id.clone(), r.id.clone()))
+        {
+            continue;
+        }
+        let w = model.weight_of(&p, a);
+        if best.is_none_or(|(bw, _)| w > bw) {
+            best = Some((w, i));
+        }
+    }
+    best
+}
+
+/// Matches one record at a time against a fixed set (an incoming sign-up or donation against
+/// the voters), with a model estimated beforehand: no re-estimation, one blocking lookup and
+/// a few dozen comparisons per record.
+pub struct Matcher<'a> {
+    left: &'a [Record],
+    blocker: Blocker,
+    model: Model,
+    guard: bool,
+    settings: LinkSettings,
+}
+
+impl<'a> Matcher<'a> {
+    pub fn new(left: &'a [Record], model: Model, settings: LinkSettings) -> Matcher<'a> {
+        Matcher {
+            blocker: Blocker::new(left, &settings.rules),
+            guard: has_households(left),
+            left,
+            model,
+            settings,
+        }
+    }
+
+    /// The best left match of `r` at or above the threshold (`right` is 0 in the result).
+    pub fn best(&self, r: &Record) -> Option<Link> {
+        let mut candidates = Vec::new();
+        self.blocker.candidates(r, &mut candidates);
+        let (w, i) = best_of(
+            self.left,
+            &self.model,
+            self.guard,
+            &self.settings,
+            r,
+            &candidates,
+        )?;
+        let p = Model::probability(w);
+        (p >= self.settings.threshold).then_some(Link {
+            left: i,
+            right: 0,
+            weight: w,
+            probability: p,
+        })
+    }
+}
+
 /// The household guard: two records with different first names (both given; not a nickname,
 /// an initial or a near spelling) at the same street address are never linked on that alone —
 /// that is a relative. They need a person-specific agreement: birth date (exact or one digit
@@ -135,26 +209,7 @@ pub fn link(
         .par_iter()
         .enumerate()
         .filter_map(|(j, c)| {
-            let mut best: Option<(f64, u32)> = None;
-            for &i in c {
-                let a = &left[i as usize];
-                let p = compare(a, &right[j]);
-                if guard && guarded_pattern(&p) {
-                    continue;
-                }
-                if !settings.forbidden.is_empty()
-                    && settings
-                        .forbidden
-                        .contains(&(a.id.clone(), right[j].id.clone()))
-                {
-                    continue;
-                }
-                let w = model.weight_of(&p, a);
-                if best.is_none_or(|(bw, _)| w > bw) {
-                    best = Some((w, i));
-                }
-            }
-            let (w, i) = best?;
+            let (w, i) = best_of(left, &model, guard, settings, &right[j], c)?;
             let p = Model::probability(w);
             (p >= settings.threshold).then_some(Link {
                 left: i,
