@@ -121,20 +121,10 @@ impl Record {
         } else {
             format!("{} {}", raw.street_number.trim(), raw.street)
         };
-        let a = normalize::address(&line);
-        let street = [
-            a.predir.as_str(),
-            a.street.as_str(),
-            a.suffix.as_str(),
-            a.postdir.as_str(),
-        ]
-        .iter()
-        .filter(|p| !p.is_empty())
-        .copied()
-        .collect::<Vec<_>>()
-        .join(" ");
-        let (zip5, _) = normalize::zip(&raw.zip);
-        let zip5 = zip5.unwrap_or_else(|| {
+        // The same address normalisation as ingest (`model::AddressFields`); postcodes that are
+        // not US zips (FEBRL's four digits) are kept as their digits.
+        let a = model::AddressFields::parse(&line, &raw.city, &raw.state, &raw.zip);
+        let zip5 = a.zip5.clone().unwrap_or_else(|| {
             raw.zip
                 .trim()
                 .chars()
@@ -163,9 +153,9 @@ impl Record {
             dob,
             birth_year,
             house_number: a.house_number,
-            street,
-            city: normalize::name(&raw.city),
-            state: normalize::clean_text(&raw.state),
+            street: a.street,
+            city: a.city,
+            state: a.state,
             zip5,
             phone: normalize::phone(&raw.phone).unwrap_or_default(),
             email: normalize::email(&raw.email).unwrap_or_default(),

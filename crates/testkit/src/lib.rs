@@ -152,33 +152,6 @@ const LAST: &[&str] = &[
     "OXENDINE",
     "CHAVIS",
 ];
-const STREETS: &[&str] = &[
-    "MAIN",
-    "OAK",
-    "PINE",
-    "MAPLE",
-    "CEDAR",
-    "ELM",
-    "WASHINGTON",
-    "LAKE",
-    "HILL",
-    "PARK",
-    "WALNUT",
-    "CHURCH",
-    "MILL",
-    "RIDGE",
-    "SPRING",
-    "FOREST",
-    "HICKORY",
-    "DOGWOOD",
-    "MAGNOLIA",
-    "CAPITAL",
-    "GLENWOOD",
-    "HILLSBOROUGH",
-];
-const SUFFIXES: &[&str] = &[
-    "ST", "AVE", "RD", "DR", "LN", "CT", "BLVD", "WAY", "CIR", "TRL", "PL",
-];
 const COUNTIES: &[(&str, &str, &str)] = &[
     ("92", "WAKE", "RALEIGH"),
     ("32", "DURHAM", "DURHAM"),
@@ -236,7 +209,11 @@ pub fn voters(n: usize, seed: u64) -> impl Iterator<Item = SynthVoter> {
         i += 1;
         if left_in_household == 0 {
             let county = rng.below(COUNTIES.len() as u64) as usize;
-            let street = format!("{} {}", rng.pick(STREETS), rng.pick(SUFFIXES));
+            let street = format!(
+                "{} {}",
+                rng.pick(places::STREET_NAMES),
+                rng.pick(places::STREET_SUFFIXES)
+            );
             let unit = if rng.chance(0.15) {
                 format!("APT {}", 1 + rng.below(300))
             } else {
