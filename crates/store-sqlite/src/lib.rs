@@ -169,6 +169,31 @@ fn table_sql(conn: &Connection, table: Table) -> Result<TableSql> {
     })
 }
 
+/// Runs a table's insert statement (`TableSql::insert` or `insert_new`) for one row.
+fn insert_row(
+    stmt: &mut rusqlite::CachedStatement<'_>,
+    row: &Row,
+    person: Option<i64>,
+    load_id: i64,
+) -> Result<usize> {
+    let row_number = row.row_number as i64;
+    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
+    args.push(&row.rkey);
+    if let Some(p) = &person {
+        args.push(p);
+    }
+    args.extend([
+        &load_id as &dyn ToSql,
+        &load_id,
+        &row_number,
+        &row.raw,
+        &row.hash,
+    ]);
+    let vals: Vec<V> = row.values.iter().map(V).collect();
+    args.extend(vals.iter().map(|v| v as &dyn ToSql));
+    stmt.execute(args.as_slice()).map_err(err)
+}
+
 struct SqliteLoad<'a> {
     conn: &'a Connection,
     load_id: i64,
@@ -532,23 +557,8 @@ impl SqliteLoad<'_> {
         let mut get = conn.prepare_cached(&sql.get_this_load).map_err(err)?;
         let mut outcomes = Vec::with_capacity(rows.len());
         for row in rows {
-            let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
-            args.push(&row.rkey);
-            let person = next_person;
-            if spec.creates_person {
-                args.push(&person);
-            }
-            let row_number = row.row_number as i64;
-            args.extend([
-                &load_id as &dyn ToSql,
-                &load_id,
-                &row_number,
-                &row.raw,
-                &row.hash,
-            ]);
-            let vals: Vec<V> = row.values.iter().map(V).collect();
-            args.extend(vals.iter().map(|v| v as &dyn ToSql));
-            if insert.execute(args.as_slice()).map_err(err)? == 1 {
+            let person = spec.creates_person.then_some(next_person);
+            if insert_row(&mut insert, row, person, load_id)? == 1 {
                 if spec.creates_person {
                     next_person += 1;
                 }
@@ -616,24 +626,11 @@ impl LoadSession for SqliteLoad<'_> {
                 .map_err(err)?;
             match existing {
                 None => {
-                    let mut args: Vec<&dyn ToSql> = Vec::with_capacity(row.values.len() + 7);
-                    args.push(&row.rkey);
-                    let person = next_person;
-                    if spec.creates_person {
-                        args.push(&person);
+                    let person = spec.creates_person.then_some(next_person);
+                    insert_row(&mut insert, row, person, load_id)?;
+                    if person.is_some() {
                         next_person += 1;
                     }
-                    let row_number = row.row_number as i64;
-                    args.extend([
-                        &load_id as &dyn ToSql,
-                        &load_id,
-                        &row_number,
-                        &row.raw,
-                        &row.hash,
-                    ]);
-                    let vals: Vec<V> = row.values.iter().map(V).collect();
-                    args.extend(vals.iter().map(|v| v as &dyn ToSql));
-                    insert.execute(args.as_slice()).map_err(err)?;
                     outcomes.push(Outcome::New);
                 }
                 Some((_, hash, None)) if hash == row.hash => outcomes.push(Outcome::Unchanged),
