@@ -15,6 +15,7 @@ use store::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_person_store.sql")),
     (2, include_str!("../migrations/0002_review_queue.sql")),
+    (3, include_str!("../migrations/0003_accounts.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).
@@ -77,6 +78,111 @@ impl PostgresStore {
     }
 }
 
+/// A parameter of `Sql` statements: written as whatever type the server inferred for it.
+#[derive(Debug)]
+struct Param<'a>(&'a Value);
+
+impl postgres::types::ToSql for Param<'_> {
+    fn to_sql(
+        &self,
+        ty: &postgres::types::Type,
+        out: &mut postgres::types::private::BytesMut,
+    ) -> std::result::Result<postgres::types::IsNull, Box<dyn std::error::Error + Sync + Send>>
+    {
+        use postgres::types::Type;
+        let text = |s: &str, out: &mut postgres::types::private::BytesMut| s.to_sql(ty, out);
+        match self.0 {
+            Value::Null => Ok(postgres::types::IsNull::Yes),
+            Value::Int(i) => match *ty {
+                Type::INT8 => i.to_sql(ty, out),
+                Type::INT4 => i32::try_from(*i)?.to_sql(ty, out),
+                Type::INT2 => i16::try_from(*i)?.to_sql(ty, out),
+                Type::FLOAT8 => (*i as f64).to_sql(ty, out),
+                Type::BOOL => (*i != 0).to_sql(ty, out),
+                _ => text(&i.to_string(), out),
+            },
+            Value::Bool(b) => match *ty {
+                Type::BOOL => b.to_sql(ty, out),
+                _ => (*b as i64).to_sql(ty, out),
+            },
+            Value::Text(s) => text(s, out),
+            Value::Date(d) => text(&d.to_string(), out),
+        }
+    }
+
+    fn accepts(_: &postgres::types::Type) -> bool {
+        true
+    }
+
+    postgres::types::to_sql_checked!();
+}
+
+fn value_at(row: &postgres::Row, i: usize) -> Result<Value> {
+    use postgres::types::Type;
+    let ty = row.columns()[i].type_().clone();
+    let v = match ty {
+        Type::INT8 => row.try_get::<_, Option<i64>>(i).map(|v| v.map(Value::Int)),
+        Type::INT4 => row
+            .try_get::<_, Option<i32>>(i)
+            .map(|v| v.map(|v| Value::Int(v as i64))),
+        Type::INT2 => row
+            .try_get::<_, Option<i16>>(i)
+            .map(|v| v.map(|v| Value::Int(v as i64))),
+        Type::BOOL => row
+            .try_get::<_, Option<bool>>(i)
+            .map(|v| v.map(Value::Bool)),
+        Type::FLOAT8 => row
+            .try_get::<_, Option<f64>>(i)
+            .map(|v| v.map(|v| Value::Text(v.to_string()))),
+        _ => row
+            .try_get::<_, Option<String>>(i)
+            .map(|v| v.map(Value::Text)),
+    };
+    Ok(v.map_err(err)?.unwrap_or(Value::Null))
+}
+
+impl store::sql::Sql for PostgresStore {
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        let params: Vec<Param> = args.iter().map(Param).collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        let rows = self
+            .client
+            .query(&store::sql::number_placeholders(sql), &refs)
+            .map_err(err)?;
+        rows.iter()
+            .map(|r| (0..r.len()).map(|i| value_at(r, i)).collect())
+            .collect()
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        let params: Vec<Param> = args.iter().map(Param).collect();
+        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+            .iter()
+            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+            .collect();
+        self.client
+            .execute(&store::sql::number_placeholders(sql), &refs)
+            .map_err(err)
+    }
+
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn store::sql::Sql) -> Result<()>,
+    ) -> Result<()> {
+        self.client.batch_execute("BEGIN").map_err(err)?;
+        match f(self) {
+            Ok(()) => self.client.batch_execute("COMMIT").map_err(err),
+            Err(e) => {
+                let _ = self.client.batch_execute("ROLLBACK");
+                Err(e)
+            }
+        }
+    }
+}
+
 fn pg_type(t: ColType) -> &'static str {
     match t {
         ColType::Text => "text",
@@ -123,6 +229,10 @@ impl<'a> PgLoad<'a> {
 }
 
 impl Store for PostgresStore {
+    fn sql(&mut self) -> &mut dyn store::sql::Sql {
+        self
+    }
+
     fn backend(&self) -> &'static str {
         "postgres"
     }

@@ -18,6 +18,7 @@ use store::{
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_person_store.sql")),
     (2, include_str!("../migrations/0002_review_queue.sql")),
+    (3, include_str!("../migrations/0003_accounts.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
@@ -99,6 +100,60 @@ impl SqliteStore {
             tx.commit().map_err(err)?;
         }
         Ok(())
+    }
+}
+
+fn value_of(v: ValueRef<'_>) -> Value {
+    match v {
+        ValueRef::Null => Value::Null,
+        ValueRef::Integer(i) => Value::Int(i),
+        ValueRef::Real(f) => Value::Text(f.to_string()),
+        ValueRef::Text(t) | ValueRef::Blob(t) => {
+            Value::Text(String::from_utf8_lossy(t).into_owned())
+        }
+    }
+}
+
+impl store::sql::Sql for SqliteStore {
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let params: Vec<V> = args.iter().map(V).collect();
+        let n = stmt.column_count();
+        let mut rows = stmt
+            .query(rusqlite::params_from_iter(params.iter()))
+            .map_err(err)?;
+        let mut out = Vec::new();
+        while let Some(r) = rows.next().map_err(err)? {
+            let mut row = Vec::with_capacity(n);
+            for i in 0..n {
+                row.push(value_of(r.get_ref(i).map_err(err)?));
+            }
+            out.push(row);
+        }
+        Ok(out)
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
+        let params: Vec<V> = args.iter().map(V).collect();
+        let n = stmt
+            .execute(rusqlite::params_from_iter(params.iter()))
+            .map_err(err)?;
+        Ok(n as u64)
+    }
+
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn store::sql::Sql) -> Result<()>,
+    ) -> Result<()> {
+        self.conn.execute_batch("BEGIN IMMEDIATE").map_err(err)?;
+        match f(self) {
+            Ok(()) => self.conn.execute_batch("COMMIT").map_err(err),
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(e)
+            }
+        }
     }
 }
 
@@ -206,6 +261,10 @@ struct SqliteLoad<'a> {
 }
 
 impl Store for SqliteStore {
+    fn sql(&mut self) -> &mut dyn store::sql::Sql {
+        self
+    }
+
     fn backend(&self) -> &'static str {
         "sqlite"
     }

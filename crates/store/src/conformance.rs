@@ -504,6 +504,171 @@ pub fn review_queue_keeps_decisions(s: &mut dyn Store) {
     assert_eq!(a.decision.as_deref(), Some("accept"));
 }
 
+pub fn accounts_sessions_and_keys(s: &mut dyn Store) {
+    use crate::accounts::*;
+    let now = "2026-11-01T10:00:00Z";
+    let u = NewUser {
+        username: "ann".into(),
+        role: "organizer".into(),
+        regions: vec!["WAKE".into(), "DURHAM".into()],
+        password_hash: "$argon2id$x".into(),
+        totp_secret: Some("SECRET".into()),
+        expires_at: Some("2026-12-03T00:00:00Z".into()),
+        ..Default::default()
+    };
+    let id = add_user(s.sql(), &u, "cli:test", now).unwrap();
+    assert!(id > 0);
+    let err = add_user(s.sql(), &u, "cli:test", now).unwrap_err();
+    assert!(err.to_string().contains("exists already"), "{err}");
+    let got = user_by_name(s.sql(), "ann").unwrap().unwrap();
+    assert_eq!(got.id, id);
+    assert_eq!(got.regions, ["WAKE", "DURHAM"]);
+    assert_eq!(got.totp_secret.as_deref(), Some("SECRET"));
+    assert!(!got.disabled);
+    assert_eq!(user_by_id(s.sql(), id).unwrap().unwrap().username, "ann");
+    assert!(user_by_name(s.sql(), "bob").unwrap().is_none());
+
+    login_failed(s.sql(), id, 3, Some("2026-11-01T10:15:00Z")).unwrap();
+    let got = user_by_name(s.sql(), "ann").unwrap().unwrap();
+    assert_eq!(
+        (got.failed_logins, got.locked_until.as_deref()),
+        (3, Some("2026-11-01T10:15:00Z"))
+    );
+    login_succeeded(s.sql(), id).unwrap();
+    let got = user_by_name(s.sql(), "ann").unwrap().unwrap();
+    assert_eq!((got.failed_logins, got.locked_until), (0, None));
+
+    create_session(s.sql(), "h1", id, "csrf1", now, "2026-11-01T18:00:00Z").unwrap();
+    let live = session(s.sql(), "h1", "2026-11-01T12:00:00Z")
+        .unwrap()
+        .unwrap();
+    assert_eq!((live.user_id, live.csrf.as_str()), (id, "csrf1"));
+    assert!(
+        session(s.sql(), "h1", "2026-11-01T18:00:00Z")
+            .unwrap()
+            .is_none(),
+        "expired at its end"
+    );
+    assert!(session(s.sql(), "nope", now).unwrap().is_none());
+    assert!(set_disabled(s.sql(), "ann", true).unwrap());
+    assert!(
+        session(s.sql(), "h1", now).unwrap().is_none(),
+        "disabling ends sessions"
+    );
+    assert!(user_by_name(s.sql(), "ann").unwrap().unwrap().disabled);
+    assert!(!set_disabled(s.sql(), "nobody", true).unwrap());
+    create_session(s.sql(), "h2", id, "c", now, "2026-11-01T11:00:00Z").unwrap();
+    assert_eq!(purge_sessions(s.sql(), "2026-11-02T00:00:00Z").unwrap(), 1);
+
+    let scopes = vec!["people:read".to_string(), "donations:read".to_string()];
+    let kid = add_key(s.sql(), "crm", "kh", &scopes, None, "user:admin", now).unwrap();
+    assert!(add_key(s.sql(), "crm", "kh2", &scopes, None, "user:admin", now).is_err());
+    let k = key_by_hash(s.sql(), "kh").unwrap().unwrap();
+    assert_eq!((k.id, k.scopes.clone(), k.disabled), (kid, scopes, false));
+    assert!(set_key_disabled(s.sql(), "crm", true).unwrap());
+    assert!(key_by_hash(s.sql(), "kh").unwrap().unwrap().disabled);
+    assert_eq!(list_users(s.sql()).unwrap().len(), 1);
+    assert_eq!(list_keys(s.sql()).unwrap().len(), 1);
+}
+
+pub fn audit_log_is_ordered_and_filtered(s: &mut dyn Store) {
+    use crate::accounts::*;
+    for (i, action) in ["login.failure", "login.success", "people.search"]
+        .iter()
+        .enumerate()
+    {
+        audit(
+            s.sql(),
+            &format!("2026-11-01T10:00:0{i}Z"),
+            "user:ann",
+            action,
+            "",
+            &serde_json::json!({ "n": i }),
+        )
+        .unwrap();
+    }
+    let all = audit_entries(s.sql(), 0, 10, None).unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(),
+        ["login.failure", "login.success", "people.search"]
+    );
+    assert_eq!(all[2].detail["n"], 2);
+    let after = audit_entries(s.sql(), all[0].id, 1, None).unwrap();
+    assert_eq!(after.len(), 1);
+    assert_eq!(after[0].id, all[1].id);
+    let only = audit_entries(s.sql(), 0, 10, Some("people.search")).unwrap();
+    assert_eq!(only.len(), 1);
+}
+
+pub fn people_search_respects_scope(s: &mut dyn Store) {
+    use crate::people::*;
+    let mut a = voter("V1", "1", "DOE", "12 MAIN ST");
+    a.county = "WAKE".into();
+    a.phone = Some("9195550101".into());
+    let mut b = voter("V2", "2", "DOE", "9 OAK AVE");
+    b.county = "DURHAM".into();
+    b.name = model::NameFields::from_parts("JANE", "", "DOE", "");
+    apply(s, Table::Voters, &[voter_row(&a, 1), voter_row(&b, 2)]);
+    let pa = s.person_of_voter("nc:V1").unwrap().unwrap();
+    let pb = s.person_of_voter("nc:V2").unwrap().unwrap();
+    let q = |f: &dyn Fn(&mut PeopleQuery)| {
+        let mut q = PeopleQuery::default();
+        f(&mut q);
+        q
+    };
+    let by_name = q(&|q| q.last_name = Some("DOE".into()));
+    let mut both = vec![pa, pb];
+    both.sort();
+    assert_eq!(search(s.sql(), &by_name, &Scope::All).unwrap().ids, both);
+    let jane = q(&|q| {
+        q.last_name = Some("DOE".into());
+        q.first_name = Some("JA".into());
+    });
+    assert_eq!(search(s.sql(), &jane, &Scope::All).unwrap().ids, [pb]);
+    let phone = q(&|q| q.phone = Some("9195550101".into()));
+    assert_eq!(search(s.sql(), &phone, &Scope::All).unwrap().ids, [pa]);
+    let street = q(&|q| {
+        q.house_number = Some("9".into());
+        q.street = Some(b.address.street.clone());
+    });
+    assert_eq!(search(s.sql(), &street, &Scope::All).unwrap().ids, [pb]);
+    let wake = Scope::Counties(vec!["WAKE".into()]);
+    assert_eq!(search(s.sql(), &by_name, &wake).unwrap().ids, [pa]);
+    assert_eq!(
+        search(s.sql(), &by_name, &Scope::Person(pb)).unwrap().ids,
+        [pb]
+    );
+    assert!(search(s.sql(), &by_name, &Scope::Nothing)
+        .unwrap()
+        .ids
+        .is_empty());
+    assert!(search(s.sql(), &by_name, &Scope::Counties(vec![]))
+        .unwrap()
+        .ids
+        .is_empty());
+    assert!(search(s.sql(), &PeopleQuery::default(), &Scope::All)
+        .unwrap()
+        .ids
+        .is_empty());
+    assert!(in_scope(s.sql(), pa, &wake).unwrap());
+    assert!(!in_scope(s.sql(), pb, &wake).unwrap());
+    assert!(in_scope(s.sql(), pb, &Scope::All).unwrap());
+    assert!(!in_scope(s.sql(), pb, &Scope::Person(pa)).unwrap());
+    assert!(!in_scope(s.sql(), 999_999, &Scope::All).unwrap());
+    let rows = source_rows(s.sql(), &[pa]).unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(
+        (
+            rows[0].table.as_str(),
+            rows[0].last.as_str(),
+            rows[0].county.as_str(),
+            rows[0].birth_year
+        ),
+        ("voters", "DOE", "WAKE", Some(1970))
+    );
+    assert_eq!(rows[0].person_id, pa);
+}
+
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -519,7 +684,10 @@ macro_rules! conformance_tests {
             donation_totals_exclude_memos,
             households_are_shared_and_idempotent,
             persons_assigned_by_resolution,
-            review_queue_keeps_decisions);
+            review_queue_keeps_decisions,
+            accounts_sessions_and_keys,
+            audit_log_is_ordered_and_filtered,
+            people_search_respects_scope);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

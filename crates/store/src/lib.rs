@@ -5,7 +5,10 @@
 //! `LoadSession::commit` records the load and commits. Dropping a session without committing
 //! rolls everything back, so a crash mid-load leaves the store as it was.
 
+pub mod accounts;
 pub mod conformance;
+pub mod people;
+pub mod sql;
 pub mod tables;
 
 use serde::Serialize;
@@ -244,9 +247,13 @@ pub struct PersonView {
 }
 
 /// A backend of the person store. Synchronous: callers run it off any async runtime.
-pub trait Store {
+pub trait Store: Send {
     /// Short name for messages: `sqlite` or `postgres`.
     fn backend(&self) -> &'static str;
+
+    /// Plain SQL on this store's connection, for the features written once for both backends
+    /// (`accounts`, `people`).
+    fn sql(&mut self) -> &mut dyn sql::Sql;
 
     /// Opens a load: one transaction until `commit`.
     fn begin_load<'a>(&'a mut self, meta: &LoadMeta) -> Result<Box<dyn LoadSession + 'a>>;
