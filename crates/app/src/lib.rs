@@ -1,8 +1,10 @@
 //! Tusk's use cases, over any `store::Store` backend. Plain request/response structs; no
 //! HTTP, no terminal. The CLI (and later the API) call these.
 
+pub mod accounts;
 pub mod import;
 pub mod linkage;
+pub mod people;
 pub mod people_csv;
 pub mod resolve;
 

@@ -930,3 +930,5 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
         }
     });
 }
+
+mod accounts;

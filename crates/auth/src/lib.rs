@@ -1,0 +1,345 @@
+//! Who may do what, and the secrets that prove who someone is: roles and integration-key
+//! scopes (PRODUCT.md §5), password hashing (argon2id), session tokens, TOTP two-factor codes
+//! (RFC 6238). No IO beyond the operating system's random numbers; no HTTP, no database.
+
+mod totp;
+
+pub use totp::{totp_code, totp_uri, verify_totp, TOTP_STEP_SECONDS};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use serde::Serialize;
+use sha2::Digest;
+
+/// Shortest password accepted for a new account.
+pub const PASSWORD_LEN_MIN: usize = 12;
+/// Longest password accepted (hashing cost is bounded).
+pub const PASSWORD_LEN_MAX: usize = 256;
+/// Longest username.
+pub const USERNAME_LEN_MAX: usize = 64;
+/// Consecutive failed sign-ins that lock an account.
+pub const LOGIN_FAILURES_MAX: i64 = 5;
+/// How long a lockout lasts.
+pub const LOCKOUT_SECONDS: i64 = 15 * 60;
+/// How long a session lasts.
+pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// Accounts expire this long after election day unless told otherwise.
+pub const ACCOUNT_DAYS_AFTER_ELECTION: i64 = 30;
+
+/// argon2id cost: OWASP's second recommended setting (19 MiB, 2 passes, 1 lane).
+pub const ARGON2_MEMORY_KIB: u32 = 19_456;
+pub const ARGON2_PASSES: u32 = 2;
+
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum AuthError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("the operating system's random number generator failed: {0}")]
+    Random(String),
+}
+
+/// A person's role (PRODUCT.md §5). Integration keys have scopes instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    Admin,
+    DataDirector,
+    Analyst,
+    Organizer,
+    Volunteer,
+    PollWatcher,
+}
+
+impl Role {
+    pub const ALL: [Role; 6] = [
+        Role::Admin,
+        Role::DataDirector,
+        Role::Analyst,
+        Role::Organizer,
+        Role::Volunteer,
+        Role::PollWatcher,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Admin => "admin",
+            Role::DataDirector => "data_director",
+            Role::Analyst => "analyst",
+            Role::Organizer => "organizer",
+            Role::Volunteer => "volunteer",
+            Role::PollWatcher => "poll_watcher",
+        }
+    }
+
+    pub fn parse(s: &str) -> Result<Role, AuthError> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                AuthError::Invalid(format!(
+                    "unknown role {s:?}: use one of {}",
+                    Role::ALL.map(Role::as_str).join(", ")
+                ))
+            })
+    }
+
+    /// Staff roles must sign in with a second factor.
+    pub fn is_staff(self) -> bool {
+        matches!(
+            self,
+            Role::Admin | Role::DataDirector | Role::Analyst | Role::Organizer
+        )
+    }
+
+    /// Roles that read every person in the campaign.
+    pub fn reads_everyone(self) -> bool {
+        matches!(self, Role::Admin | Role::DataDirector | Role::Analyst)
+    }
+}
+
+/// What a request needs to be allowed. Roles grant permissions (`Role::allows`); an
+/// integration key has the permissions whose scope it names (`Permission::scope`). Which
+/// people a permission reaches (all, a region's, one's own) is decided separately.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    PeopleRead,
+    PeopleWrite,
+    DonationsRead,
+    DonationsWrite,
+    ChangesRead,
+    AuditRead,
+    UsersManage,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::PeopleRead,
+        Permission::PeopleWrite,
+        Permission::DonationsRead,
+        Permission::DonationsWrite,
+        Permission::ChangesRead,
+        Permission::AuditRead,
+        Permission::UsersManage,
+    ];
+
+    /// The key scope that grants this permission; `None`: never granted to a key.
+    pub fn scope(self) -> Option<&'static str> {
+        match self {
+            Permission::PeopleRead => Some("people:read"),
+            Permission::PeopleWrite => Some("people:write"),
+            Permission::DonationsRead => Some("donations:read"),
+            Permission::DonationsWrite => Some("donations:write"),
+            Permission::ChangesRead => Some("changes:read"),
+            Permission::AuditRead | Permission::UsersManage => None,
+        }
+    }
+}
+
+impl Role {
+    /// The role table of PRODUCT.md §5. Deny by default: a pair not listed is refused.
+    pub fn allows(self, p: Permission) -> bool {
+        use Permission::*;
+        match self {
+            Role::Admin => true,
+            Role::DataDirector => !matches!(p, AuditRead | UsersManage),
+            Role::Analyst => matches!(p, PeopleRead | DonationsRead | ChangesRead),
+            // People in their regions (the scope narrows it); they record results.
+            Role::Organizer => matches!(p, PeopleRead | PeopleWrite),
+            // Their own profile only (the scope narrows it).
+            Role::Volunteer => matches!(p, PeopleRead),
+            // The precinct roster comes with election day (issue 8); nothing else.
+            Role::PollWatcher => false,
+        }
+    }
+}
+
+/// What an integration key may touch: `resource:read` or `resource:write`.
+pub const SCOPES: [&str; 5] = [
+    "people:read",
+    "people:write",
+    "donations:read",
+    "donations:write",
+    "changes:read",
+];
+
+pub fn parse_scopes(s: &str) -> Result<Vec<String>, AuthError> {
+    let mut out: Vec<String> = Vec::new();
+    for p in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        if !SCOPES.contains(&p) {
+            return Err(AuthError::Invalid(format!(
+                "unknown scope {p:?}: use a comma-separated list of {}",
+                SCOPES.join(", ")
+            )));
+        }
+        if !out.iter().any(|o| o == p) {
+            out.push(p.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(AuthError::Invalid(format!(
+            "a key needs at least one scope: {}",
+            SCOPES.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+/// A username: 1–64 of `a-z 0-9 . _ -`, starting with a letter or digit.
+pub fn check_username(s: &str) -> Result<(), AuthError> {
+    let ok = !s.is_empty()
+        && s.len() <= USERNAME_LEN_MAX
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric())
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(AuthError::Invalid(format!(
+            "username {s:?}: use 1 to {USERNAME_LEN_MAX} characters of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
+        )))
+    }
+}
+
+pub fn check_password(pw: &str) -> Result<(), AuthError> {
+    let n = pw.chars().count();
+    if n < PASSWORD_LEN_MIN {
+        return Err(AuthError::Invalid(format!(
+            "password: at least {PASSWORD_LEN_MIN} characters, please (a passphrase of a few words works well)"
+        )));
+    }
+    if pw.len() > PASSWORD_LEN_MAX {
+        return Err(AuthError::Invalid(format!(
+            "password: at most {PASSWORD_LEN_MAX} bytes"
+        )));
+    }
+    Ok(())
+}
+
+fn argon2() -> argon2::Argon2<'static> {
+    let params = argon2::Params::new(ARGON2_MEMORY_KIB, ARGON2_PASSES, 1, None)
+        .expect("argon2 parameters are valid constants");
+    argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params)
+}
+
+pub fn random_bytes<const N: usize>() -> Result<[u8; N], AuthError> {
+    let mut b = [0u8; N];
+    getrandom::fill(&mut b).map_err(|e| AuthError::Random(e.to_string()))?;
+    Ok(b)
+}
+
+/// The PHC string (`$argon2id$v=19$m=…`) of a password, with a fresh random salt.
+pub fn hash_password(pw: &str) -> Result<String, AuthError> {
+    if pw.len() > PASSWORD_LEN_MAX {
+        return Err(AuthError::Invalid(format!(
+            "password: at most {PASSWORD_LEN_MAX} bytes"
+        )));
+    }
+    let salt_bytes = random_bytes::<16>()?;
+    let salt = SaltString::encode_b64(&salt_bytes).map_err(|e| AuthError::Random(e.to_string()))?;
+    argon2()
+        .hash_password(pw.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| AuthError::Invalid(format!("password: {e}")))
+}
+
+/// Whether `pw` matches the PHC string `hash`. A malformed hash never matches.
+pub fn verify_password(hash: &str, pw: &str) -> bool {
+    if pw.len() > PASSWORD_LEN_MAX {
+        return false;
+    }
+    match PasswordHash::new(hash) {
+        Ok(h) => argon2().verify_password(pw.as_bytes(), &h).is_ok(),
+        Err(_) => false,
+    }
+}
+
+/// A hash to check passwords against when the username does not exist, so that the answer
+/// takes as long as for a real account (no user enumeration by timing).
+pub fn decoy_hash() -> &'static str {
+    static DECOY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DECOY.get_or_init(|| hash_password("decoy password, never valid").unwrap_or_default())
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A new secret token (sessions, integration keys, CSRF): 32 random bytes as hex, with a
+/// prefix that says what it is (`tusk_s_…` session, `tusk_k_…` key).
+pub fn new_token(prefix: &str) -> Result<String, AuthError> {
+    Ok(format!("{prefix}{}", hex(&random_bytes::<32>()?)))
+}
+
+/// What the store keeps of a token: its SHA-256, hex.
+pub fn token_hash(token: &str) -> String {
+    hex(&sha2::Sha256::digest(token.as_bytes()))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// A new TOTP secret, base32 (20 random bytes, as authenticator apps expect).
+pub fn new_totp_secret() -> Result<String, AuthError> {
+    Ok(totp::base32_encode(&random_bytes::<20>()?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_round_trip_and_unknown_role_is_named() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.as_str()), Ok(r));
+        }
+        let e = Role::parse("boss").unwrap_err().to_string();
+        assert!(e.contains("\"boss\"") && e.contains("data_director"), "{e}");
+        assert!(Role::Organizer.is_staff() && !Role::Volunteer.is_staff());
+    }
+
+    #[test]
+    fn passwords_hash_and_verify() {
+        let h = hash_password("correct horse battery").unwrap();
+        assert!(h.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{h}");
+        assert!(verify_password(&h, "correct horse battery"));
+        assert!(!verify_password(&h, "correct horse batterY"));
+        assert!(!verify_password("not a hash", "x"));
+        let h2 = hash_password("correct horse battery").unwrap();
+        assert_ne!(h, h2, "fresh salt each time");
+    }
+
+    #[test]
+    fn usernames_passwords_scopes_are_checked() {
+        assert!(check_username("ann.lee-2").is_ok());
+        for bad in ["", "Ann", "-ann", "a b", &"a".repeat(65)] {
+            assert!(check_username(bad).is_err(), "{bad:?}");
+        }
+        assert!(check_password("short").is_err());
+        assert!(check_password("long enough passphrase").is_ok());
+        assert_eq!(
+            parse_scopes("people:read, changes:read,people:read").unwrap(),
+            ["people:read", "changes:read"]
+        );
+        assert!(parse_scopes("people:delete").is_err());
+        assert!(parse_scopes("").is_err());
+    }
+
+    #[test]
+    fn tokens_are_random_and_hashed() {
+        let a = new_token("tusk_s_").unwrap();
+        let b = new_token("tusk_s_").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 7 + 64);
+        assert_eq!(token_hash(&a).len(), 64);
+        assert_eq!(
+            token_hash("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd"));
+    }
+}
