@@ -143,6 +143,9 @@ pub struct PersonSummary {
     pub birth_year: Option<i64>,
     /// The source tables behind this person (`voters`, `volunteers`, …).
     pub sources: Vec<String>,
+    /// The keys of their source records (`nc:…`, `fec:…`).
+    pub keys: Vec<String>,
+    pub golden: Golden,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -172,7 +175,23 @@ pub fn search(
     if page == 0 {
         return Err(field_err("page", "pages count from 1").into());
     }
-    let found = people::search(store.sql(), &q, &who.people_scope())?;
+    let scope = who.people_scope();
+    let mut found = people::search(store.sql(), &q, &scope)?;
+    // `SMITH JONES` may be a first and last name or one compound last name: look for both.
+    if let Some(n) = given(&params.name) {
+        if !n.contains(',') && n.contains(' ') {
+            let whole = PeopleQuery {
+                last_name: Some(model::normalize::name(n)),
+                first_name: None,
+                ..q.clone()
+            };
+            let more = people::search(store.sql(), &whole, &scope)?;
+            let mut ids: std::collections::BTreeSet<i64> = found.ids.into_iter().collect();
+            ids.extend(more.ids);
+            found.truncated |= more.truncated || ids.len() > people::SEARCH_MATCHES_MAX;
+            found.ids = ids.into_iter().take(people::SEARCH_MATCHES_MAX).collect();
+        }
+    }
     let total = found.ids.len();
     let ids: Vec<i64> = found
         .ids
@@ -230,9 +249,11 @@ fn summary(id: i64, rows: &[SourceRow]) -> PersonSummary {
         id,
         name: join_nonempty(&[&g.given_name, &g.additional_name, &g.family_name, &g.suffix]),
         address: store::display_address(&g.address_line, &g.city, &g.state, &g.zip5),
-        county: g.county,
+        county: g.county.clone(),
         birth_year: g.birth_year,
         sources,
+        keys: mine.iter().map(|r| r.rkey.clone()).collect(),
+        golden: g,
     }
 }
 

@@ -1,6 +1,7 @@
 //! `tusk`: the command-line entry point. Picks the backend, reads the environment, draws
 //! progress bars, and calls the use cases in `app`.
 
+mod accounts;
 mod bench;
 
 #[global_allocator]
@@ -19,10 +20,10 @@ const DEFAULT_DATABASE: &str = "./tusk-data/tusk.db";
 
 #[derive(Parser)]
 #[command(name = "tusk", version, about = "Tusk: an open-source campaign data platform", long_about = None)]
-struct Cli {
+pub(crate) struct Cli {
     /// Database: a file path for the embedded SQLite store, or a postgres:// URL.
     #[arg(long, global = true, env = "TUSK_DATABASE", default_value = DEFAULT_DATABASE)]
-    database: String,
+    pub(crate) database: String,
     /// Where rejects files are written (default: `rejects/` beside the database file, or
     /// ./tusk-data/rejects for PostgreSQL).
     #[arg(long, global = true, env = "TUSK_REJECTS_DIR")]
@@ -176,6 +177,41 @@ enum Command {
         /// Record key, e.g. fec:4262026000000000001 (a donation) or mobilize:MOB0000001.
         b: String,
     },
+    /// Serve the JSON API and the web pages (sign in with an account from `tusk user add`).
+    Serve {
+        /// Address and port to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Store connections (requests beyond wait, then get 503).
+        #[arg(long, default_value_t = server::STORE_CONNECTIONS_DEFAULT)]
+        connections: usize,
+        /// Send the session cookie without `Secure` (plain HTTP on a non-local address).
+        #[arg(long)]
+        insecure_cookies: bool,
+    },
+    /// Accounts: add, list, disable, enable.
+    User {
+        #[command(subcommand)]
+        action: accounts::UserAction,
+    },
+    /// Integration keys for other tools: add, list, disable.
+    Key {
+        #[command(subcommand)]
+        action: accounts::KeyAction,
+    },
+    /// The audit log: sign-ins, bulk reads, person reads, account changes, oldest first.
+    Audit {
+        /// Entries after this id.
+        #[arg(long, default_value_t = 0)]
+        after: i64,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Only this action (login.failure, people.search, person.read, user.add, …).
+        #[arg(long)]
+        action: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
     /// Benchmarks (figures for docs/benchmarks.md).
     Bench {
         #[command(subcommand)]
@@ -183,7 +219,7 @@ enum Command {
     },
 }
 
-fn open_store(database: &str) -> Result<Box<dyn Store>> {
+pub(crate) fn open_store(database: &str) -> Result<Box<dyn Store>> {
     if database.starts_with("postgres://") || database.starts_with("postgresql://") {
         let s = store_postgres::PostgresStore::connect(database)
             .context("cannot connect to PostgreSQL: check the URL, that the server runs, and the credentials")?;
@@ -245,6 +281,19 @@ fn run(cli: Cli) -> Result<()> {
         Command::Loads { json } => loads(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(what),
+        Command::Serve {
+            listen,
+            connections,
+            insecure_cookies,
+        } => accounts::serve(&cli, *listen, *connections, *insecure_cookies),
+        Command::User { action } => accounts::user(&cli, action),
+        Command::Key { action } => accounts::key(&cli, action),
+        Command::Audit {
+            after,
+            limit,
+            action,
+            json,
+        } => accounts::audit(&cli, *after, *limit, action.as_deref(), *json),
         Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
         Command::Dedupe {
             file,

@@ -64,7 +64,11 @@ fn engines_do_no_io_and_only_backends_know_sql() {
                 has(DRIVERS)
             );
         }
-        if ["model", "ingest", "identity", "store", "testkit"].contains(&krate.as_str()) {
+        if [
+            "model", "ingest", "identity", "store", "testkit", "auth", "app",
+        ]
+        .contains(&krate.as_str())
+        {
             assert!(
                 has(RUNTIME_AND_HTTP).is_empty(),
                 "{krate} depends on {:?}",
@@ -87,7 +91,20 @@ fn engines_do_no_io_and_only_backends_know_sql() {
     assert!(!of("store-sqlite").contains(&"postgres".to_string()));
     assert!(of("store-postgres").contains(&"postgres".to_string()));
     assert!(!of("store-postgres").contains(&"rusqlite".to_string()));
-    for engine in ["model", "ingest", "identity"] {
+    // Only the server speaks HTTP; use cases stay callable from the CLI and tests alike.
+    for k in deps.keys().filter(|k| *k != "server" && *k != "cli") {
+        assert!(
+            !of(k)
+                .iter()
+                .any(|d| d == "axum" || d == "askama" || d == "utoipa"),
+            "{k} must not depend on the web stack"
+        );
+    }
+    assert!(
+        !of("auth").iter().any(|d| d.starts_with("store")),
+        "auth knows no store"
+    );
+    for engine in ["model", "ingest", "identity", "auth"] {
         assert!(
             !of(engine).iter().any(|d| d.starts_with("store")),
             "{engine} must not know the store"

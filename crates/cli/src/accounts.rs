@@ -1,0 +1,260 @@
+//! `tusk user …`, `tusk key …`, `tusk audit` and `tusk serve`.
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+
+use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+
+use crate::{open_store, Cli};
+
+/// Election day when none is configured (accounts expire 30 days after it by default).
+pub const ELECTION_DAY_DEFAULT: &str = "2026-11-03";
+
+#[derive(Subcommand)]
+pub enum UserAction {
+    /// Create an account. The password is read from TUSK_PASSWORD or, if unset, the first
+    /// line of standard input. Staff roles get a two-factor secret, printed once.
+    Add {
+        username: String,
+        /// admin, data_director, analyst, organizer, volunteer, poll_watcher.
+        #[arg(long)]
+        role: String,
+        /// Counties (organizer) or the precinct (poll watcher), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// The volunteer's own person id.
+        #[arg(long)]
+        person: Option<i64>,
+        /// Last day of the account, YYYY-MM-DD (default: 30 days after --election-day);
+        /// `never` for no expiry.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Election day, YYYY-MM-DD, for the default expiry.
+        #[arg(long, env = "TUSK_ELECTION_DAY", default_value = ELECTION_DAY_DEFAULT)]
+        election_day: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// List accounts (no secrets).
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an account and end its sessions.
+    Disable { username: String },
+    /// Re-enable a disabled account (and clear a lockout).
+    Enable { username: String },
+}
+
+#[derive(Subcommand)]
+pub enum KeyAction {
+    /// Create an integration key with scopes; the key is printed once.
+    Add {
+        name: String,
+        /// Comma-separated: people:read, people:write, donations:read, donations:write,
+        /// changes:read.
+        #[arg(long)]
+        scopes: String,
+    },
+    /// List keys (no secrets).
+    List,
+    /// Disable a key.
+    Disable { name: String },
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+fn cli_actor() -> String {
+    format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "unknown".into())
+    )
+}
+
+fn read_password() -> Result<String> {
+    if let Ok(p) = std::env::var("TUSK_PASSWORD") {
+        return Ok(p);
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let p = line.trim_end_matches(['\n', '\r']).to_string();
+    if p.is_empty() {
+        bail!("no password: set TUSK_PASSWORD or pipe it on standard input (`echo … | tusk user add …`)");
+    }
+    Ok(p)
+}
+
+pub fn user(cli: &Cli, action: &UserAction) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    match action {
+        UserAction::Add {
+            username,
+            role,
+            regions,
+            person,
+            expires,
+            election_day,
+            json,
+        } => {
+            let expires_on = match expires.as_deref() {
+                Some("never") => None,
+                Some(d) => Some(d.to_string()),
+                None => {
+                    let day = model::Date::parse(election_day).with_context(|| {
+                        format!("--election-day {election_day:?}: use YYYY-MM-DD")
+                    })?;
+                    let end =
+                        model::Date::from_days(day.to_days() + auth::ACCOUNT_DAYS_AFTER_ELECTION);
+                    if (end.to_days() + 1) * 86_400 <= now() {
+                        bail!("the default expiry ({end}, {} days after election day {day}) has passed: give --expires YYYY-MM-DD (or `never`), or --election-day", auth::ACCOUNT_DAYS_AFTER_ELECTION);
+                    }
+                    Some(end.to_string())
+                }
+            };
+            let spec = app::accounts::UserSpec {
+                username: username.clone(),
+                role: role.clone(),
+                regions: regions.clone(),
+                person_id: *person,
+                password: read_password()?,
+                expires_on,
+            };
+            let made = app::accounts::add_user(&mut *store, &spec, &cli_actor(), now())?;
+            if *json {
+                println!(
+                    "{}",
+                    serde_json::json!({
+                        "user": made.user,
+                        "totp_secret": made.totp_secret,
+                        "totp_uri": made.totp_secret.as_ref().map(|s| auth::totp_uri(s, username)),
+                    })
+                );
+            } else {
+                println!(
+                    "created {} ({}), expires {}",
+                    made.user.username,
+                    made.user.role,
+                    made.user.expires_at.as_deref().unwrap_or("never")
+                );
+                if let Some(s) = &made.totp_secret {
+                    println!("two-factor secret (shown once; add it to an authenticator app):\n  {s}\n  {}", auth::totp_uri(s, username));
+                }
+            }
+        }
+        UserAction::List { json } => {
+            let users = store::accounts::list_users(store.sql())?;
+            if *json {
+                println!("{}", serde_json::to_string(&users)?);
+            } else {
+                for u in users {
+                    println!(
+                        "{:<20} {:<14} {:<24} {}{}",
+                        u.username,
+                        u.role,
+                        u.regions.join(","),
+                        u.expires_at
+                            .as_deref()
+                            .map(|e| format!("expires {e}"))
+                            .unwrap_or_else(|| "no expiry".into()),
+                        if u.disabled { "  DISABLED" } else { "" }
+                    );
+                }
+            }
+        }
+        UserAction::Disable { username } => {
+            app::accounts::set_disabled(&mut *store, username, true, &cli_actor(), now())?;
+            println!("disabled {username}; their sessions are ended");
+        }
+        UserAction::Enable { username } => {
+            app::accounts::set_disabled(&mut *store, username, false, &cli_actor(), now())?;
+            println!("enabled {username}");
+        }
+    }
+    Ok(())
+}
+
+pub fn key(cli: &Cli, action: &KeyAction) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    match action {
+        KeyAction::Add { name, scopes } => {
+            let (token, key) =
+                app::accounts::add_key(&mut *store, name, scopes, &cli_actor(), now())?;
+            println!("key {} with scopes {} (shown once; send as `Authorization: Bearer KEY`):\n  {token}", key.name, key.scopes.join(","));
+        }
+        KeyAction::List => {
+            for k in store::accounts::list_keys(store.sql())? {
+                println!(
+                    "{:<20} {:<40} {}",
+                    k.name,
+                    k.scopes.join(","),
+                    if k.disabled { "DISABLED" } else { "" }
+                );
+            }
+        }
+        KeyAction::Disable { name } => {
+            if !store::accounts::set_key_disabled(store.sql(), name, true)? {
+                bail!("no key named {name:?} (see `tusk key list`)");
+            }
+            store::accounts::audit(
+                store.sql(),
+                &model::date::timestamp_utc(now()),
+                &cli_actor(),
+                "key.disable",
+                &format!("key:{name}"),
+                &serde_json::json!({}),
+            )?;
+            println!("disabled key {name}");
+        }
+    }
+    Ok(())
+}
+
+pub fn audit(cli: &Cli, after: i64, limit: usize, action: Option<&str>, json: bool) -> Result<()> {
+    if limit == 0 || limit > server::api::AUDIT_PAGE_MAX {
+        bail!("--limit: between 1 and {}", server::api::AUDIT_PAGE_MAX);
+    }
+    let mut store = open_store(&cli.database)?;
+    let entries = store::accounts::audit_entries(store.sql(), after, limit, action)?;
+    if json {
+        println!("{}", serde_json::to_string(&entries)?);
+    } else if entries.is_empty() {
+        println!("no audit entries after #{after}");
+    } else {
+        for e in &entries {
+            println!(
+                "#{:<6} {} {:<20} {:<16} {:<14} {}",
+                e.id, e.at, e.actor, e.action, e.target, e.detail
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn serve(
+    cli: &Cli,
+    listen: SocketAddr,
+    connections: usize,
+    insecure_cookies: bool,
+) -> Result<()> {
+    let database = cli.database.clone();
+    let pool = server::StorePool::open(connections, &move || {
+        open_store(&database).map_err(|e| store::StoreError::Backend(format!("{e:#}")))
+    })
+    .context("opening the store for the server")?;
+    let state = server::AppState::new(
+        pool,
+        server::Config {
+            secure_cookies: !insecure_cookies,
+        },
+    );
+    server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
+}

@@ -1,0 +1,420 @@
+//! JSON API handlers (`/api/v1/…`). Access is already checked by `guard`; handlers narrow
+//! what is read to the principal's scope through the use cases in `app`.
+
+use app::accounts::Principal;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue};
+use axum::response::{IntoResponse, Response};
+use axum::{Extension, Json};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+use crate::error::{ApiError, ErrorBody};
+use crate::osdi;
+use crate::{now_iso, now_secs, AppState, ClientIp, Who, SESSION_COOKIE};
+
+/// Most audit entries in one answer.
+pub const AUDIT_PAGE_MAX: usize = 1_000;
+
+/// JSON body whose rejections are answered from the error table.
+pub struct JsonBody<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(JsonBody(v)),
+            Err(e) if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(ApiError::new(
+                    "payload_too_large",
+                    format!("the body is larger than {} bytes", crate::BODY_BYTES_MAX),
+                ))
+            }
+            Err(e) => Err(ApiError::new("invalid_json", e.body_text())),
+        }
+    }
+}
+
+/// Query string whose rejections name the field.
+pub struct QueryOf<T>(pub T);
+
+impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for QueryOf<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(QueryOf(v)),
+            Err(e) => {
+                let text = e.body_text();
+                // "Failed to deserialize query string: per_page: invalid digit …"
+                let field = text
+                    .split_once("query string: ")
+                    .and_then(|(_, rest)| rest.split_once(':'))
+                    .map(|(f, _)| f.trim().to_string())
+                    .filter(|f| !f.is_empty() && !f.contains(' '))
+                    .unwrap_or_else(|| "query".into());
+                Err(ApiError {
+                    field: Some(field),
+                    ..ApiError::new("invalid_field", text)
+                })
+            }
+        }
+    }
+}
+
+/// The signed-in principal (routes that need one; `guard` has refused the others).
+fn principal(who: &Who) -> Result<Principal, ApiError> {
+    who.0.clone().ok_or_else(ApiError::unauthenticated)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginBody {
+    pub username: String,
+    pub password: String,
+    /// The 6-digit code from an authenticator app (staff roles).
+    #[serde(default)]
+    pub totp: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeBody {
+    /// `user:NAME` or `key:NAME`.
+    pub actor: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<String>,
+    pub regions: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<i64>,
+    pub scopes: Vec<String>,
+    /// Echo in `X-CSRF-Token` on writes authenticated by the session cookie.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub csrf: Option<String>,
+}
+
+fn me_of(p: &Principal) -> MeBody {
+    match p {
+        Principal::User {
+            role,
+            regions,
+            person_id,
+            csrf,
+            ..
+        } => MeBody {
+            actor: p.actor(),
+            role: Some(role.as_str().into()),
+            regions: regions.clone(),
+            person_id: *person_id,
+            scopes: vec![],
+            csrf: Some(csrf.clone()),
+        },
+        Principal::Key { scopes, .. } => MeBody {
+            actor: p.actor(),
+            role: None,
+            regions: vec![],
+            person_id: None,
+            scopes: scopes.clone(),
+            csrf: None,
+        },
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    /// Bearer token for API clients (the same session is set as an HttpOnly cookie).
+    pub token: String,
+    pub expires_at: String,
+    pub me: MeBody,
+}
+
+pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+/// Sign in with username, password and (staff) a TOTP code.
+#[utoipa::path(post, path = "/api/v1/login", request_body = LoginBody,
+    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn login(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    JsonBody(body): JsonBody<LoginBody>,
+) -> Result<Response, ApiError> {
+    state.login_attempt(ip.0)?;
+    for (f, v) in [("username", &body.username), ("password", &body.password)] {
+        if v.is_empty() {
+            return Err(ApiError::field(f, format!("{f}: required")));
+        }
+        if v.len() > auth::PASSWORD_LEN_MAX {
+            return Err(ApiError::field(f, format!("{f}: too long")));
+        }
+    }
+    let signed = state
+        .pool
+        .run(move |s| {
+            app::accounts::login(
+                s,
+                &body.username,
+                &body.password,
+                body.totp.as_deref(),
+                now_secs(),
+            )
+            .map_err(ApiError::from)
+        })
+        .await?;
+    let cookie = session_cookie(&state, &signed.token, auth::SESSION_SECONDS);
+    let mut r = Json(LoginAnswer {
+        token: signed.token.clone(),
+        expires_at: signed.expires_at.clone(),
+        me: me_of(&signed.principal),
+    })
+    .into_response();
+    r.headers_mut().insert(header::SET_COOKIE, cookie);
+    Ok(r)
+}
+
+/// End the session.
+#[utoipa::path(post, path = "/api/v1/logout", responses((status = 204), (status = 401, body = ErrorBody)))]
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response, ApiError> {
+    let p = principal(&who)?;
+    if let Some((token, _)) = crate::token_of(&headers) {
+        if matches!(p, Principal::User { .. }) {
+            let actor = p.actor();
+            state
+                .pool
+                .run(move |s| {
+                    app::accounts::logout(s, &token, &actor, now_secs()).map_err(ApiError::from)
+                })
+                .await?;
+        }
+    }
+    let mut r = axum::http::StatusCode::NO_CONTENT.into_response();
+    r.headers_mut()
+        .insert(header::SET_COOKIE, session_cookie(&state, "", 0));
+    Ok(r)
+}
+
+/// Who the session or key belongs to, and what it may do.
+#[utoipa::path(get, path = "/api/v1/me", responses((status = 200, body = MeBody), (status = 401, body = ErrorBody)))]
+pub async fn me(Extension(who): Extension<Who>) -> Result<Json<MeBody>, ApiError> {
+    Ok(Json(me_of(&principal(&who)?)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct PeopleParams {
+    /// `DOE`, `JANE DOE` or `DOE, JANE` (first name as a prefix).
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    /// House number and street: `12 Main St`.
+    pub address: Option<String>,
+    pub zip: Option<String>,
+    /// From 1.
+    pub page: Option<usize>,
+    /// 1 to 100 (default 25).
+    pub per_page: Option<usize>,
+}
+
+/// Search people you may see by name, phone, e-mail, address or ZIP (at least one).
+#[utoipa::path(get, path = "/api/v1/people", params(PeopleParams),
+    responses((status = 200, body = osdi::PeoplePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn people_search(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<PeopleParams>,
+) -> Result<Json<osdi::PeoplePage>, ApiError> {
+    let p = principal(&who)?;
+    let params = app::people::SearchParams {
+        name: q.name,
+        phone: q.phone,
+        email: q.email,
+        address: q.address,
+        zip: q.zip,
+        page: q.page,
+        per_page: q.per_page,
+    };
+    let echo = params.clone();
+    let page = state
+        .pool
+        .run(move |s| app::people::search(s, &p, &params, &now_iso()).map_err(ApiError::from))
+        .await?;
+    Ok(Json(osdi::people_page(&page, |n| people_href(&echo, n))))
+}
+
+fn people_href(p: &app::people::SearchParams, page: usize) -> String {
+    let mut q: Vec<String> = Vec::new();
+    for (k, v) in [
+        ("name", &p.name),
+        ("phone", &p.phone),
+        ("email", &p.email),
+        ("address", &p.address),
+        ("zip", &p.zip),
+    ] {
+        if let Some(v) = v {
+            q.push(format!("{k}={}", encode(v)));
+        }
+    }
+    q.push(format!("page={page}"));
+    if let Some(pp) = p.per_page {
+        q.push(format!("per_page={pp}"));
+    }
+    format!("/api/v1/people?{}", q.join("&"))
+}
+
+/// Percent-encodes a query value.
+pub fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One person: the golden record, identifiers and every source record.
+#[utoipa::path(get, path = "/api/v1/people/{id}", params(("id" = i64, Path, description = "person id")),
+    responses((status = 200, body = osdi::Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn person_get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Json<osdi::Person>, ApiError> {
+    let p = principal(&who)?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::field(
+            "id",
+            format!("id: {id:?} is not a person id (a whole number)"),
+        )
+    })?;
+    let detail = state
+        .pool
+        .run(move |s| app::people::get(s, &p, id, &now_iso()).map_err(ApiError::from))
+        .await?
+        .ok_or_else(|| ApiError::not_found("person"))?;
+    Ok(Json(osdi::person_detail(&detail)))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct AuditParams {
+    /// Entries after this id (resume from the last id you saw).
+    pub after: Option<i64>,
+    /// 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+    /// Only this action, e.g. `login.failure`, `people.search`, `person.read`.
+    pub action: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AuditPage {
+    #[schema(value_type = Vec<Object>)]
+    pub entries: Vec<store::accounts::AuditEntry>,
+    /// Pass as `after` for the next page.
+    pub next_after: i64,
+}
+
+/// The audit log: sign-ins, bulk reads, person reads, account changes (admin).
+#[utoipa::path(get, path = "/api/v1/audit", params(AuditParams),
+    responses((status = 200, body = AuditPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn audit(
+    State(state): State<AppState>,
+    QueryOf(q): QueryOf<AuditParams>,
+) -> Result<Json<AuditPage>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > AUDIT_PAGE_MAX {
+        return Err(ApiError::field(
+            "limit",
+            format!("limit: between 1 and {AUDIT_PAGE_MAX}"),
+        ));
+    }
+    let after = q.after.unwrap_or(0);
+    let entries = state
+        .pool
+        .run(move |s| {
+            store::accounts::audit_entries(s.sql(), after, limit, q.action.as_deref())
+                .map_err(ApiError::from)
+        })
+        .await?;
+    let next_after = entries.last().map(|e| e.id).unwrap_or(after);
+    Ok(Json(AuditPage {
+        entries,
+        next_after,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsersBody {
+    #[schema(value_type = Vec<Object>)]
+    pub users: Vec<store::accounts::User>,
+    #[schema(value_type = Vec<Object>)]
+    pub keys: Vec<store::accounts::ApiKey>,
+}
+
+/// Accounts and integration keys (admin). Secrets are never returned.
+#[utoipa::path(get, path = "/api/v1/users", responses((status = 200, body = UsersBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, ApiError> {
+    let body = state
+        .pool
+        .run(|s| {
+            Ok(UsersBody {
+                users: store::accounts::list_users(s.sql())?,
+                keys: store::accounts::list_keys(s.sql())?,
+            })
+        })
+        .await?;
+    Ok(Json(body))
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tusk API",
+        version = "1",
+        description = "Tusk's JSON API. Sign in with POST /api/v1/login (session cookie for pages, bearer token for clients) or send an integration key as `Authorization: Bearer tusk_k_…`. Errors are JSON `{code, message, field?}`; the codes are listed under `x-error-codes`."
+    ),
+    paths(login, logout, me, people_search, person_get, audit, users, openapi),
+    components(schemas(
+        ErrorBody,
+        LoginBody,
+        LoginAnswer,
+        MeBody,
+        osdi::Person,
+        osdi::PeoplePage,
+        AuditPage,
+        UsersBody
+    ))
+)]
+pub struct ApiDoc;
+
+/// The OpenAPI document, generated from the handlers above, with the error table.
+pub fn openapi_document() -> serde_json::Value {
+    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
+    let errors: Vec<serde_json::Value> = crate::ERRORS
+        .iter()
+        .map(|(code, status, meaning)| serde_json::json!({"code": code, "status": status, "meaning": meaning}))
+        .collect();
+    if let Some(info) = doc.get_mut("info").and_then(|i| i.as_object_mut()) {
+        info.insert("x-error-codes".into(), serde_json::Value::Array(errors));
+    }
+    doc
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
+pub async fn openapi() -> Json<serde_json::Value> {
+    Json(openapi_document())
+}

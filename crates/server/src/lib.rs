@@ -1,0 +1,400 @@
+//! `tusk serve`: one HTTP server for the JSON API (`/api/v1/…`) and the server-rendered web
+//! pages, over any store backend.
+//!
+//! Every route is declared once in [`ROUTES`] with the access it needs; the router is built
+//! from that table and one middleware (`guard`) enforces it before any handler runs, so a
+//! route cannot exist without an access rule (deny by default). Which people a request may
+//! read is then narrowed by `Principal::people_scope` in the use cases.
+
+pub mod api;
+pub mod error;
+pub mod osdi;
+pub mod pages;
+pub mod pool;
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use app::accounts::Principal;
+use auth::Permission;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post, MethodRouter};
+use axum::Router;
+
+pub use error::{ApiError, ERRORS};
+pub use pool::{StorePool, STORE_CONNECTIONS_DEFAULT};
+
+/// Largest request body accepted (JSON or form).
+pub const BODY_BYTES_MAX: usize = 64 * 1024;
+/// Sign-in attempts one client address may make per minute (then 429).
+pub const LOGIN_ATTEMPTS_PER_IP_PER_MINUTE: u32 = 20;
+/// Client addresses the sign-in limiter remembers before it starts afresh.
+const LIMITER_ENTRIES_MAX: usize = 100_000;
+/// The session cookie.
+pub const SESSION_COOKIE: &str = "tusk_session";
+
+/// What a route needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in user or key.
+    SignedIn,
+    /// A principal whose role or key grants this permission.
+    Needs(Permission),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Face {
+    /// JSON API: errors as JSON, 401 when not signed in.
+    Api,
+    /// HTML page: redirect to the sign-in page when not signed in.
+    Page,
+}
+
+/// One route of the server.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteInfo {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub access: Access,
+    pub face: Face,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access, face: Face) -> RouteInfo {
+    RouteInfo {
+        method,
+        path,
+        access,
+        face,
+    }
+}
+
+use Access::{Needs, Public, SignedIn};
+use Face::{Api, Page};
+
+/// Every route, with the access it needs. The router is built from this table.
+pub const ROUTES: &[RouteInfo] = &[
+    r("GET", "/api/v1/openapi.json", Public, Api),
+    r("POST", "/api/v1/login", Public, Api),
+    r("POST", "/api/v1/logout", SignedIn, Api),
+    r("GET", "/api/v1/me", SignedIn, Api),
+    r("GET", "/api/v1/people", Needs(Permission::PeopleRead), Api),
+    r(
+        "GET",
+        "/api/v1/people/{id}",
+        Needs(Permission::PeopleRead),
+        Api,
+    ),
+    r("GET", "/api/v1/audit", Needs(Permission::AuditRead), Api),
+    r("GET", "/api/v1/users", Needs(Permission::UsersManage), Api),
+    r("GET", "/", SignedIn, Page),
+    r("GET", "/login", Public, Page),
+    r("POST", "/login", Public, Page),
+    r("POST", "/logout", SignedIn, Page),
+    r("GET", "/people", Needs(Permission::PeopleRead), Page),
+    r("GET", "/people/{id}", Needs(Permission::PeopleRead), Page),
+    r("GET", "/admin/audit", Needs(Permission::AuditRead), Page),
+    r("GET", "/static/tusk.css", Public, Page),
+];
+
+fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
+    match (route.method, route.path) {
+        ("GET", "/api/v1/openapi.json") => get(api::openapi),
+        ("POST", "/api/v1/login") => post(api::login),
+        ("POST", "/api/v1/logout") => post(api::logout),
+        ("GET", "/api/v1/me") => get(api::me),
+        ("GET", "/api/v1/people") => get(api::people_search),
+        ("GET", "/api/v1/people/{id}") => get(api::person_get),
+        ("GET", "/api/v1/audit") => get(api::audit),
+        ("GET", "/api/v1/users") => get(api::users),
+        ("GET", "/") => get(pages::home),
+        ("GET", "/login") => get(pages::login_form),
+        ("POST", "/login") => post(pages::login_submit),
+        ("POST", "/logout") => post(pages::logout),
+        ("GET", "/people") => get(pages::people),
+        ("GET", "/people/{id}") => get(pages::person),
+        ("GET", "/admin/audit") => get(pages::audit),
+        ("GET", "/static/tusk.css") => get(pages::css),
+        (m, p) => panic!("route {m} {p} is in ROUTES without a handler"),
+    }
+}
+
+/// Server settings.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Mark the session cookie `Secure` (HTTPS only; browsers treat http://localhost as
+    /// secure too). Turn off only for plain-HTTP tests behind no proxy.
+    pub secure_cookies: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            secure_cookies: true,
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: Arc<StorePool>,
+    pub config: Arc<Config>,
+    limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
+}
+
+impl AppState {
+    pub fn new(pool: StorePool, config: Config) -> AppState {
+        AppState {
+            pool: Arc::new(pool),
+            config: Arc::new(config),
+            limiter: Arc::new(Mutex::new(HashMap::new())),
+        }
+    }
+
+    /// Counts a sign-in attempt from `ip`; `Err` with the seconds to wait when over the limit.
+    pub fn login_attempt(&self, ip: Option<IpAddr>) -> Result<(), ApiError> {
+        let Some(ip) = ip else { return Ok(()) };
+        let now = now_secs();
+        let mut m = self.limiter.lock().unwrap_or_else(|p| p.into_inner());
+        if m.len() >= LIMITER_ENTRIES_MAX {
+            m.clear();
+        }
+        let e = m.entry(ip).or_insert((now, 0));
+        if now - e.0 >= 60 {
+            *e = (now, 0);
+        }
+        e.1 += 1;
+        if e.1 > LOGIN_ATTEMPTS_PER_IP_PER_MINUTE {
+            return Err(ApiError {
+                retry_after: Some((60 - (now - e.0)).max(1) as u64),
+                ..ApiError::new(
+                    "rate_limited",
+                    "too many sign-in attempts from this address: wait a minute",
+                )
+            });
+        }
+        Ok(())
+    }
+}
+
+pub fn now_secs() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+pub fn now_iso() -> String {
+    model::date::timestamp_utc(now_secs())
+}
+
+/// The principal of a request (set by `guard`); `None` on public routes without a session.
+#[derive(Debug, Clone)]
+pub struct Who(pub Option<Principal>);
+
+/// The client's address, when the server knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+/// The session token a request carries: `Authorization: Bearer …` first, else the cookie.
+/// The flag says whether it came from the cookie (cookie-authenticated writes need CSRF).
+pub fn token_of(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(v) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        if let Some(t) = v.strip_prefix("Bearer ") {
+            return Some((t.trim().to_string(), false));
+        }
+    }
+    for v in headers.get_all(header::COOKIE) {
+        let Ok(v) = v.to_str() else { continue };
+        for part in v.split(';') {
+            if let Some((k, val)) = part.trim().split_once('=') {
+                if k == SESSION_COOKIE && !val.is_empty() {
+                    return Some((val.to_string(), true));
+                }
+            }
+        }
+    }
+    None
+}
+
+fn route_of(method: &Method, path: &str) -> Option<&'static RouteInfo> {
+    ROUTES
+        .iter()
+        .find(|r| r.path == path && r.method == method.as_str())
+}
+
+/// Authenticates and authorises every request against `ROUTES` before its handler runs.
+async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let method = req.method().clone();
+    let matched = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|m| m.as_str().to_string());
+    let ip = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    req.extensions_mut().insert(ClientIp(ip));
+    let Some(route) = matched.as_deref().and_then(|p| route_of(&method, p)) else {
+        // Not in the table: deny (axum answers 404/405 for unknown paths before this).
+        return ApiError::not_found("route").into_response();
+    };
+    let token = token_of(req.headers());
+    let principal = match &token {
+        Some((t, _)) => {
+            let t = t.clone();
+            state
+                .pool
+                .run(move |s| Ok(app::accounts::authenticate(s, &t, now_secs()).ok()))
+                .await
+        }
+        None => Ok(None),
+    };
+    let principal = match principal {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let refuse = |e: ApiError| -> Response {
+        match route.face {
+            Face::Api => e.into_response(),
+            Face::Page if e.code == "unauthenticated" => {
+                let next = req_path_for_next(matched.as_deref().unwrap_or("/"));
+                Redirect::to(&format!("/login?next={next}")).into_response()
+            }
+            Face::Page => pages::error_page(&e, principal.as_ref()),
+        }
+    };
+    match route.access {
+        Access::Public => {}
+        Access::SignedIn | Access::Needs(_) => {
+            let Some(p) = &principal else {
+                return refuse(ApiError::unauthenticated());
+            };
+            if let Access::Needs(perm) = route.access {
+                if !p.allows(perm) {
+                    return refuse(ApiError::forbidden());
+                }
+            }
+            // A write authenticated by the cookie must carry the session's CSRF token in a
+            // header (API) — forms carry it in a field, checked by their handlers.
+            if route.face == Face::Api
+                && method == Method::POST
+                && token.as_ref().is_some_and(|t| t.1)
+            {
+                let sent = req
+                    .headers()
+                    .get("x-csrf-token")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
+                let ok = matches!(p, Principal::User { csrf, .. } if auth::constant_time_eq(csrf.as_bytes(), sent.as_bytes()));
+                if !ok {
+                    return ApiError::new(
+                        "csrf",
+                        "send the session's CSRF token (from /api/v1/me) in X-CSRF-Token",
+                    )
+                    .into_response();
+                }
+            }
+        }
+    }
+    let actor = principal.as_ref().map(|p| p.actor());
+    req.extensions_mut().insert(Who(principal));
+    let mut resp = next.run(req).await;
+    let h = resp.headers_mut();
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    h.insert(
+        "content-security-policy",
+        HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; form-action 'self'"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    // Ids and route templates only: never query strings (they hold names).
+    tracing::info!(
+        method = %method,
+        route = route.path,
+        status = resp.status().as_u16(),
+        actor = actor.as_deref().unwrap_or("-"),
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    resp
+}
+
+fn req_path_for_next(p: &str) -> String {
+    // Only our own paths, without parameters filled in: no open redirect.
+    if p.starts_with('/') && !p.starts_with("//") && !p.contains('{') {
+        p.to_string()
+    } else {
+        "/".into()
+    }
+}
+
+async fn not_found(req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") {
+        ApiError::not_found("such path").into_response()
+    } else {
+        (
+            StatusCode::NOT_FOUND,
+            pages::plain_error_html("Not found", "There is no page here."),
+        )
+            .into_response()
+    }
+}
+
+/// The whole application: every route of `ROUTES` behind `guard`.
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    for route in ROUTES {
+        router = router.route(route.path, handler(route));
+    }
+    router
+        .route_layer(axum::middleware::from_fn_with_state(state.clone(), guard))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(BODY_BYTES_MAX))
+        .with_state(state)
+}
+
+/// Serves until Ctrl-C / SIGTERM.
+pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        let addr = listener.local_addr()?;
+        println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
+        axum::serve(
+            listener,
+            router(state).into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let ctrl_c = tokio::signal::ctrl_c();
+            #[cfg(unix)]
+            {
+                let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+                    .expect("SIGTERM handler");
+                tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
+            }
+            #[cfg(not(unix))]
+            {
+                let _ = ctrl_c.await;
+            }
+        })
+        .await
+    })
+}

@@ -1,0 +1,601 @@
+//! Server-rendered pages (askama templates in `templates/`). Phone-sized layouts, labelled
+//! fields, no client framework. Forms that change state carry the session's CSRF token.
+
+use app::accounts::Principal;
+use askama::Template;
+use auth::Permission;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::{Extension, Form};
+use serde::Deserialize;
+
+use crate::api::{encode, QueryOf};
+use crate::error::ApiError;
+use crate::{now_iso, now_secs, AppState, ClientIp, Who};
+
+/// What the header shows for a signed-in user.
+pub struct Nav {
+    pub actor: String,
+    pub people: bool,
+    pub audit: bool,
+    pub csrf: String,
+}
+
+fn nav(p: Option<&Principal>) -> Option<Nav> {
+    p.map(|p| Nav {
+        actor: p.actor(),
+        people: p.allows(Permission::PeopleRead),
+        audit: p.allows(Permission::AuditRead),
+        csrf: match p {
+            Principal::User { csrf, .. } => csrf.clone(),
+            Principal::Key { .. } => String::new(),
+        },
+    })
+}
+
+fn render(t: &impl Template, status: StatusCode) -> Response {
+    match t.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => ApiError::internal(e).into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    nav: Option<Nav>,
+    title: String,
+    message: String,
+}
+
+/// An error as a page, with the status of the error table.
+pub fn error_page(e: &ApiError, p: Option<&Principal>) -> Response {
+    let title = match e.status().as_u16() {
+        403 => "Not allowed",
+        404 => "Not found",
+        400 => "Check the form",
+        _ => "Something went wrong",
+    };
+    render(
+        &ErrorPage {
+            nav: nav(p),
+            title: title.into(),
+            message: e.message.clone(),
+        },
+        e.status(),
+    )
+}
+
+pub fn plain_error_html(title: &str, message: &str) -> Html<String> {
+    Html(
+        ErrorPage {
+            nav: None,
+            title: title.into(),
+            message: message.into(),
+        }
+        .render()
+        .unwrap_or_default(),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct Home {
+    nav: Option<Nav>,
+    username: String,
+    role: String,
+    regions: String,
+    people: bool,
+    audit: bool,
+    own_person: Option<i64>,
+}
+
+pub async fn home(Extension(who): Extension<Who>) -> Response {
+    let Some(p) = who.0.as_ref() else {
+        return Redirect::to("/login").into_response();
+    };
+    let (username, role, regions, own) = match p {
+        Principal::User {
+            username,
+            role,
+            regions,
+            person_id,
+            ..
+        } => (
+            username.clone(),
+            role.as_str().replace('_', " "),
+            regions.join(", "),
+            *person_id,
+        ),
+        Principal::Key { name, .. } => {
+            (name.clone(), "integration key".into(), String::new(), None)
+        }
+    };
+    render(
+        &Home {
+            nav: nav(Some(p)),
+            username,
+            role,
+            regions,
+            people: p.allows(Permission::PeopleRead)
+                && !matches!(
+                    p,
+                    Principal::User {
+                        role: auth::Role::Volunteer,
+                        ..
+                    }
+                ),
+            audit: p.allows(Permission::AuditRead),
+            own_person: own,
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct Login {
+    nav: Option<Nav>,
+    error: String,
+    next: String,
+    username: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    next: Option<String>,
+}
+
+/// Only a path of this site: never an open redirect.
+fn safe_next(n: Option<&str>) -> String {
+    match n {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".into(),
+    }
+}
+
+pub async fn login_form(
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<LoginQuery>,
+) -> Response {
+    if who.0.is_some() {
+        return Redirect::to(&safe_next(q.next.as_deref())).into_response();
+    }
+    render(
+        &Login {
+            nav: None,
+            error: String::new(),
+            next: safe_next(q.next.as_deref()),
+            username: String::new(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LoginFormBody {
+    #[serde(default)]
+    username: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default)]
+    totp: String,
+    #[serde(default)]
+    next: String,
+}
+
+pub async fn login_submit(
+    State(state): State<AppState>,
+    Extension(ip): Extension<ClientIp>,
+    Form(f): Form<LoginFormBody>,
+) -> Response {
+    let next = safe_next(Some(&f.next));
+    let again = |msg: String, username: String, status: StatusCode| {
+        render(
+            &Login {
+                nav: None,
+                error: msg,
+                next: next.clone(),
+                username,
+            },
+            status,
+        )
+    };
+    if let Err(e) = state.login_attempt(ip.0) {
+        return again(e.message.clone(), f.username, StatusCode::TOO_MANY_REQUESTS);
+    }
+    if f.username.trim().is_empty() || f.password.is_empty() {
+        return again(
+            "give your username and password".into(),
+            f.username,
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    if f.username.len() > auth::USERNAME_LEN_MAX || f.password.len() > auth::PASSWORD_LEN_MAX {
+        return again(
+            "username or password too long".into(),
+            String::new(),
+            StatusCode::BAD_REQUEST,
+        );
+    }
+    let username = f.username.clone();
+    let result = state
+        .pool
+        .run(move |s| {
+            let totp = Some(f.totp.as_str()).filter(|t| !t.trim().is_empty());
+            Ok(app::accounts::login(
+                s,
+                &f.username,
+                &f.password,
+                totp,
+                now_secs(),
+            ))
+        })
+        .await;
+    match result {
+        Ok(Ok(signed)) => {
+            let mut r = Redirect::to(&next).into_response();
+            r.headers_mut().insert(
+                header::SET_COOKIE,
+                crate::api::session_cookie(&state, &signed.token, auth::SESSION_SECONDS),
+            );
+            r
+        }
+        Ok(Err(e)) => {
+            let api: ApiError = e.into();
+            let status = api.status();
+            again(api.message, username, status)
+        }
+        Err(e) => {
+            let status = e.status();
+            again(e.message, username, status)
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CsrfForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    headers: axum::http::HeaderMap,
+    Form(f): Form<CsrfForm>,
+) -> Response {
+    let Some(p) = who.0 else {
+        return Redirect::to("/login").into_response();
+    };
+    if let Principal::User { csrf, .. } = &p {
+        if !auth::constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()) {
+            return error_page(
+                &ApiError::new("csrf", "this form is stale: reload the page and try again"),
+                Some(&p),
+            );
+        }
+    }
+    if let Some((token, _)) = crate::token_of(&headers) {
+        let actor = p.actor();
+        let _ = state
+            .pool
+            .run(move |s| {
+                app::accounts::logout(s, &token, &actor, now_secs()).map_err(ApiError::from)
+            })
+            .await;
+    }
+    let mut r = Redirect::to("/login").into_response();
+    r.headers_mut().insert(
+        header::SET_COOKIE,
+        crate::api::session_cookie(&state, "", 0),
+    );
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct PeopleForm {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    phone: String,
+    #[serde(default)]
+    email: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    zip: String,
+    page: Option<usize>,
+}
+
+pub struct Row {
+    id: i64,
+    name: String,
+    address: String,
+    county: String,
+    born: String,
+    sources: String,
+}
+
+#[derive(Template)]
+#[template(path = "people.html")]
+struct PeoplePage {
+    nav: Option<Nav>,
+    q: PeopleForm,
+    error: String,
+    searched: bool,
+    total: usize,
+    truncated: bool,
+    rows: Vec<Row>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+fn opt(s: &str) -> Option<String> {
+    Some(s.trim().to_string()).filter(|s| !s.is_empty())
+}
+
+pub async fn people(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<PeopleForm>,
+) -> Response {
+    let Some(p) = who.0.clone() else {
+        return Redirect::to("/login?next=/people").into_response();
+    };
+    let params = app::people::SearchParams {
+        name: opt(&q.name),
+        phone: opt(&q.phone),
+        email: opt(&q.email),
+        address: opt(&q.address),
+        zip: opt(&q.zip),
+        page: q.page,
+        per_page: None,
+    };
+    let mut page = PeoplePage {
+        nav: nav(Some(&p)),
+        q: PeopleForm::default(),
+        error: String::new(),
+        searched: false,
+        total: 0,
+        truncated: false,
+        rows: vec![],
+        prev: None,
+        next: None,
+    };
+    let empty = params.name.is_none()
+        && params.phone.is_none()
+        && params.email.is_none()
+        && params.address.is_none()
+        && params.zip.is_none();
+    if !empty {
+        let who2 = p.clone();
+        let params2 = params.clone();
+        match state
+            .pool
+            .run(move |s| {
+                app::people::search(s, &who2, &params2, &now_iso()).map_err(ApiError::from)
+            })
+            .await
+        {
+            Ok(found) => {
+                page.searched = true;
+                page.total = found.total_records;
+                page.truncated = found.truncated;
+                page.rows = found
+                    .items
+                    .iter()
+                    .map(|s| Row {
+                        id: s.id,
+                        name: s.name.clone(),
+                        address: s.address.clone(),
+                        county: s.county.clone(),
+                        born: s.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+                        sources: s.sources.join(", "),
+                    })
+                    .collect();
+                let href = |n: usize| {
+                    let mut parts = vec![];
+                    for (k, v) in [
+                        ("name", &q.name),
+                        ("phone", &q.phone),
+                        ("email", &q.email),
+                        ("address", &q.address),
+                        ("zip", &q.zip),
+                    ] {
+                        if !v.trim().is_empty() {
+                            parts.push(format!("{k}={}", encode(v.trim())));
+                        }
+                    }
+                    parts.push(format!("page={n}"));
+                    format!("/people?{}", parts.join("&"))
+                };
+                page.prev = (found.page > 1).then(|| href(found.page - 1));
+                page.next = (found.page < found.total_pages).then(|| href(found.page + 1));
+            }
+            Err(e) => page.error = e.message,
+        }
+    }
+    page.q = q;
+    let status = if page.error.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    render(&page, status)
+}
+
+pub struct RecordView {
+    table: String,
+    rkey: String,
+    load_id: i64,
+    row_number: i64,
+    removed: bool,
+    fields: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "person.html")]
+struct PersonPage {
+    nav: Option<Nav>,
+    name: String,
+    address: String,
+    born: String,
+    phones: String,
+    emails: String,
+    county: String,
+    party: String,
+    status: String,
+    identifiers: String,
+    provenance: Vec<(String, String)>,
+    records: Vec<RecordView>,
+}
+
+pub async fn person(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Response {
+    let Some(p) = who.0.clone() else {
+        return Redirect::to("/login").into_response();
+    };
+    let Ok(id) = id.parse::<i64>() else {
+        return error_page(&ApiError::not_found("person"), Some(&p));
+    };
+    let who2 = p.clone();
+    let detail = match state
+        .pool
+        .run(move |s| app::people::get(s, &who2, id, &now_iso()).map_err(ApiError::from))
+        .await
+    {
+        Ok(Some(d)) => d,
+        Ok(None) => return error_page(&ApiError::not_found("person"), Some(&p)),
+        Err(e) => return error_page(&e, Some(&p)),
+    };
+    let g = &detail.golden;
+    let join = |v: &[&str]| {
+        v.iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let born = match (&g.birth_date, g.birth_year) {
+        (Some(d), _) => d.clone(),
+        (None, Some(y)) => y.to_string(),
+        _ => String::new(),
+    };
+    let mut ids = vec![format!("tusk:{}", detail.id)];
+    ids.extend(detail.sources.iter().map(|r| r.rkey.clone()));
+    render(
+        &PersonPage {
+            nav: nav(Some(&p)),
+            name: join(&[&g.given_name, &g.additional_name, &g.family_name, &g.suffix]),
+            address: store::display_address(&g.address_line, &g.city, &g.state, &g.zip5),
+            born,
+            phones: g.phones.join(", "),
+            emails: g.emails.join(", "),
+            county: join(&[&g.county, &g.precinct]),
+            party: g.party.clone(),
+            status: g.status.clone(),
+            identifiers: ids.join(" "),
+            provenance: g
+                .provenance
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            records: detail
+                .records
+                .records
+                .iter()
+                .map(|r| RecordView {
+                    table: r.table.clone(),
+                    rkey: r.rkey.clone(),
+                    load_id: r.load_id,
+                    row_number: r.row_number,
+                    removed: r.removed_load_id.is_some(),
+                    fields: r
+                        .header
+                        .iter()
+                        .cloned()
+                        .zip(r.fields.iter().cloned())
+                        .filter(|(_, v)| !v.is_empty())
+                        .collect(),
+                })
+                .collect(),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Template)]
+#[template(path = "audit.html")]
+struct AuditPage {
+    nav: Option<Nav>,
+    entries: Vec<store::accounts::AuditEntry>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AuditQuery {
+    before: Option<i64>,
+}
+
+/// Audit entries shown per page.
+const AUDIT_PAGE_ROWS: usize = 200;
+
+pub async fn audit(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<AuditQuery>,
+) -> Response {
+    let p = who.0.clone();
+    // Newest first: read the page ending before `before`.
+    let before = q.before.unwrap_or(i64::MAX);
+    let result = state
+        .pool
+        .run(move |s| {
+            let rows = s
+                .sql()
+                .query("SELECT coalesce(max(id), 0) FROM audit_log", &[])?;
+            let max = store::sql::RowExt::int(&rows[0], 0)?;
+            let end = before.min(max + 1);
+            let start = (end - 1 - AUDIT_PAGE_ROWS as i64).max(0);
+            let mut e = store::accounts::audit_entries(s.sql(), start, AUDIT_PAGE_ROWS, None)?;
+            e.retain(|x| x.id < end);
+            e.reverse();
+            Ok(e)
+        })
+        .await;
+    match result {
+        Ok(entries) => {
+            let next = entries
+                .last()
+                .filter(|e| e.id > 1)
+                .map(|e| format!("/admin/audit?before={}", e.id));
+            render(
+                &AuditPage {
+                    nav: nav(p.as_ref()),
+                    entries,
+                    next,
+                },
+                StatusCode::OK,
+            )
+        }
+        Err(e) => error_page(&e, p.as_ref()),
+    }
+}
+
+pub async fn css() -> Response {
+    let mut r = include_str!("../static/tusk.css").into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}

@@ -1,0 +1,7 @@
+//! The server over HTTP requests (the real router, `oneshot`), on a real store: the
+//! authorisation matrix over every route and role, region isolation on both backends,
+//! sign-in with two factors and CSRF, limits, the OpenAPI document.
+
+mod fixture;
+mod flows;
+mod matrix;

@@ -1,0 +1,163 @@
+//! Every route × every principal gets exactly the expected answer. The expectations are
+//! written here, independently of `server::ROUTES`; a route added to the server without a
+//! row here fails `every_route_is_in_the_matrix`.
+
+use crate::fixture::*;
+
+/// Principals, in the column order of `EXPECT`.
+const WHO: [&str; 10] = [
+    "anon",
+    "expired",
+    "admin",
+    "director",
+    "analyst",
+    "organizer",
+    "volunteer",
+    "watcher",
+    "key_people",
+    "key_none",
+];
+
+/// (method, route, expected status per principal in `WHO` order). `{id}` is person A: in
+/// the organizer's county and the volunteer's own person.
+const EXPECT: &[(&str, &str, [u16; 10])] = &[
+    (
+        "GET",
+        "/api/v1/openapi.json",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "POST",
+        "/api/v1/login",
+        [400, 400, 400, 400, 400, 400, 400, 400, 400, 400],
+    ),
+    (
+        "POST",
+        "/api/v1/logout",
+        [401, 401, 204, 204, 204, 204, 204, 204, 204, 204],
+    ),
+    (
+        "GET",
+        "/api/v1/me",
+        [401, 401, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/api/v1/people",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/people/{id}",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/audit",
+        [401, 401, 200, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/users",
+        [401, 401, 200, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/",
+        [303, 303, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/login",
+        [200, 200, 303, 303, 303, 303, 303, 303, 303, 303],
+    ),
+    (
+        "POST",
+        "/login",
+        [400, 400, 400, 400, 400, 400, 400, 400, 400, 400],
+    ),
+    // Forms without the CSRF token: users are refused; keys have no form session.
+    (
+        "POST",
+        "/logout",
+        [303, 303, 403, 403, 403, 403, 403, 403, 303, 303],
+    ),
+    (
+        "GET",
+        "/people",
+        [303, 303, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/people/{id}",
+        [303, 303, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/admin/audit",
+        [303, 303, 200, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/static/tusk.css",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+];
+
+#[test]
+fn every_route_is_in_the_matrix() {
+    let mut routes: Vec<(&str, &str)> = server::ROUTES.iter().map(|r| (r.method, r.path)).collect();
+    let mut expected: Vec<(&str, &str)> = EXPECT.iter().map(|e| (e.0, e.1)).collect();
+    routes.sort();
+    expected.sort();
+    assert_eq!(
+        routes, expected,
+        "ROUTES and the matrix must list the same routes"
+    );
+}
+
+#[test]
+fn every_role_gets_exactly_what_it_may() {
+    let f = sqlite();
+    let rt = rt();
+    let mut failures = Vec::new();
+    for (method, path, want) in EXPECT {
+        for (col, who) in WHO.iter().enumerate() {
+            // Fresh sessions: logout in an earlier row must not affect later ones.
+            let f2 = if *path == "/api/v1/logout" || *path == "/logout" {
+                Some(sqlite())
+            } else {
+                None
+            };
+            let f = f2.as_ref().unwrap_or(&f);
+            let mut uri = path.replace("{id}", &f.a.to_string());
+            if *path == "/api/v1/people" {
+                uri.push_str("?name=SMITH");
+            }
+            let token = f.tokens.get(who).map(String::as_str);
+            let body = match (*method, *path) {
+                ("POST", "/api/v1/login") => Some(("application/json", "{}".to_string())),
+                ("POST", _) => Some(("application/x-www-form-urlencoded", String::new())),
+                _ => None,
+            };
+            let got = rt.block_on(send(&f.app, req(method, &uri, token, body)));
+            if got.status != want[col] {
+                failures.push(format!(
+                    "{method} {uri} as {who}: got {} want {} ({})",
+                    got.status,
+                    want[col],
+                    got.body.chars().take(120).collect::<String>()
+                ));
+            }
+            if uri.starts_with("/api/") && got.status >= 400 {
+                let code = got.json()["code"].as_str().unwrap_or("").to_string();
+                let row = server::ERRORS.iter().find(|e| e.0 == code);
+                match row {
+                    Some(e) if e.1 == got.status => {}
+                    _ => failures.push(format!("{method} {uri} as {who}: error code {code:?} not in the table with status {}", got.status)),
+                }
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
