@@ -309,6 +309,73 @@ pub async fn person_get(
     Ok(Json(osdi::person_detail(&detail)))
 }
 
+/// Most changes in one answer.
+pub const CHANGES_PAGE_MAX: usize = 1_000;
+
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct ChangesParams {
+    /// Changes after this cursor (`seq`); 0 or absent: from the beginning.
+    pub after: Option<i64>,
+    /// 1 to 1000 (default 100).
+    pub limit: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChangesPage {
+    /// Oldest first. `kind`: created, updated, merged, unmerged; `resource`: person,
+    /// donation, volunteer, contact.
+    #[schema(value_type = Vec<Object>)]
+    pub changes: Vec<store::changes::Change>,
+    /// Pass as `after` to continue; equal to the request's `after` when nothing is new.
+    pub next_after: i64,
+}
+
+/// The change feed: every committed change, in commit order, resumable by cursor. A client
+/// that stores `next_after` and asks again never misses or repeats a change.
+#[utoipa::path(get, path = "/api/v1/changes", params(ChangesParams),
+    responses((status = 200, body = ChangesPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn changes(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<ChangesParams>,
+) -> Result<Json<ChangesPage>, ApiError> {
+    let p = principal(&who)?;
+    let limit = q.limit.unwrap_or(100);
+    if limit == 0 || limit > CHANGES_PAGE_MAX {
+        return Err(ApiError::field(
+            "limit",
+            format!("limit: between 1 and {CHANGES_PAGE_MAX}"),
+        ));
+    }
+    let after = q.after.unwrap_or(0);
+    if after < 0 {
+        return Err(ApiError::field(
+            "after",
+            "after: a cursor from a previous answer (0 or more)",
+        ));
+    }
+    let page = state
+        .pool
+        .run(move |s| {
+            let changes = store::changes::after(s.sql(), after, limit)?;
+            let next_after = changes.last().map(|c| c.seq).unwrap_or(after);
+            store::accounts::audit(
+                s.sql(),
+                &now_iso(),
+                &p.actor(),
+                "changes.read",
+                "",
+                &serde_json::json!({ "after": after, "returned": changes.len() }),
+            )?;
+            Ok(ChangesPage {
+                changes,
+                next_after,
+            })
+        })
+        .await?;
+    Ok(Json(page))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 pub struct AuditParams {
     /// Entries after this id (resume from the last id you saw).
@@ -386,7 +453,17 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         version = "1",
         description = "Tusk's JSON API. Sign in with POST /api/v1/login (session cookie for pages, bearer token for clients) or send an integration key as `Authorization: Bearer tusk_k_…`. Errors are JSON `{code, message, field?}`; the codes are listed under `x-error-codes`."
     ),
-    paths(login, logout, me, people_search, person_get, audit, users, openapi),
+    paths(
+        login,
+        logout,
+        me,
+        people_search,
+        person_get,
+        changes,
+        audit,
+        users,
+        openapi
+    ),
     components(schemas(
         ErrorBody,
         LoginBody,

@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_person_store.sql")),
     (2, include_str!("../migrations/0002_review_queue.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
+    (4, include_str!("../migrations/0004_changes.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).
@@ -141,31 +142,45 @@ fn value_at(row: &postgres::Row, i: usize) -> Result<Value> {
     Ok(v.map_err(err)?.unwrap_or(Value::Null))
 }
 
+fn pg_query(
+    c: &mut impl postgres::GenericClient,
+    sql: &str,
+    args: &[Value],
+) -> Result<Vec<store::sql::SqlRow>> {
+    let params: Vec<Param> = args.iter().map(Param).collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    let rows = c
+        .query(&store::sql::number_placeholders(sql), &refs)
+        .map_err(err)?;
+    rows.iter()
+        .map(|r| (0..r.len()).map(|i| value_at(r, i)).collect())
+        .collect()
+}
+
+fn pg_execute(c: &mut impl postgres::GenericClient, sql: &str, args: &[Value]) -> Result<u64> {
+    let params: Vec<Param> = args.iter().map(Param).collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    c.execute(&store::sql::number_placeholders(sql), &refs)
+        .map_err(err)
+}
+
 impl store::sql::Sql for PostgresStore {
+    fn dialect(&self) -> store::sql::Dialect {
+        store::sql::Dialect::Postgres
+    }
+
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
-        let params: Vec<Param> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        let rows = self
-            .client
-            .query(&store::sql::number_placeholders(sql), &refs)
-            .map_err(err)?;
-        rows.iter()
-            .map(|r| (0..r.len()).map(|i| value_at(r, i)).collect())
-            .collect()
+        pg_query(&mut self.client, sql, args)
     }
 
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
-        let params: Vec<Param> = args.iter().map(Param).collect();
-        let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
-            .iter()
-            .map(|p| p as &(dyn postgres::types::ToSql + Sync))
-            .collect();
-        self.client
-            .execute(&store::sql::number_placeholders(sql), &refs)
-            .map_err(err)
+        pg_execute(&mut self.client, sql, args)
     }
 
     fn transaction(
@@ -180,6 +195,30 @@ impl store::sql::Sql for PostgresStore {
                 Err(e)
             }
         }
+    }
+}
+
+/// SQL inside an open load's transaction.
+struct InLoad<'t, 'a>(&'t mut Transaction<'a>);
+
+impl store::sql::Sql for InLoad<'_, '_> {
+    fn dialect(&self) -> store::sql::Dialect {
+        store::sql::Dialect::Postgres
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        pg_query(self.0, sql, args)
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        pg_execute(self.0, sql, args)
+    }
+
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn store::sql::Sql) -> Result<()>,
+    ) -> Result<()> {
+        f(self)
     }
 }
 
@@ -742,6 +781,16 @@ impl LoadSession for PgLoad<'_> {
             }
             tx.execute(
                 &format!(
+                    "INSERT INTO person_assignments (load_id, table_name, rkey, person_id, prev_person_id) \
+                     SELECT $3, '{0}', t.rkey, u.p, t.person_id FROM {0} t \
+                     JOIN unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u(k, p, n) ON t.rkey = u.k ORDER BY u.n",
+                    table.name()
+                ),
+                &[&rkeys, &pids, &load_id],
+            )
+            .map_err(err)?;
+            tx.execute(
+                &format!(
                     "UPDATE {} t SET person_id = u.p FROM unnest($1::text[], $2::bigint[]) AS u(k, p) WHERE t.rkey = u.k",
                     table.name()
                 ),
@@ -852,6 +901,7 @@ impl LoadSession for PgLoad<'_> {
             ],
         )
         .map_err(err)?;
+        store::changes::record_load(&mut InLoad(&mut tx), load_id, &end.finished_at)?;
         tx.commit().map_err(err)?;
         Ok(load_id)
     }

@@ -19,6 +19,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../migrations/0001_person_store.sql")),
     (2, include_str!("../migrations/0002_review_queue.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
+    (4, include_str!("../migrations/0004_changes.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
@@ -114,32 +115,44 @@ fn value_of(v: ValueRef<'_>) -> Value {
     }
 }
 
-impl store::sql::Sql for SqliteStore {
-    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
-        let params: Vec<V> = args.iter().map(V).collect();
-        let n = stmt.column_count();
-        let mut rows = stmt
-            .query(rusqlite::params_from_iter(params.iter()))
-            .map_err(err)?;
-        let mut out = Vec::new();
-        while let Some(r) = rows.next().map_err(err)? {
-            let mut row = Vec::with_capacity(n);
-            for i in 0..n {
-                row.push(value_of(r.get_ref(i).map_err(err)?));
-            }
-            out.push(row);
+fn conn_query(conn: &Connection, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+    let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+    let params: Vec<V> = args.iter().map(V).collect();
+    let n = stmt.column_count();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(err)? {
+        let mut row = Vec::with_capacity(n);
+        for i in 0..n {
+            row.push(value_of(r.get_ref(i).map_err(err)?));
         }
-        Ok(out)
+        out.push(row);
+    }
+    Ok(out)
+}
+
+fn conn_execute(conn: &Connection, sql: &str, args: &[Value]) -> Result<u64> {
+    let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+    let params: Vec<V> = args.iter().map(V).collect();
+    let n = stmt
+        .execute(rusqlite::params_from_iter(params.iter()))
+        .map_err(err)?;
+    Ok(n as u64)
+}
+
+impl store::sql::Sql for SqliteStore {
+    fn dialect(&self) -> store::sql::Dialect {
+        store::sql::Dialect::Sqlite
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        conn_query(&self.conn, sql, args)
     }
 
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
-        let mut stmt = self.conn.prepare_cached(sql).map_err(err)?;
-        let params: Vec<V> = args.iter().map(V).collect();
-        let n = stmt
-            .execute(rusqlite::params_from_iter(params.iter()))
-            .map_err(err)?;
-        Ok(n as u64)
+        conn_execute(&self.conn, sql, args)
     }
 
     fn transaction(
@@ -154,6 +167,30 @@ impl store::sql::Sql for SqliteStore {
                 Err(e)
             }
         }
+    }
+}
+
+/// SQL inside an open load (its transaction is already running).
+struct InLoad<'a>(&'a Connection);
+
+impl store::sql::Sql for InLoad<'_> {
+    fn dialect(&self) -> store::sql::Dialect {
+        store::sql::Dialect::Sqlite
+    }
+
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        conn_query(self.0, sql, args)
+    }
+
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        conn_execute(self.0, sql, args)
+    }
+
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn store::sql::Sql) -> Result<()>,
+    ) -> Result<()> {
+        f(self)
     }
 }
 
@@ -736,6 +773,15 @@ impl LoadSession for SqliteLoad<'_> {
                     id
                 }),
             };
+            let mut log = self
+                .conn
+                .prepare_cached(&format!(
+                    "INSERT INTO person_assignments (load_id, table_name, rkey, person_id, prev_person_id) \
+                     SELECT ?, '{0}', rkey, ?, person_id FROM {0} WHERE rkey = ?",
+                    table.name()
+                ))
+                .map_err(err)?;
+            log.execute(params![self.load_id, pid, rkey]).map_err(err)?;
             let mut stmt = self
                 .conn
                 .prepare_cached(&format!(
@@ -869,6 +915,7 @@ impl LoadSession for SqliteLoad<'_> {
                 ],
             )
             .map_err(err)?;
+        store::changes::record_load(&mut InLoad(self.conn), self.load_id, &end.finished_at)?;
         self.conn.execute_batch("COMMIT").map_err(err)?;
         self.done = true;
         Ok(self.load_id)

@@ -669,6 +669,86 @@ pub fn people_search_respects_scope(s: &mut dyn Store) {
     assert_eq!(rows[0].person_id, pa);
 }
 
+pub fn change_feed_follows_loads_and_merges(s: &mut dyn Store) {
+    use crate::changes;
+    let kinds = |s: &mut dyn Store, after: i64| -> Vec<(String, String, String)> {
+        changes::after(s.sql(), after, 1000)
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.kind, c.resource, c.rkey))
+            .collect()
+    };
+    let t = |k: &str, r: &str, key: &str| (k.to_string(), r.to_string(), key.to_string());
+    apply(
+        s,
+        Table::Voters,
+        &[
+            voter_row(&voter("V1", "1", "DOE", "1 MAIN ST"), 1),
+            voter_row(&voter("V2", "1", "ROE", "2 MAIN ST"), 2),
+        ],
+    );
+    assert_eq!(
+        kinds(s, 0),
+        [
+            t("created", "person", "nc:V1"),
+            t("created", "person", "nc:V2")
+        ]
+    );
+    let last = changes::after(s.sql(), 0, 10).unwrap().last().unwrap().seq;
+    apply(
+        s,
+        Table::Voters,
+        &[
+            voter_row(&voter("V1", "1", "DOE", "1 MAIN ST"), 1),
+            voter_row(&voter("V2", "1", "ROE", "9 ELM ST"), 2),
+        ],
+    );
+    assert_eq!(
+        kinds(s, last),
+        [t("updated", "person", "nc:V2")],
+        "unchanged rows are not changes"
+    );
+    let last = changes::after(s.sql(), 0, 10).unwrap().last().unwrap().seq;
+    apply(s, Table::Donations, &[donation("10", 5_000, false)]);
+    assert_eq!(kinds(s, last), [t("created", "donation", "fec:10")]);
+    let last = changes::after(s.sql(), 0, 10).unwrap().last().unwrap().seq;
+    let p1 = s.person_of_voter("nc:V1").unwrap().unwrap();
+    let p2 = s.person_of_voter("nc:V2").unwrap().unwrap();
+    for p in [p1, p2] {
+        let mut load = s.begin_load(&meta("resolve")).unwrap();
+        load.assign_persons(&[(
+            Table::Donations,
+            "fec:10".into(),
+            crate::PersonRef::Existing(p),
+        )])
+        .unwrap();
+        load.commit(&end(LoadCounts::default())).unwrap();
+    }
+    let feed = changes::after(s.sql(), last, 10).unwrap();
+    let got: Vec<(String, i64)> = feed
+        .iter()
+        .map(|c| (c.kind.clone(), c.resource_id))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("merged".to_string(), p1),
+            ("unmerged".to_string(), p1),
+            ("merged".to_string(), p2)
+        ]
+    );
+    let all = changes::after(s.sql(), 0, 1000).unwrap();
+    assert!(
+        all.windows(2).all(|w| w[0].seq < w[1].seq),
+        "strictly ordered"
+    );
+    assert_eq!(
+        changes::after(s.sql(), all[1].seq, 2).unwrap()[0].seq,
+        all[2].seq,
+        "resumable"
+    );
+}
+
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -687,7 +767,8 @@ macro_rules! conformance_tests {
             review_queue_keeps_decisions,
             accounts_sessions_and_keys,
             audit_log_is_ordered_and_filtered,
-            people_search_respects_scope);
+            people_search_respects_scope,
+            change_feed_follows_loads_and_merges);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

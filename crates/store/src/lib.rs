@@ -6,6 +6,7 @@
 //! rolls everything back, so a crash mid-load leaves the store as it was.
 
 pub mod accounts;
+pub mod changes;
 pub mod conformance;
 pub mod people;
 pub mod sql;

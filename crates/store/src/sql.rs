@@ -11,7 +11,16 @@ use crate::{Result, Value};
 /// One result row.
 pub type SqlRow = Vec<Value>;
 
+/// Which SQL a backend speaks, for the few statements that differ (locks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
 pub trait Sql {
+    fn dialect(&self) -> Dialect;
+
     /// Runs a statement that returns rows.
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<SqlRow>>;
 

@@ -24,6 +24,8 @@ pub struct Fixture {
     pub totp: HashMap<&'static str, String>,
     pub _dir: Option<tempfile::TempDir>,
     pub backend: &'static str,
+    /// Opens another connection to the fixture's store.
+    pub open: std::sync::Arc<dyn Fn() -> Box<dyn Store> + Send + Sync>,
 }
 
 pub const ROLES: [(&str, &str); 6] = [
@@ -142,7 +144,9 @@ pub fn build(
         app::accounts::add_key(&mut *store, "feed", "changes:read", "test", now_secs()).unwrap();
     tokens.insert("key_none", k);
     drop(store);
-    let pool = StorePool::open(2, &move || Ok(open())).unwrap();
+    let open: std::sync::Arc<dyn Fn() -> Box<dyn Store> + Send + Sync> = std::sync::Arc::from(open);
+    let o2 = open.clone();
+    let pool = StorePool::open(2, &move || Ok(o2())).unwrap();
     let app = server::router(AppState::new(
         pool,
         Config {
@@ -158,6 +162,7 @@ pub fn build(
         totp,
         _dir: dir,
         backend,
+        open,
     }
 }
 

@@ -2,6 +2,7 @@
 //! authorisation matrix over every route and role, region isolation on both backends,
 //! sign-in with two factors and CSRF, limits, the OpenAPI document.
 
+mod feed;
 mod fixture;
 mod flows;
 mod matrix;

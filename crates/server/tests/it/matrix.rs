@@ -51,6 +51,12 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/people/{id}",
         [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
     ),
+    // Organizers and volunteers have no feed: it would show other regions' people.
+    (
+        "GET",
+        "/api/v1/changes",
+        [401, 401, 200, 200, 200, 403, 403, 403, 403, 200],
+    ),
     (
         "GET",
         "/api/v1/audit",
