@@ -309,6 +309,122 @@ pub async fn person_get(
     Ok(Json(osdi::person_detail(&detail)))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct DonationsParams {
+    /// Only this person's donations.
+    pub person: Option<i64>,
+    /// From 1.
+    pub page: Option<usize>,
+    /// 1 to 100 (default 25).
+    pub per_page: Option<usize>,
+}
+
+/// Donations, oldest first, optionally one person's.
+#[utoipa::path(get, path = "/api/v1/donations", params(DonationsParams),
+    responses((status = 200, body = osdi::DonationsPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn donations(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<DonationsParams>,
+) -> Result<Json<osdi::DonationsPage>, ApiError> {
+    let p = principal(&who)?;
+    let per_page = q.per_page.unwrap_or(app::people::PER_PAGE_DEFAULT);
+    if per_page == 0 || per_page > app::people::PER_PAGE_MAX {
+        return Err(ApiError::field(
+            "per_page",
+            format!("per_page: between 1 and {}", app::people::PER_PAGE_MAX),
+        ));
+    }
+    let page = q.page.unwrap_or(1);
+    if page == 0 {
+        return Err(ApiError::field("page", "page: pages count from 1"));
+    }
+    let person = q.person;
+    let (total, rows) = state
+        .pool
+        .run(move |s| {
+            let out = store::donations::list(
+                s.sql(),
+                person,
+                (page - 1).saturating_mul(per_page),
+                per_page,
+            )?;
+            store::accounts::audit(
+                s.sql(),
+                &now_iso(),
+                &p.actor(),
+                "donations.list",
+                &person.map(|p| format!("person:{p}")).unwrap_or_default(),
+                &serde_json::json!({ "page": page, "returned": out.1.len() }),
+            )?;
+            Ok(out)
+        })
+        .await?;
+    let total = total as usize;
+    let total_pages = total.div_ceil(per_page);
+    let href = |n: usize| {
+        let mut h = format!("/api/v1/donations?page={n}&per_page={per_page}");
+        if let Some(p) = person {
+            h.push_str(&format!("&person={p}"));
+        }
+        h
+    };
+    Ok(Json(osdi::DonationsPage {
+        page,
+        per_page,
+        total_pages,
+        total_records: total,
+        _embedded: osdi::DonationsEmbedded {
+            donations: rows.iter().map(osdi::donation).collect(),
+        },
+        _links: osdi::Links {
+            self_: osdi::Href { href: href(page) },
+            next: (page < total_pages).then(|| osdi::Href {
+                href: href(page + 1),
+            }),
+            previous: (page > 1).then(|| osdi::Href {
+                href: href(page - 1),
+            }),
+        },
+    }))
+}
+
+/// One donation.
+#[utoipa::path(get, path = "/api/v1/donations/{id}", params(("id" = i64, Path, description = "donation id")),
+    responses((status = 200, body = osdi::Donation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn donation_get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Json<osdi::Donation>, ApiError> {
+    let p = principal(&who)?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::field(
+            "id",
+            format!("id: {id:?} is not a donation id (a whole number)"),
+        )
+    })?;
+    let row = state
+        .pool
+        .run(move |s| {
+            let d = store::donations::get(s.sql(), id)?;
+            if d.is_some() {
+                store::accounts::audit(
+                    s.sql(),
+                    &now_iso(),
+                    &p.actor(),
+                    "donation.read",
+                    &format!("donation:{id}"),
+                    &serde_json::json!({}),
+                )?;
+            }
+            Ok(d)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found("donation"))?;
+    Ok(Json(osdi::donation(&row)))
+}
+
 /// Most changes in one answer.
 pub const CHANGES_PAGE_MAX: usize = 1_000;
 
@@ -459,6 +575,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         me,
         people_search,
         person_get,
+        donations,
+        donation_get,
         changes,
         audit,
         users,
@@ -472,7 +590,10 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         osdi::Person,
         osdi::PeoplePage,
         AuditPage,
-        UsersBody
+        UsersBody,
+        ChangesPage,
+        osdi::Donation,
+        osdi::DonationsPage
     ))
 )]
 pub struct ApiDoc;

@@ -92,6 +92,18 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r(
         "GET",
+        "/api/v1/donations",
+        Needs(Permission::DonationsRead),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/donations/{id}",
+        Needs(Permission::DonationsRead),
+        Api,
+    ),
+    r(
+        "GET",
         "/api/v1/changes",
         Needs(Permission::ChangesRead),
         Api,
@@ -116,6 +128,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/me") => get(api::me),
         ("GET", "/api/v1/people") => get(api::people_search),
         ("GET", "/api/v1/people/{id}") => get(api::person_get),
+        ("GET", "/api/v1/donations") => get(api::donations),
+        ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
         ("GET", "/api/v1/changes") => get(api::changes),
         ("GET", "/api/v1/audit") => get(api::audit),
         ("GET", "/api/v1/users") => get(api::users),

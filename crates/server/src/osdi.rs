@@ -217,3 +217,84 @@ pub fn people_page(p: &Page<PersonSummary>, self_href: impl Fn(usize) -> String)
         },
     }
 }
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recipient {
+    pub display_name: String,
+    pub amount: f64,
+}
+
+/// A donation (OSDI `osdi:donation`).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Donation {
+    /// `tusk-donation:ID` and the source key (`fec:SUB_ID`).
+    pub identifiers: Vec<String>,
+    /// Dollars; refunds are negative.
+    pub amount: f64,
+    pub currency: String,
+    /// Contribution date, YYYY-MM-DD.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_date: Option<String>,
+    pub recipients: Vec<Recipient>,
+    /// FEC memo entry: reported but not counted in totals.
+    #[serde(rename = "tusk:memo")]
+    pub memo: bool,
+    #[serde(rename = "tusk:election")]
+    pub election: String,
+    #[serde(rename = "tusk:transaction_type")]
+    pub transaction_type: String,
+    /// The donor, once resolution has placed the donation on a person.
+    #[serde(rename = "tusk:person_id", skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<i64>,
+    pub _links: DonationLinks,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DonationLinks {
+    #[serde(rename = "self")]
+    pub self_: Href,
+    #[serde(rename = "osdi:donor", skip_serializing_if = "Option::is_none")]
+    pub donor: Option<Href>,
+}
+
+pub fn donation(d: &store::donations::DonationRow) -> Donation {
+    let amount = d.amount_cents as f64 / 100.0;
+    Donation {
+        identifiers: vec![format!("tusk-donation:{}", d.id), d.rkey.clone()],
+        amount,
+        currency: "USD".into(),
+        created_date: d.date.clone(),
+        recipients: vec![Recipient {
+            display_name: d.committee_id.clone(),
+            amount,
+        }],
+        memo: d.memo,
+        election: d.election.clone(),
+        transaction_type: d.transaction_type.clone(),
+        person_id: d.person_id,
+        _links: DonationLinks {
+            self_: Href {
+                href: format!("/api/v1/donations/{}", d.id),
+            },
+            donor: d.person_id.map(|p| Href {
+                href: format!("/api/v1/people/{p}"),
+            }),
+        },
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DonationsEmbedded {
+    #[serde(rename = "osdi:donations")]
+    pub donations: Vec<Donation>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DonationsPage {
+    pub page: usize,
+    pub per_page: usize,
+    pub total_pages: usize,
+    pub total_records: usize,
+    pub _embedded: DonationsEmbedded,
+    pub _links: Links,
+}

@@ -8,6 +8,7 @@
 pub mod accounts;
 pub mod changes;
 pub mod conformance;
+pub mod donations;
 pub mod people;
 pub mod sql;
 pub mod tables;

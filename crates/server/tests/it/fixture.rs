@@ -19,6 +19,8 @@ pub struct Fixture {
     /// A person in another county.
     pub b: i64,
     pub county_a: String,
+    /// A donation id.
+    pub donation: i64,
     /// Bearer tokens by principal name (`admin`, …, `key_people`, `key_none`, `expired`).
     pub tokens: HashMap<&'static str, String>,
     pub totp: HashMap<&'static str, String>,
@@ -78,6 +80,16 @@ pub fn build(
         allow_mass_removal: false,
     };
     app::import_file(&mut *store, &path, &opts, &app::NoProgress).unwrap();
+    let mut fec = Vec::new();
+    testkit::write_fec(&mut fec, 300, 7).unwrap();
+    let fec_path = tmp.path().join("itcont.txt");
+    std::fs::write(&fec_path, fec).unwrap();
+    let fec_opts = app::ImportOptions {
+        kind: ingest::Kind::Fec,
+        ..opts.clone()
+    };
+    app::import_file(&mut *store, &fec_path, &fec_opts, &app::NoProgress).unwrap();
+    let donation = store::donations::list(store.sql(), None, 0, 1).unwrap().1[0].id;
     let people = counties(&mut *store);
     let (a, county_a) = people[0].clone();
     let (b, _) = people
@@ -158,6 +170,7 @@ pub fn build(
         a,
         b,
         county_a,
+        donation,
         tokens,
         totp,
         _dir: dir,

@@ -51,6 +51,17 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/people/{id}",
         [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
     ),
+    // Donations: campaign-wide staff and keys with donations:read. `{id}` = a donation.
+    (
+        "GET",
+        "/api/v1/donations",
+        [401, 401, 200, 200, 200, 403, 403, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/donations/{id}",
+        [401, 401, 200, 200, 200, 403, 403, 403, 200, 403],
+    ),
     // Organizers and volunteers have no feed: it would show other regions' people.
     (
         "GET",
@@ -136,7 +147,12 @@ fn every_role_gets_exactly_what_it_may() {
                 None
             };
             let f = f2.as_ref().unwrap_or(&f);
-            let mut uri = path.replace("{id}", &f.a.to_string());
+            let id = if path.contains("donations") {
+                f.donation
+            } else {
+                f.a
+            };
+            let mut uri = path.replace("{id}", &id.to_string());
             if *path == "/api/v1/people" {
                 uri.push_str("?name=SMITH");
             }
