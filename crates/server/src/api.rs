@@ -71,7 +71,9 @@ fn principal(who: &Who) -> Result<Principal, ApiError> {
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginBody {
+    #[schema(min_length = 1, max_length = 64)]
     pub username: String,
+    #[schema(min_length = 1, max_length = 256)]
     pub password: String,
     /// The 6-digit code from an authenticator app (staff roles).
     #[serde(default)]
@@ -142,7 +144,7 @@ pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValu
 
 /// Sign in with username, password and (staff) a TOTP code.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginBody,
-    responses((status = 200, body = LoginAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 200, body = LoginAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     Extension(ip): Extension<ClientIp>,
@@ -213,17 +215,28 @@ pub async fn me(Extension(who): Extension<Who>) -> Result<Json<MeBody>, ApiError
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PeopleParams {
     /// `DOE`, `JANE DOE` or `DOE, JANE` (first name as a prefix).
     pub name: Option<String>,
+    /// A US number, 10 digits (punctuation ignored), e.g. 919-555-0101.
+    #[param(
+        pattern = r"^\s*$|^[^0-9]*1?[^0-9]*[2-9]([^0-9]*[0-9]){2}[^0-9]*[2-9]([^0-9]*[0-9]){6}[^0-9]*$"
+    )]
     pub phone: Option<String>,
+    #[param(
+        pattern = r"^\s*$|^\s*[^@\s\x00-\x1f\x7f]+@[^@\s\x00-\x1f\x7f.][^@\s\x00-\x1f\x7f]*\.[^@\s\x00-\x1f\x7f]*[^@\s\x00-\x1f\x7f.]\s*$"
+    )]
     pub email: Option<String>,
     /// House number and street: `12 Main St`.
     pub address: Option<String>,
+    #[param(pattern = r"^\s*([0-9]{5}(-?[0-9]{4})?)?\s*$")]
     pub zip: Option<String>,
     /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
     /// 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<usize>,
 }
 
@@ -288,7 +301,7 @@ pub fn encode(s: &str) -> String {
 
 /// One person: the golden record, identifiers and every source record.
 #[utoipa::path(get, path = "/api/v1/people/{id}", params(("id" = i64, Path, description = "person id")),
-    responses((status = 200, body = osdi::Person), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = osdi::Person), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn person_get(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
@@ -310,12 +323,15 @@ pub async fn person_get(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct DonationsParams {
     /// Only this person's donations.
     pub person: Option<i64>,
     /// From 1.
+    #[param(minimum = 1)]
     pub page: Option<usize>,
     /// 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<usize>,
 }
 
@@ -391,7 +407,7 @@ pub async fn donations(
 
 /// One donation.
 #[utoipa::path(get, path = "/api/v1/donations/{id}", params(("id" = i64, Path, description = "donation id")),
-    responses((status = 200, body = osdi::Donation), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = osdi::Donation), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn donation_get(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
@@ -429,10 +445,13 @@ pub async fn donation_get(
 pub const CHANGES_PAGE_MAX: usize = 1_000;
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ChangesParams {
     /// Changes after this cursor (`seq`); 0 or absent: from the beginning.
+    #[param(minimum = 0)]
     pub after: Option<i64>,
     /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
 }
 
@@ -493,10 +512,12 @@ pub async fn changes(
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditParams {
     /// Entries after this id (resume from the last id you saw).
     pub after: Option<i64>,
     /// 1 to 1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<usize>,
     /// Only this action, e.g. `login.failure`, `people.search`, `person.read`.
     pub action: Option<String>,

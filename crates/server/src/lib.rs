@@ -266,8 +266,25 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
         .map(|c| c.0.ip());
     req.extensions_mut().insert(ClientIp(ip));
     let Some(route) = matched.as_deref().and_then(|p| route_of(&method, p)) else {
-        // Not in the table: deny (axum answers 404/405 for unknown paths before this).
-        return ApiError::not_found("route").into_response();
+        // The path exists with other methods: 405 with the ones it has. Anything else not in
+        // the table is denied.
+        let allowed: Vec<&str> = ROUTES
+            .iter()
+            .filter(|r| Some(r.path) == matched.as_deref())
+            .map(|r| r.method)
+            .collect();
+        if allowed.is_empty() {
+            return ApiError::not_found("route").into_response();
+        }
+        let mut resp = ApiError::new(
+            "method_not_allowed",
+            format!("{method} is not allowed here: use {}", allowed.join(", ")),
+        )
+        .into_response();
+        if let Ok(v) = HeaderValue::from_str(&allowed.join(", ")) {
+            resp.headers_mut().insert(header::ALLOW, v);
+        }
+        return resp;
     };
     let token = token_of(req.headers());
     let principal = match &token {
@@ -390,6 +407,20 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Serves on an already bound listener until `shutdown` completes.
+pub async fn serve_on(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}
+
 /// Serves until Ctrl-C / SIGTERM.
 pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -399,11 +430,7 @@ pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
-        axum::serve(
-            listener,
-            router(state).into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(async {
+        serve_on(listener, state, async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]
             {

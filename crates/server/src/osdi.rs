@@ -79,7 +79,7 @@ pub struct Person {
     pub sources: Vec<String>,
     /// On a single person: every source record verbatim, with its load and row.
     #[serde(rename = "tusk:records", skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<Vec<Object>>)]
     pub records: Option<serde_json::Value>,
     pub _links: Links,
 }

@@ -227,6 +227,35 @@ pub fn search(sql: &mut dyn Sql, q: &PeopleQuery, scope: &Scope) -> Result<Found
     })
 }
 
+/// Every person in `scope`, by id: the total and one page.
+pub fn list(
+    sql: &mut dyn Sql,
+    scope: &Scope,
+    offset: usize,
+    limit: usize,
+) -> Result<(u64, Vec<i64>)> {
+    let mut args = Vec::new();
+    let Some(filter) = scope_filter(scope, "id", &mut args) else {
+        return Ok((0, Vec::new()));
+    };
+    let total = sql.query(
+        &format!("SELECT count(*) FROM people WHERE 1 = 1{filter}"),
+        &args,
+    )?;
+    let total = total.first().map(|r| r.int(0)).transpose()?.unwrap_or(0) as u64;
+    args.push(Value::Int(limit as i64));
+    args.push(Value::Int(offset as i64));
+    let ids = sql
+        .query(
+            &format!("SELECT id FROM people WHERE 1 = 1{filter} ORDER BY id LIMIT ? OFFSET ?"),
+            &args,
+        )?
+        .iter()
+        .map(|r| r.int(0))
+        .collect::<Result<_>>()?;
+    Ok((total, ids))
+}
+
 /// Whether `scope` lets a reader see person `id`.
 pub fn in_scope(sql: &mut dyn Sql, id: i64, scope: &Scope) -> Result<bool> {
     let mut args = vec![Value::Int(id)];

@@ -295,7 +295,6 @@ fn bad_input_is_named_and_limits_hold() {
         ("/api/v1/people?name=DOE&per_page=1000", "per_page"),
         ("/api/v1/people?name=DOE&page=0", "page"),
         ("/api/v1/people?name=DOE&per_page=x", "per_page"),
-        ("/api/v1/people", "query"),
         ("/api/v1/people/abc", "id"),
         ("/api/v1/audit?limit=5000", "limit"),
     ] {
@@ -320,6 +319,36 @@ fn bad_input_is_named_and_limits_hold() {
         (got.status, got.json()["code"].as_str()),
         (413, Some("payload_too_large"))
     );
+    let got = rt.block_on(send(&f.app, req("TRACE", "/api/v1/people", t, None)));
+    assert_eq!(
+        (got.status, got.json()["code"].as_str()),
+        (405, Some("method_not_allowed"))
+    );
+    assert_eq!(got.headers["allow"], "GET");
+    // No criteria: everyone in scope, page by page (the organizer: their county only).
+    let all = rt
+        .block_on(send(
+            &f.app,
+            req("GET", "/api/v1/people?per_page=100", t, None),
+        ))
+        .json();
+    let org = rt
+        .block_on(send(
+            &f.app,
+            req(
+                "GET",
+                "/api/v1/people?per_page=100",
+                Some(&f.tokens["organizer"]),
+                None,
+            ),
+        ))
+        .json();
+    assert!(all["total_records"].as_u64().unwrap() >= 290);
+    let n = org["total_records"].as_u64().unwrap();
+    assert!(n > 0 && n < all["total_records"].as_u64().unwrap());
+    for p in org["_embedded"]["osdi:people"].as_array().unwrap() {
+        assert_eq!(p["custom_fields"]["county"], f.county_a.as_str());
+    }
     let got = rt.block_on(send(&f.app, req("GET", "/api/v1/nothing", t, None)));
     assert_eq!(
         (got.status, got.json()["code"].as_str()),

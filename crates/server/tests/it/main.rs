@@ -2,7 +2,9 @@
 //! authorisation matrix over every route and role, region isolation on both backends,
 //! sign-in with two factors and CSRF, limits, the OpenAPI document.
 
+mod browser;
 mod feed;
 mod fixture;
 mod flows;
+mod flows_support;
 mod matrix;

@@ -1,0 +1,234 @@
+//! The web pages in a real headless Chromium (Debian `chromium` + `chromium-driver`, which
+//! `scripts/test.sh` installs), driven over WebDriver. Phone-sized window. Screenshots of
+//! each step go to `target/browser-artifacts/`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::fixture::*;
+
+/// A phone: 390 × 844 CSS pixels.
+const PHONE: (u32, u32) = (390, 844);
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn chromedriver() -> Option<&'static str> {
+    ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn artifacts() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target/browser-artifacts");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+async fn shot(c: &Client, name: &str) {
+    let png = c.screenshot().await.unwrap();
+    std::fs::write(artifacts().join(format!("{name}.png")), png).unwrap();
+}
+
+async fn fill(c: &Client, css: &str, text: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn submit(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("{form} button[type=submit]")))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+async fn text(c: &Client, css: &str) -> String {
+    match c
+        .wait()
+        .at_most(Duration::from_secs(10))
+        .for_element(Locator::Css(css))
+        .await
+    {
+        Ok(e) => e.text().await.unwrap(),
+        Err(e) => {
+            let url = c
+                .current_url()
+                .await
+                .map(|u| u.to_string())
+                .unwrap_or_default();
+            let src = c.source().await.unwrap_or_default();
+            panic!("{css}: {e} at {url}:\n{src}")
+        }
+    }
+}
+
+async fn sign_in(c: &Client, base: &str, user: &str, totp: Option<&str>) {
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(c, "#username", user).await;
+    fill(c, "#password", PASSWORD).await;
+    if let Some(code) = totp {
+        fill(c, "#totp", code).await;
+    }
+    submit(c, "#login-form").await;
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("header form button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
+#[test]
+fn sign_in_search_and_read_a_person_on_a_phone() {
+    let Some(driver_bin) = chromedriver() else {
+        if std::env::var("TUSK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("TUSK_REQUIRE_BROWSER=1 but chromedriver is not installed");
+        }
+        eprintln!(
+            "skipping browser test: no chromedriver (scripts/test.sh installs chromium-driver)"
+        );
+        return;
+    };
+    let f = sqlite();
+    // The server, on a real socket.
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = std_listener.local_addr().unwrap();
+    std_listener.set_nonblocking(true).unwrap();
+    let app = f.app.clone();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(std_listener).unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .await
+            .unwrap();
+        });
+    });
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let base = format!("http://{addr}");
+    let api = crate::flows_support::person_json(&f, f.a);
+    let family = api["family_name"].as_str().unwrap().to_string();
+    let rt = rt();
+    rt.block_on(async {
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        let c = loop {
+            let mut caps = serde_json::Map::new();
+            caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             format!("--window-size={},{}", PHONE.0, PHONE.1)]
+                }),
+            );
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&webdriver)
+                .await
+            {
+                Ok(c) => break c,
+                Err(e) if started.elapsed() < Duration::from_secs(30) => {
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("cannot start a Chromium session: {e}"),
+            }
+        };
+        c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+
+        // A page that needs a session sends us to sign in, and back after.
+        c.goto(&format!("{base}/people")).await.unwrap();
+        assert!(c.current_url().await.unwrap().path().starts_with("/login"));
+        shot(&c, "01-sign-in").await;
+        // Sign in on the page we were sent to (it remembers where we were going).
+        fill(&c, "#username", "analyst").await;
+        fill(&c, "#password", PASSWORD).await;
+        submit(&c, "#login-form").await;
+        let err = text(&c, "#login-error").await;
+        assert!(err.contains("two-factor"), "staff need a code: {err}");
+        let code = auth::totp_code(&f.totp["analyst"], server::now_secs()).unwrap();
+        // The form keeps the username; the password is typed again.
+        fill(&c, "#password", PASSWORD).await;
+        fill(&c, "#totp", &code).await;
+        submit(&c, "#login-form").await;
+        text(&c, "#people-search").await;
+        assert_eq!(c.current_url().await.unwrap().path(), "/people");
+        // The page fits a phone: nothing wider than the window.
+        let overflow = c
+            .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
+            .await
+            .unwrap();
+        assert!(overflow.as_i64().unwrap_or(1) <= 0, "horizontal scroll on a phone: {overflow}");
+
+        // Search the person A by last name and open their page.
+        fill(&c, "#name", &family).await;
+        submit(&c, "#people-search").await;
+        let count = text(&c, "#result-count").await;
+        assert!(!count.starts_with("0 "), "{count}");
+        shot(&c, "02-search").await;
+        c.find(Locator::Css(&format!("#results a[href='/people/{}']", f.a)))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let name = text(&c, "#person-name").await;
+        assert!(name.contains(&family), "{name}");
+        shot(&c, "03-person").await;
+        sign_out(&c).await;
+        text(&c, "#login-form").await;
+
+        // A volunteer sees their own page, not another person's.
+        sign_in(&c, &base, "volunteer", None).await;
+        c.goto(&format!("{base}/people/{}", f.a)).await.unwrap();
+        assert!(text(&c, "#person-name").await.contains(&family));
+        c.goto(&format!("{base}/people/{}", f.b)).await.unwrap();
+        let body = text(&c, "main").await;
+        assert!(body.contains("Not found"), "{body}");
+        shot(&c, "04-volunteer-refused").await;
+        c.close().await.unwrap();
+    });
+}
