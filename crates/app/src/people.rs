@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use serde::Serialize;
-use store::accounts;
+use store::accounts::AuditRecord;
 use store::people::{self, PeopleQuery, SourceRow};
 use store::{PersonView, Store, StoreError};
 
@@ -166,13 +166,14 @@ pub struct Page<T> {
     pub items: Vec<T>,
 }
 
-/// Searches people within what `who` may see; the search is audited (fields used, count).
+/// Searches people within what `who` may see. The returned audit record (fields used,
+/// counts; never the values searched) must be written before the answer is shown.
 pub fn search(
     store: &mut dyn Store,
     who: &Principal,
     params: &SearchParams,
     now: &str,
-) -> Result<Page<PersonSummary>, PeopleError> {
+) -> Result<(Page<PersonSummary>, AuditRecord), PeopleError> {
     let per_page = params.per_page.unwrap_or(PER_PAGE_DEFAULT);
     if per_page == 0 || per_page > PER_PAGE_MAX {
         return Err(field_err("per_page", format!("between 1 and {PER_PAGE_MAX}")).into());
@@ -232,22 +233,24 @@ pub fn search(
     .filter(|(_, on)| *on)
     .map(|(f, _)| *f)
     .collect();
-    accounts::audit(
-        store.sql(),
+    let audit = AuditRecord::new(
         now,
         &who.actor(),
         "people.search",
         "",
-        &serde_json::json!({ "fields": fields, "matches": total, "returned": ids.len(), "page": page }),
-    )?;
-    Ok(Page {
-        page,
-        per_page,
-        total_records: total,
-        total_pages: total.div_ceil(per_page),
-        truncated: found.truncated,
-        items,
-    })
+        serde_json::json!({ "fields": fields, "matches": total, "returned": ids.len(), "page": page }),
+    );
+    Ok((
+        Page {
+            page,
+            per_page,
+            total_records: total,
+            total_pages: total.div_ceil(per_page),
+            truncated: found.truncated,
+            items,
+        },
+        audit,
+    ))
 }
 
 /// Everyone `who` may see, by id, one page at a time (no criteria given). Audited.
@@ -257,7 +260,7 @@ fn list(
     page: usize,
     per_page: usize,
     now: &str,
-) -> Result<Page<PersonSummary>, PeopleError> {
+) -> Result<(Page<PersonSummary>, AuditRecord), PeopleError> {
     let (total, ids) = people::list(
         store.sql(),
         &who.people_scope(),
@@ -266,23 +269,25 @@ fn list(
     )?;
     let rows = people::source_rows(store.sql(), &ids)?;
     let items: Vec<PersonSummary> = ids.iter().map(|id| summary(*id, &rows)).collect();
-    accounts::audit(
-        store.sql(),
+    let audit = AuditRecord::new(
         now,
         &who.actor(),
         "people.list",
         "",
-        &serde_json::json!({ "page": page, "returned": items.len(), "total": total }),
-    )?;
+        serde_json::json!({ "page": page, "returned": items.len(), "total": total }),
+    );
     let total = total as usize;
-    Ok(Page {
-        page,
-        per_page,
-        total_records: total,
-        total_pages: total.div_ceil(per_page),
-        truncated: false,
-        items,
-    })
+    Ok((
+        Page {
+            page,
+            per_page,
+            total_records: total,
+            total_pages: total.div_ceil(per_page),
+            truncated: false,
+            items,
+        },
+        audit,
+    ))
 }
 
 fn join_nonempty(parts: &[&str]) -> String {
@@ -445,13 +450,13 @@ pub struct PersonDetail {
 }
 
 /// A person within what `who` may see, or `None` (absent and out of scope look the same, so
-/// nobody learns that an id exists outside their region). Audited.
+/// nobody learns that an id exists outside their region). With the audit record to write.
 pub fn get(
     store: &mut dyn Store,
     who: &Principal,
     id: i64,
     now: &str,
-) -> Result<Option<PersonDetail>, StoreError> {
+) -> Result<Option<(PersonDetail, AuditRecord)>, StoreError> {
     if !people::in_scope(store.sql(), id, &who.people_scope())? {
         return Ok(None);
     }
@@ -460,20 +465,22 @@ pub fn get(
     };
     let sources = people::source_rows(store.sql(), &[id])?;
     let golden = golden(&sources.iter().collect::<Vec<_>>());
-    accounts::audit(
-        store.sql(),
+    let audit = AuditRecord::new(
         now,
         &who.actor(),
         "person.read",
         &format!("person:{id}"),
-        &serde_json::json!({}),
-    )?;
-    Ok(Some(PersonDetail {
-        id,
-        golden,
-        sources,
-        records,
-    }))
+        serde_json::json!({}),
+    );
+    Ok(Some((
+        PersonDetail {
+            id,
+            golden,
+            sources,
+            records,
+        },
+        audit,
+    )))
 }
 
 #[cfg(test)]

@@ -246,12 +246,13 @@ pub fn serve(
     insecure_cookies: bool,
 ) -> Result<()> {
     let database = cli.database.clone();
-    let pool = server::StorePool::open(connections, &move || {
-        open_store(&database).map_err(|e| store::StoreError::Backend(format!("{e:#}")))
-    })
-    .context("opening the store for the server")?;
+    let open =
+        move || open_store(&database).map_err(|e| store::StoreError::Backend(format!("{e:#}")));
+    let pool =
+        server::StorePool::open(connections, &open).context("opening the store for the server")?;
     let state = server::AppState::new(
         pool,
+        open().context("opening the store for the audit writer")?,
         server::Config {
             secure_cookies: !insecure_cookies,
         },

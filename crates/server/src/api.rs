@@ -13,6 +13,7 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use crate::error::{ApiError, ErrorBody};
 use crate::osdi;
 use crate::{now_iso, now_secs, AppState, ClientIp, Who, SESSION_COOKIE};
+use store::accounts::AuditRecord;
 
 /// Most audit entries in one answer.
 pub const AUDIT_PAGE_MAX: usize = 1_000;
@@ -259,10 +260,11 @@ pub async fn people_search(
         per_page: q.per_page,
     };
     let echo = params.clone();
-    let page = state
+    let (page, audit) = state
         .pool
         .run(move |s| app::people::search(s, &p, &params, &now_iso()).map_err(ApiError::from))
         .await?;
+    state.audit.write(audit).await?;
     Ok(Json(osdi::people_page(&page, |n| people_href(&echo, n))))
 }
 
@@ -314,11 +316,12 @@ pub async fn person_get(
             format!("id: {id:?} is not a person id (a whole number)"),
         )
     })?;
-    let detail = state
+    let (detail, audit) = state
         .pool
         .run(move |s| app::people::get(s, &p, id, &now_iso()).map_err(ApiError::from))
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
+    state.audit.write(audit).await?;
     Ok(Json(osdi::person_detail(&detail)))
 }
 
@@ -359,22 +362,23 @@ pub async fn donations(
     let (total, rows) = state
         .pool
         .run(move |s| {
-            let out = store::donations::list(
+            Ok(store::donations::list(
                 s.sql(),
                 person,
                 (page - 1).saturating_mul(per_page),
                 per_page,
-            )?;
-            store::accounts::audit(
-                s.sql(),
-                &now_iso(),
-                &p.actor(),
-                "donations.list",
-                &person.map(|p| format!("person:{p}")).unwrap_or_default(),
-                &serde_json::json!({ "page": page, "returned": out.1.len() }),
-            )?;
-            Ok(out)
+            )?)
         })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "donations.list",
+            &person.map(|p| format!("person:{p}")).unwrap_or_default(),
+            serde_json::json!({ "page": page, "returned": rows.len() }),
+        ))
         .await?;
     let total = total as usize;
     let total_pages = total.div_ceil(per_page);
@@ -422,22 +426,19 @@ pub async fn donation_get(
     })?;
     let row = state
         .pool
-        .run(move |s| {
-            let d = store::donations::get(s.sql(), id)?;
-            if d.is_some() {
-                store::accounts::audit(
-                    s.sql(),
-                    &now_iso(),
-                    &p.actor(),
-                    "donation.read",
-                    &format!("donation:{id}"),
-                    &serde_json::json!({}),
-                )?;
-            }
-            Ok(d)
-        })
+        .run(move |s| Ok(store::donations::get(s.sql(), id)?))
         .await?
         .ok_or_else(|| ApiError::not_found("donation"))?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "donation.read",
+            &format!("donation:{id}"),
+            serde_json::json!({}),
+        ))
+        .await?;
     Ok(Json(osdi::donation(&row)))
 }
 
@@ -494,19 +495,21 @@ pub async fn changes(
         .run(move |s| {
             let changes = store::changes::after(s.sql(), after, limit)?;
             let next_after = changes.last().map(|c| c.seq).unwrap_or(after);
-            store::accounts::audit(
-                s.sql(),
-                &now_iso(),
-                &p.actor(),
-                "changes.read",
-                "",
-                &serde_json::json!({ "after": after, "returned": changes.len() }),
-            )?;
             Ok(ChangesPage {
                 changes,
                 next_after,
             })
         })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "changes.read",
+            "",
+            serde_json::json!({ "after": after, "returned": page.changes.len() }),
+        ))
         .await?;
     Ok(Json(page))
 }

@@ -7,6 +7,7 @@
 //! read is then narrowed by `Principal::people_scope` in the use cases.
 
 pub mod api;
+pub mod audit;
 pub mod error;
 pub mod osdi;
 pub mod pages;
@@ -164,14 +165,17 @@ impl Default for Config {
 #[derive(Clone)]
 pub struct AppState {
     pub pool: Arc<StorePool>,
+    pub audit: Arc<audit::AuditWriter>,
     pub config: Arc<Config>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
 
 impl AppState {
-    pub fn new(pool: StorePool, config: Config) -> AppState {
+    /// `audit_store`: a connection of its own for the audit writer.
+    pub fn new(pool: StorePool, audit_store: Box<dyn store::Store>, config: Config) -> AppState {
         AppState {
             pool: Arc::new(pool),
+            audit: Arc::new(audit::AuditWriter::start(audit_store)),
             config: Arc::new(config),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -430,6 +434,19 @@ pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
+        let pool = state.pool.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(audit::CHECKPOINT_SECONDS));
+            loop {
+                tick.tick().await;
+                let r = pool
+                    .run(|s| audit::AuditWriter::checkpoint(s).map_err(ApiError::from))
+                    .await;
+                if let Err(e) = r {
+                    tracing::warn!(code = e.code, "checkpoint failed");
+                }
+            }
+        });
         serve_on(listener, state, async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]

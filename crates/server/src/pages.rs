@@ -372,13 +372,19 @@ pub async fn people(
     if !empty {
         let who2 = p.clone();
         let params2 = params.clone();
-        match state
-            .pool
-            .run(move |s| {
-                app::people::search(s, &who2, &params2, &now_iso()).map_err(ApiError::from)
-            })
-            .await
-        {
+        let state2 = state.clone();
+        let result = async move {
+            let (found, audit) = state2
+                .pool
+                .run(move |s| {
+                    app::people::search(s, &who2, &params2, &now_iso()).map_err(ApiError::from)
+                })
+                .await?;
+            state2.audit.write(audit).await?;
+            Ok::<_, ApiError>(found)
+        }
+        .await;
+        match result {
             Ok(found) => {
                 page.searched = true;
                 page.total = found.total_records;
@@ -469,7 +475,12 @@ pub async fn person(
         .run(move |s| app::people::get(s, &who2, id, &now_iso()).map_err(ApiError::from))
         .await
     {
-        Ok(Some(d)) => d,
+        Ok(Some((d, audit))) => {
+            if let Err(e) = state.audit.write(audit).await {
+                return error_page(&e, Some(&p));
+            }
+            d
+        }
         Ok(None) => return error_page(&ApiError::not_found("person"), Some(&p)),
         Err(e) => return error_page(&e, Some(&p)),
     };

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../migrations/0002_review_queue.sql")),
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_changes.sql")),
+    (5, include_str!("../migrations/0005_search_indexes.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).

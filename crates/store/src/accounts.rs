@@ -351,6 +351,47 @@ pub fn audit(
     Ok(())
 }
 
+/// An audit entry to write. Use cases that read personal data return one with their
+/// answer; the caller writes it (`write_audit`, or the server's group-committing writer)
+/// before the answer leaves.
+#[must_use = "an audit record must be written: store::accounts::write_audit, or the server's audit writer"]
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditRecord {
+    pub at: String,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub detail: serde_json::Value,
+}
+
+impl AuditRecord {
+    pub fn new(
+        at: &str,
+        actor: &str,
+        action: &str,
+        target: &str,
+        detail: serde_json::Value,
+    ) -> AuditRecord {
+        AuditRecord {
+            at: at.into(),
+            actor: actor.into(),
+            action: action.into(),
+            target: target.into(),
+            detail,
+        }
+    }
+}
+
+/// Writes audit records in one transaction.
+pub fn write_audit(sql: &mut dyn Sql, records: &[AuditRecord]) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        for r in records {
+            audit(tx, &r.at, &r.actor, &r.action, &r.target, &r.detail)?;
+        }
+        Ok(())
+    })
+}
+
 /// Audit entries with id greater than `after`, oldest first, at most `limit`; optionally only
 /// one action (`login.failure`, …).
 pub fn audit_entries(

@@ -94,6 +94,8 @@ async fn sign_in(c: &Client, base: &str, user: &str, totp: Option<&str>) {
         fill(c, "#totp", code).await;
     }
     submit(c, "#login-form").await;
+    // Signed in when the main navigation shows (the sign-in page has none).
+    text(c, "nav[aria-label=Main]").await;
 }
 
 async fn sign_out(c: &Client) {
@@ -220,6 +222,7 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         shot(&c, "03-person").await;
         sign_out(&c).await;
         text(&c, "#login-form").await;
+        assert!(c.find(Locator::Css("nav[aria-label=Main]")).await.is_err(), "signed out");
 
         // A volunteer sees their own page, not another person's.
         sign_in(&c, &base, "volunteer", None).await;

@@ -161,6 +161,7 @@ pub fn build(
     let pool = StorePool::open(2, &move || Ok(o2())).unwrap();
     let app = server::router(AppState::new(
         pool,
+        open(),
         Config {
             secure_cookies: false,
         },
