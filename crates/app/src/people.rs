@@ -14,6 +14,8 @@ use crate::accounts::Principal;
 /// Most people on one page of a search.
 pub const PER_PAGE_MAX: usize = 100;
 pub const PER_PAGE_DEFAULT: usize = 25;
+/// Highest page number (deeper walks follow the change feed).
+pub const PAGE_MAX: usize = 1_000_000;
 /// Longest search text accepted in one field.
 pub const QUERY_FIELD_BYTES_MAX: usize = 200;
 
@@ -179,8 +181,8 @@ pub fn search(
         return Err(field_err("per_page", format!("between 1 and {PER_PAGE_MAX}")).into());
     }
     let page = params.page.unwrap_or(1);
-    if page == 0 {
-        return Err(field_err("page", "pages count from 1").into());
+    if page == 0 || page > PAGE_MAX {
+        return Err(field_err("page", format!("pages count from 1 to {PAGE_MAX}")).into());
     }
     let no_criteria = [
         &params.name,

@@ -33,7 +33,7 @@ pub struct ResolveReport {
     pub prior: f64,
 }
 
-fn record(r: &ResolutionRow) -> Record {
+pub(crate) fn record(r: &ResolutionRow) -> Record {
     Record::new(
         r.rkey.clone(),
         &RawPerson {

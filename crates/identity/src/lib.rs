@@ -25,7 +25,7 @@ pub mod record;
 
 pub use compare::{Field, FIELDS};
 pub use dedupe::{dedupe, DedupeStats, Pair};
-pub use link::{link, Link, LinkSettings, LinkStats, Matcher};
+pub use link::{link, Index, Link, LinkSettings, LinkStats, Matcher};
 pub use model::{Explanation, Model};
 pub use record::{RawPerson, Record};
 

@@ -132,6 +132,58 @@ impl<'a> Matcher<'a> {
     }
 }
 
+/// A [`Matcher`] that owns its left records: a long-lived index (the server keeps one over
+/// the voters to match sign-ups as they arrive).
+pub struct Index {
+    left: Vec<Record>,
+    blocker: Blocker,
+    model: Model,
+    guard: bool,
+    settings: LinkSettings,
+}
+
+impl Index {
+    pub fn new(left: Vec<Record>, model: Model, settings: LinkSettings) -> Index {
+        Index {
+            blocker: Blocker::new(&left, &settings.rules),
+            guard: has_households(&left),
+            left,
+            model,
+            settings,
+        }
+    }
+
+    /// The best left match of `r` at or above `floor` (not the settings' threshold: callers
+    /// that queue borderline pairs for review ask for less than they link).
+    pub fn best(&self, r: &Record, floor: f64) -> Option<Link> {
+        let mut candidates = Vec::new();
+        self.blocker.candidates(r, &mut candidates);
+        let (w, i) = best_of(
+            &self.left,
+            &self.model,
+            self.guard,
+            &self.settings,
+            r,
+            &candidates,
+        )?;
+        let p = Model::probability(w);
+        (p >= floor).then_some(Link {
+            left: i,
+            right: 0,
+            weight: w,
+            probability: p,
+        })
+    }
+
+    pub fn left(&self) -> &[Record] {
+        &self.left
+    }
+
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+}
+
 /// The household guard: two records with different first names (both given; not a nickname,
 /// an initial or a near spelling) at the same street address are never linked on that alone —
 /// that is a relative. They need a person-specific agreement: birth date (exact or one digit

@@ -233,8 +233,8 @@ pub struct PeopleParams {
     pub address: Option<String>,
     #[param(pattern = r"^\s*([0-9]{5}(-?[0-9]{4})?)?\s*$")]
     pub zip: Option<String>,
-    /// From 1.
-    #[param(minimum = 1)]
+    /// From 1 to 1,000,000 (to walk everything, follow the change feed instead).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<usize>,
     /// 1 to 100 (default 25).
     #[param(minimum = 1, maximum = 100)]
@@ -330,8 +330,8 @@ pub async fn person_get(
 pub struct DonationsParams {
     /// Only this person's donations.
     pub person: Option<i64>,
-    /// From 1.
-    #[param(minimum = 1)]
+    /// From 1 to 1,000,000 (to walk everything, follow the change feed instead).
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<usize>,
     /// 1 to 100 (default 25).
     #[param(minimum = 1, maximum = 100)]
@@ -355,8 +355,11 @@ pub async fn donations(
         ));
     }
     let page = q.page.unwrap_or(1);
-    if page == 0 {
-        return Err(ApiError::field("page", "page: pages count from 1"));
+    if page == 0 || page > app::people::PAGE_MAX {
+        return Err(ApiError::field(
+            "page",
+            format!("page: pages count from 1 to {}", app::people::PAGE_MAX),
+        ));
     }
     let person = q.person;
     let (total, rows) = state
@@ -599,6 +602,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         me,
         people_search,
         person_get,
+        person_signup_helper,
         donations,
         donation_get,
         changes,
@@ -617,7 +621,9 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         UsersBody,
         ChangesPage,
         osdi::Donation,
-        osdi::DonationsPage
+        osdi::DonationsPage,
+        SignupBody,
+        SignupAnswer
     ))
 )]
 pub struct ApiDoc;
@@ -639,4 +645,161 @@ pub fn openapi_document() -> serde_json::Value {
 #[utoipa::path(get, path = "/api/v1/openapi.json", responses((status = 200, description = "OpenAPI 3.1 document")))]
 pub async fn openapi() -> Json<serde_json::Value> {
     Json(openapi_document())
+}
+
+/// Items accepted in one array of a request body (addresses, phones, identifiers…).
+pub const LIST_ITEMS_MAX: usize = 10;
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct EmailIn {
+    pub address: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PhoneIn {
+    pub number: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct PostalIn {
+    #[serde(default)]
+    pub address_lines: Vec<String>,
+    pub locality: Option<String>,
+    pub region: Option<String>,
+    pub postal_code: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct BirthIn {
+    pub year: i64,
+    pub month: Option<i64>,
+    pub day: Option<i64>,
+}
+
+/// An OSDI person as a sign-up form sends it. Only the first item of each array is kept.
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignupPerson {
+    /// `system:id` of the record in the sending tool, e.g. `mobilize:123`.
+    #[serde(default)]
+    pub identifiers: Vec<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub given_name: String,
+    #[serde(default)]
+    pub additional_name: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
+    pub family_name: String,
+    #[serde(default)]
+    pub email_addresses: Vec<EmailIn>,
+    #[serde(default)]
+    pub phone_numbers: Vec<PhoneIn>,
+    #[serde(default)]
+    pub postal_addresses: Vec<PostalIn>,
+    pub birthdate: Option<BirthIn>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct SignupBody {
+    pub person: SignupPerson,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignupAnswer {
+    /// matched (joined a voter's person), created (a new person), review (new person, a
+    /// borderline voter match queued for review), updated, unchanged.
+    #[schema(value_type = String)]
+    pub outcome: app::signup::SignupOutcome,
+    /// The person, when the caller may read them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person_id: Option<i64>,
+    /// The record's key.
+    pub identifier: String,
+    /// Probability of the best voter match considered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<f64>,
+}
+
+fn signup_input(p: SignupPerson) -> Result<app::signup::SignupInput, ApiError> {
+    for (name, n) in [
+        ("person.identifiers", p.identifiers.len()),
+        ("person.email_addresses", p.email_addresses.len()),
+        ("person.phone_numbers", p.phone_numbers.len()),
+        ("person.postal_addresses", p.postal_addresses.len()),
+    ] {
+        if n > LIST_ITEMS_MAX {
+            return Err(ApiError::field(
+                name,
+                format!("{name}: at most {LIST_ITEMS_MAX} items"),
+            ));
+        }
+    }
+    let postal = p.postal_addresses.into_iter().next();
+    Ok(app::signup::SignupInput {
+        identifier: p.identifiers.into_iter().next(),
+        given_name: p.given_name,
+        additional_name: p.additional_name.unwrap_or_default(),
+        family_name: p.family_name,
+        email: p.email_addresses.into_iter().next().map(|e| e.address),
+        phone: p.phone_numbers.into_iter().next().map(|n| n.number),
+        address_line: postal.as_ref().map(|a| a.address_lines.join(" ")),
+        city: postal.as_ref().and_then(|a| a.locality.clone()),
+        state: postal.as_ref().and_then(|a| a.region.clone()),
+        zip: postal.as_ref().and_then(|a| a.postal_code.clone()),
+        birth_year: p.birthdate.as_ref().map(|b| b.year),
+        birth_month: p.birthdate.as_ref().and_then(|b| b.month),
+        birth_day: p.birthdate.as_ref().and_then(|b| b.day),
+    })
+}
+
+/// Create-or-match a person from a sign-up (OSDI `person_signup_helper`): the record is kept,
+/// matched against the voters by the identity model, and joins a voter's person, starts a new
+/// one, or starts one and queues a borderline match for review. Resending the same sign-up
+/// changes nothing. 503 with Retry-After while the matching index is first built.
+#[utoipa::path(post, path = "/api/v1/people/person_signup_helper", request_body = SignupBody,
+    responses((status = 201, body = SignupAnswer), (status = 200, body = SignupAnswer, description = "unchanged: already recorded"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn person_signup_helper(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    JsonBody(body): JsonBody<SignupBody>,
+) -> Result<Response, ApiError> {
+    let p = principal(&who)?;
+    let input = signup_input(body.person)?;
+    // Check the fields before waiting for the index: bad input is answered at once.
+    app::signup::entry_of(&input).map_err(ApiError::from)?;
+    let index = crate::matching::current(&state).await?;
+    let p2 = p.clone();
+    let (result, visible) = state
+        .pool
+        .run(move |s| {
+            let r =
+                app::signup::signup(s, &index, &p2, &input, &now_iso()).map_err(ApiError::from)?;
+            let visible = store::people::in_scope(s.sql(), r.person_id, &p2.people_scope())?;
+            Ok((r, visible))
+        })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "person.signup",
+            &format!("person:{}", result.person_id),
+            serde_json::json!({ "outcome": result.outcome, "record": result.rkey }),
+        ))
+        .await?;
+    let status = if result.outcome == app::signup::SignupOutcome::Unchanged {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(SignupAnswer {
+            outcome: result.outcome,
+            person_id: visible.then_some(result.person_id),
+            identifier: result.rkey,
+            probability: result.probability,
+        }),
+    )
+        .into_response())
 }

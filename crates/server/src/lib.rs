@@ -9,6 +9,7 @@
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod matching;
 pub mod osdi;
 pub mod pages;
 pub mod pool;
@@ -86,6 +87,12 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/api/v1/me", SignedIn, Api),
     r("GET", "/api/v1/people", Needs(Permission::PeopleRead), Api),
     r(
+        "POST",
+        "/api/v1/people/person_signup_helper",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
+    r(
         "GET",
         "/api/v1/people/{id}",
         Needs(Permission::PeopleRead),
@@ -128,6 +135,7 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("POST", "/api/v1/logout") => post(api::logout),
         ("GET", "/api/v1/me") => get(api::me),
         ("GET", "/api/v1/people") => get(api::people_search),
+        ("POST", "/api/v1/people/person_signup_helper") => post(api::person_signup_helper),
         ("GET", "/api/v1/people/{id}") => get(api::person_get),
         ("GET", "/api/v1/donations") => get(api::donations),
         ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
@@ -166,6 +174,7 @@ impl Default for Config {
 pub struct AppState {
     pub pool: Arc<StorePool>,
     pub audit: Arc<audit::AuditWriter>,
+    pub matching: Arc<matching::Matching>,
     pub config: Arc<Config>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
@@ -176,6 +185,7 @@ impl AppState {
         AppState {
             pool: Arc::new(pool),
             audit: Arc::new(audit::AuditWriter::start(audit_store)),
+            matching: Arc::new(matching::Matching::default()),
             config: Arc::new(config),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         }
@@ -434,6 +444,7 @@ pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
+        matching::rebuild(&state);
         let pool = state.pool.clone();
         tokio::spawn(async move {
             let mut tick = tokio::time::interval(std::time::Duration::from_secs(audit::CHECKPOINT_SECONDS));

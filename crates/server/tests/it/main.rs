@@ -8,3 +8,4 @@ mod fixture;
 mod flows;
 mod flows_support;
 mod matrix;
+mod signup;
