@@ -45,6 +45,9 @@ pub enum UserAction {
     Disable { username: String },
     /// Re-enable a disabled account (and clear a lockout).
     Enable { username: String },
+    /// Print a staff user's current two-factor code, read from the store (for demos and
+    /// readiness drills: whoever can read the store can do this; audited).
+    Code { username: String },
 }
 
 #[derive(Subcommand)]
@@ -174,6 +177,24 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<()> {
             app::accounts::set_disabled(&mut *store, username, true, &cli_actor(), now())?;
             println!("disabled {username}; their sessions are ended");
         }
+        UserAction::Code { username } => {
+            let u = store::accounts::user_by_name(store.sql(), username)?
+                .with_context(|| format!("no user named {username:?} (see `tusk user list`)"))?;
+            let secret = u.totp_secret.with_context(|| {
+                format!("{username} has no two-factor secret (not a staff role)")
+            })?;
+            let code = auth::totp_code(&secret, now())
+                .context("the stored two-factor secret is malformed")?;
+            store::accounts::audit(
+                store.sql(),
+                &model::date::timestamp_utc(now()),
+                &cli_actor(),
+                "user.code",
+                &format!("user:{username}"),
+                &serde_json::json!({}),
+            )?;
+            println!("{code}");
+        }
         UserAction::Enable { username } => {
             app::accounts::set_disabled(&mut *store, username, false, &cli_actor(), now())?;
             println!("enabled {username}");
@@ -258,4 +279,70 @@ pub fn serve(
         },
     );
     server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
+}
+
+/// Creates one account per role on the demo store: (username, role, password, scope).
+pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>> {
+    use store::sql::RowExt;
+    let mut store = open_store(&cli.database)?;
+    let county = store
+        .sql()
+        .query(
+            "SELECT county FROM voters GROUP BY county ORDER BY count(*) DESC, county LIMIT 1",
+            &[],
+        )?
+        .first()
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default();
+    let volunteer_person = store
+        .sql()
+        .query(
+            "SELECT person_id FROM volunteers WHERE person_id IS NOT NULL ORDER BY rkey LIMIT 1",
+            &[],
+        )?
+        .first()
+        .and_then(|r| r.opt_int(0).transpose())
+        .transpose()?;
+    let precinct = store
+        .sql()
+        .query("SELECT precinct FROM voters ORDER BY precinct LIMIT 1", &[])?
+        .first()
+        .map(|r| r.text(0))
+        .transpose()?
+        .unwrap_or_default();
+    let mut out = Vec::new();
+    for (name, role) in [
+        ("admin", "admin"),
+        ("director", "data_director"),
+        ("analyst", "analyst"),
+        ("organizer", "organizer"),
+        ("volunteer", "volunteer"),
+        ("watcher", "poll_watcher"),
+    ] {
+        if role == "volunteer" && volunteer_person.is_none() {
+            continue;
+        }
+        let password = format!("demo-{}", &auth::new_token("")?[..16]);
+        let regions = match role {
+            "organizer" => vec![county.clone()],
+            "poll_watcher" => vec![precinct.clone()],
+            _ => vec![],
+        };
+        let spec = app::accounts::UserSpec {
+            username: name.into(),
+            role: role.into(),
+            regions: regions.clone(),
+            person_id: (role == "volunteer").then_some(volunteer_person).flatten(),
+            password: password.clone(),
+            expires_on: None,
+        };
+        app::accounts::add_user(&mut *store, &spec, &cli_actor(), now())?;
+        let scope = match role {
+            "volunteer" => format!("person {}", volunteer_person.unwrap_or_default()),
+            _ => regions.join(","),
+        };
+        out.push((name.to_string(), role.to_string(), password, scope));
+    }
+    Ok(out)
 }

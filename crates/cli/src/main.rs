@@ -99,11 +99,12 @@ enum Command {
         #[arg(long)]
         out: PathBuf,
     },
-    /// Build a small synthetic state, load it, and show what the store holds.
+    /// Build a small synthetic state, load it, and serve it with demo accounts.
     ///
     /// Generates a campaign with `tusk synth` into DIR/files (no real person's data), imports
     /// the voter file, history, absentee file, donations, volunteers and contacts into
-    /// DIR/tusk.db, resolves identities, and prints the loads and people with their records.
+    /// DIR/tusk.db, resolves identities, prints the loads and a person with their records,
+    /// creates one demo account per role (passwords printed) and serves the web app and API.
     Demo {
         /// Where the demo's files and database go.
         #[arg(long, default_value = "./tusk-demo")]
@@ -113,6 +114,12 @@ enum Command {
         voters: usize,
         #[arg(long, default_value_t = 2026)]
         seed: u64,
+        /// Where to serve the demo.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Stop after loading and creating the accounts (do not serve).
+        #[arg(long)]
+        no_serve: bool,
     },
     /// Link two CSV files of people: for each right record, its best left match.
     ///
@@ -294,7 +301,13 @@ fn run(cli: Cli) -> Result<()> {
             action,
             json,
         } => accounts::audit(&cli, *after, *limit, action.as_deref(), *json),
-        Command::Demo { dir, voters, seed } => demo(dir, *voters, *seed),
+        Command::Demo {
+            dir,
+            voters,
+            seed,
+            listen,
+            no_serve,
+        } => demo(dir, *voters, *seed, *listen, *no_serve),
         Command::Dedupe {
             file,
             out,
@@ -505,7 +518,13 @@ fn person(cli: &Cli, id: Option<i64>, voter: Option<&str>, json: bool) -> Result
     Ok(())
 }
 
-fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
+fn demo(
+    dir: &Path,
+    voters: usize,
+    seed: u64,
+    listen: std::net::SocketAddr,
+    no_serve: bool,
+) -> Result<()> {
     use testkit::campaign::Out;
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let db = dir.join("tusk.db");
@@ -573,8 +592,27 @@ fn demo(dir: &Path, voters: usize, seed: u64) -> Result<()> {
         db.display(),
         db.display()
     );
-    println!("Not in the demo yet: scores and the web dashboard with demo logins (later issues).");
-    Ok(())
+    let accounts = accounts::demo_accounts(&cli)?;
+    println!(
+        "\nDemo accounts (passwords made for this demo; staff sign in with a two-factor code:"
+    );
+    println!(
+        "`tusk --database {} user code NAME` prints the current one):",
+        db.display()
+    );
+    println!(
+        "  {:<10} {:<14} {:<22} regions / person",
+        "username", "role", "password"
+    );
+    for a in &accounts {
+        println!("  {:<10} {:<14} {:<22} {}", a.0, a.1, a.2, a.3);
+    }
+    println!("Not in the demo yet: scores, targeting and the dashboard's charts (later issues).");
+    if no_serve {
+        return Ok(());
+    }
+    println!();
+    accounts::serve(&cli, listen, server::STORE_CONNECTIONS_DEFAULT, false)
 }
 
 /// The person of some voter who also has a donation attached (demo output).

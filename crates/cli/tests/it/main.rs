@@ -313,3 +313,109 @@ fn resolve_then_explain_a_link() {
         .unwrap();
     assert!(String::from_utf8_lossy(&o.stderr).contains("no record fec:0"));
 }
+
+/// A minimal HTTP/1.1 exchange over loopback (no client library): status and body.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    use std::io::Read;
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let body = body.unwrap_or("");
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    let status = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let body = out
+        .split_once("\r\n\r\n")
+        .map(|x| x.1.to_string())
+        .unwrap_or_default();
+    (status, body)
+}
+
+/// `tusk demo` loads a campaign, makes one account per role and serves it: a staff member
+/// signs in with a password and a two-factor code.
+#[test]
+fn demo_serves_with_demo_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = tusk()
+        .args([
+            "demo",
+            "--voters",
+            "3000",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .arg("--dir")
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut password = None;
+    let mut serving = false;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        let words: Vec<&str> = line.split_whitespace().collect();
+        if words.first() == Some(&"director") && words.get(1) == Some(&"data_director") {
+            password = words.get(2).map(|s| s.to_string());
+        }
+        if line.starts_with("tusk: serving on") {
+            serving = true;
+            break;
+        }
+    }
+    assert!(serving, "the demo serves");
+    let password = password.expect("the demo prints the director's password");
+    let db = dir.path().join("tusk.db");
+    let code = tusk()
+        .args([
+            "--database",
+            db.to_str().unwrap(),
+            "user",
+            "code",
+            "director",
+        ])
+        .output()
+        .unwrap();
+    assert!(code.status.success());
+    let code = String::from_utf8(code.stdout).unwrap().trim().to_string();
+    assert_eq!(code.len(), 6);
+    let started = Instant::now();
+    let (status, body) = loop {
+        let r = std::panic::catch_unwind(|| {
+            http(
+                port,
+                "POST",
+                "/api/v1/login",
+                Some(&format!(
+                    r#"{{"username":"director","password":"{password}","totp":"{code}"}}"#
+                )),
+            )
+        });
+        match r {
+            Ok(r) => break r,
+            Err(_) if started.elapsed() < Duration::from_secs(20) => {
+                std::thread::sleep(Duration::from_millis(100))
+            }
+            Err(_) => panic!("the demo server does not answer"),
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"role\":\"data_director\""), "{body}");
+}
