@@ -66,6 +66,30 @@ pub enum KeyAction {
     Disable { name: String },
 }
 
+#[derive(Subcommand)]
+pub enum WebhookAction {
+    /// Push the change feed to URL: signed POSTs, retried until answered 2xx. The signing
+    /// secret is printed once.
+    Add {
+        name: String,
+        /// http://host[:port]/path of the receiver.
+        #[arg(long)]
+        url: String,
+        /// Only these resources (person, donation, volunteer, contact), comma-separated.
+        #[arg(long, value_delimiter = ',')]
+        resources: Vec<String>,
+        /// Start from the beginning of the feed (default: only changes from now on).
+        #[arg(long)]
+        from_start: bool,
+    },
+    /// Webhooks with their progress and last error.
+    List,
+    /// Stop deliveries (the cursor is kept).
+    Disable { name: String },
+    /// Resume deliveries now (clears the back-off).
+    Enable { name: String },
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -276,6 +300,7 @@ pub fn serve(
         open().context("opening the store for the audit writer")?,
         server::Config {
             secure_cookies: !insecure_cookies,
+            ..Default::default()
         },
     );
     server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
@@ -345,4 +370,111 @@ pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>>
         out.push((name.to_string(), role.to_string(), password, scope));
     }
     Ok(out)
+}
+
+pub fn webhook(cli: &Cli, action: &WebhookAction) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    let at = model::date::timestamp_utc(now());
+    match action {
+        WebhookAction::Add {
+            name,
+            url,
+            resources,
+            from_start,
+        } => {
+            auth::check_username(name).map_err(|_| {
+                anyhow::anyhow!("webhook name {name:?}: use a-z, 0-9, '.', '_', '-'")
+            })?;
+            server::webhooks::check_url(url).map_err(anyhow::Error::msg)?;
+            for r in resources {
+                if !store::changes::RESOURCES.contains(&r.as_str()) {
+                    bail!(
+                        "--resources: unknown resource {r:?}; use {}",
+                        store::changes::RESOURCES.join(", ")
+                    );
+                }
+            }
+            let cursor = if *from_start {
+                0
+            } else {
+                use store::sql::RowExt;
+                store
+                    .sql()
+                    .query("SELECT coalesce(max(seq), 0) FROM changes", &[])?
+                    .first()
+                    .map(|r| r.int(0))
+                    .transpose()?
+                    .unwrap_or(0)
+            };
+            let secret = auth::new_token("whsec_")?;
+            store::webhooks::add(
+                store.sql(),
+                name,
+                url,
+                &secret,
+                resources,
+                cursor,
+                &cli_actor(),
+                &at,
+            )?;
+            store::accounts::audit(
+                store.sql(),
+                &at,
+                &cli_actor(),
+                "webhook.add",
+                &format!("webhook:{name}"),
+                &serde_json::json!({ "resources": resources, "from": cursor }),
+            )?;
+            println!("webhook {name} -> {url} from change #{cursor}; `tusk serve` delivers it.");
+            println!("signing secret (shown once; verify X-Tusk-Signature, see docs/api.md):\n  {secret}");
+        }
+        WebhookAction::List => {
+            for h in store::webhooks::list(store.sql())? {
+                println!(
+                    "{:<16} {:<40} {:<20} delivered {:>8} up to #{:<8} {}{}",
+                    h.name,
+                    h.url,
+                    if h.resources.is_empty() {
+                        "all".to_string()
+                    } else {
+                        h.resources.join(",")
+                    },
+                    h.delivered,
+                    h.cursor,
+                    if h.disabled { "DISABLED " } else { "" },
+                    if h.failures > 0 {
+                        format!(
+                            "{} failures, next try {}: {}",
+                            h.failures, h.next_attempt_at, h.last_error
+                        )
+                    } else {
+                        String::new()
+                    }
+                );
+            }
+        }
+        WebhookAction::Disable { name } | WebhookAction::Enable { name } => {
+            let disable = matches!(action, WebhookAction::Disable { .. });
+            if !store::webhooks::set_disabled(store.sql(), name, disable)? {
+                bail!("no webhook named {name:?} (see `tusk webhook list`)");
+            }
+            store::accounts::audit(
+                store.sql(),
+                &at,
+                &cli_actor(),
+                if disable {
+                    "webhook.disable"
+                } else {
+                    "webhook.enable"
+                },
+                &format!("webhook:{name}"),
+                &serde_json::json!({}),
+            )?;
+            println!(
+                "{} webhook {name}",
+                if disable { "disabled" } else { "enabled" }
+            );
+        }
+    }
+    Ok(())
 }

@@ -206,6 +206,11 @@ enum Command {
         #[command(subcommand)]
         action: accounts::KeyAction,
     },
+    /// Webhooks that push the change feed to other tools: add, list, disable, enable.
+    Webhook {
+        #[command(subcommand)]
+        action: accounts::WebhookAction,
+    },
     /// The audit log: sign-ins, bulk reads, person reads, account changes, oldest first.
     Audit {
         /// Entries after this id.
@@ -295,6 +300,7 @@ fn run(cli: Cli) -> Result<()> {
         } => accounts::serve(&cli, *listen, *connections, *insecure_cookies),
         Command::User { action } => accounts::user(&cli, action),
         Command::Key { action } => accounts::key(&cli, action),
+        Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
             limit,

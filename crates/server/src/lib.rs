@@ -13,6 +13,7 @@ pub mod matching;
 pub mod osdi;
 pub mod pages;
 pub mod pool;
+pub mod webhooks;
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -160,14 +161,52 @@ pub struct Config {
     /// Mark the session cookie `Secure` (HTTPS only; browsers treat http://localhost as
     /// secure too). Turn off only for plain-HTTP tests behind no proxy.
     pub secure_cookies: bool,
+    /// First wait after a failed webhook delivery, doubled per failure (capped).
+    pub webhook_retry_base_seconds: i64,
+    /// How often due webhooks are looked for.
+    pub webhook_tick_ms: u64,
 }
 
 impl Default for Config {
     fn default() -> Self {
         Config {
             secure_cookies: true,
+            webhook_retry_base_seconds: 5,
+            webhook_tick_ms: 1_000,
         }
     }
+}
+
+/// Starts the server's background work: the matching index, WAL checkpoints, webhook
+/// deliveries. Call inside the runtime that serves.
+pub fn spawn_background(state: &AppState) {
+    matching::rebuild(state);
+    let pool = state.pool.clone();
+    tokio::spawn(async move {
+        let mut tick =
+            tokio::time::interval(std::time::Duration::from_secs(audit::CHECKPOINT_SECONDS));
+        loop {
+            tick.tick().await;
+            let r = pool
+                .run(|s| audit::AuditWriter::checkpoint(s).map_err(ApiError::from))
+                .await;
+            if let Err(e) = r {
+                tracing::warn!(code = e.code, "checkpoint failed");
+            }
+        }
+    });
+    let st = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(
+            st.config.webhook_tick_ms.max(10),
+        ));
+        loop {
+            tick.tick().await;
+            if let Err(e) = webhooks::deliver_due(&st).await {
+                tracing::warn!(code = e.code, "webhook pass failed");
+            }
+        }
+    });
 }
 
 #[derive(Clone)]
@@ -444,20 +483,7 @@ pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
-        matching::rebuild(&state);
-        let pool = state.pool.clone();
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(std::time::Duration::from_secs(audit::CHECKPOINT_SECONDS));
-            loop {
-                tick.tick().await;
-                let r = pool
-                    .run(|s| audit::AuditWriter::checkpoint(s).map_err(ApiError::from))
-                    .await;
-                if let Err(e) = r {
-                    tracing::warn!(code = e.code, "checkpoint failed");
-                }
-            }
-        });
+        spawn_background(&state);
         serve_on(listener, state, async {
             let ctrl_c = tokio::signal::ctrl_c();
             #[cfg(unix)]

@@ -18,6 +18,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_changes.sql")),
     (5, include_str!("../migrations/0005_search_indexes.sql")),
+    (6, include_str!("../migrations/0006_webhooks.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (3, include_str!("../migrations/0003_accounts.sql")),
     (4, include_str!("../migrations/0004_changes.sql")),
     (5, include_str!("../migrations/0005_search_indexes.sql")),
+    (6, include_str!("../migrations/0006_webhooks.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).

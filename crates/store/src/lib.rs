@@ -12,6 +12,7 @@ pub mod donations;
 pub mod people;
 pub mod sql;
 pub mod tables;
+pub mod webhooks;
 
 use serde::Serialize;
 pub use tables::{ColType, Household, Row, Table, TableSpec, Value};

@@ -14,6 +14,7 @@ pub const NOW: &str = "2026-11-28T12:00:00Z";
 
 pub struct Fixture {
     pub app: axum::Router,
+    pub state: AppState,
     /// A person in the organizer's county, who is also the volunteer.
     pub a: i64,
     /// A person in another county.
@@ -159,15 +160,19 @@ pub fn build(
     let open: std::sync::Arc<dyn Fn() -> Box<dyn Store> + Send + Sync> = std::sync::Arc::from(open);
     let o2 = open.clone();
     let pool = StorePool::open(2, &move || Ok(o2())).unwrap();
-    let app = server::router(AppState::new(
+    let state = AppState::new(
         pool,
         open(),
         Config {
             secure_cookies: false,
+            webhook_retry_base_seconds: 0,
+            webhook_tick_ms: 50,
         },
-    ));
+    );
+    let app = server::router(state.clone());
     Fixture {
         app,
+        state,
         a,
         b,
         county_a,

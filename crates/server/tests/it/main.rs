@@ -9,3 +9,4 @@ mod flows;
 mod flows_support;
 mod matrix;
 mod signup;
+mod webhooks;
