@@ -45,6 +45,11 @@ pub enum UserAction {
     Disable { username: String },
     /// Re-enable a disabled account (and clear a lockout).
     Enable { username: String },
+    /// Give a user a new two-factor secret (enrolment, or a lost phone); printed once. Ends
+    /// their sessions.
+    Totp { username: String },
+    /// Set a new password (from TUSK_PASSWORD or standard input); ends their sessions.
+    Password { username: String },
     /// Print a staff user's current two-factor code, read from the store (for demos and
     /// readiness drills: whoever can read the store can do this; audited).
     Code { username: String },
@@ -200,6 +205,38 @@ pub fn user(cli: &Cli, action: &UserAction) -> Result<()> {
         UserAction::Disable { username } => {
             app::accounts::set_disabled(&mut *store, username, true, &cli_actor(), now())?;
             println!("disabled {username}; their sessions are ended");
+        }
+        UserAction::Totp { username } => {
+            let secret = auth::new_totp_secret()?;
+            if !store::accounts::set_totp_secret(store.sql(), username, Some(&secret))? {
+                bail!("no user named {username:?} (see `tusk user list`)");
+            }
+            store::accounts::audit(
+                store.sql(),
+                &model::date::timestamp_utc(now()),
+                &cli_actor(),
+                "user.totp",
+                &format!("user:{username}"),
+                &serde_json::json!({}),
+            )?;
+            println!("new two-factor secret for {username} (shown once; add it to an authenticator app):\n  {secret}\n  {}", auth::totp_uri(&secret, username));
+        }
+        UserAction::Password { username } => {
+            let pw = read_password()?;
+            auth::check_password(&pw)?;
+            let hash = auth::hash_password(&pw)?;
+            if !store::accounts::set_password_hash(store.sql(), username, &hash)? {
+                bail!("no user named {username:?} (see `tusk user list`)");
+            }
+            store::accounts::audit(
+                store.sql(),
+                &model::date::timestamp_utc(now()),
+                &cli_actor(),
+                "user.password",
+                &format!("user:{username}"),
+                &serde_json::json!({}),
+            )?;
+            println!("password of {username} changed; their sessions are ended");
         }
         UserAction::Code { username } => {
             let u = store::accounts::user_by_name(store.sql(), username)?

@@ -152,6 +152,40 @@ pub fn set_disabled(sql: &mut dyn Sql, username: &str, disabled: bool) -> Result
     Ok(found)
 }
 
+/// Replaces a user's TOTP secret (enrolment, or a lost phone); ends their sessions.
+pub fn set_totp_secret(sql: &mut dyn Sql, username: &str, secret: Option<&str>) -> Result<bool> {
+    let mut found = false;
+    sql.transaction(&mut |tx| {
+        found = tx.execute(
+            "UPDATE users SET totp_secret = ? WHERE username = ?",
+            &[secret.map(text).unwrap_or(Value::Null), text(username)],
+        )? > 0;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?)",
+            &[text(username)],
+        )?;
+        Ok(())
+    })?;
+    Ok(found)
+}
+
+/// Replaces a user's password hash; ends their sessions and clears a lockout.
+pub fn set_password_hash(sql: &mut dyn Sql, username: &str, hash: &str) -> Result<bool> {
+    let mut found = false;
+    sql.transaction(&mut |tx| {
+        found = tx.execute(
+            "UPDATE users SET password_hash = ?, failed_logins = 0, locked_until = NULL WHERE username = ?",
+            &[text(hash), text(username)],
+        )? > 0;
+        tx.execute(
+            "DELETE FROM sessions WHERE user_id IN (SELECT id FROM users WHERE username = ?)",
+            &[text(username)],
+        )?;
+        Ok(())
+    })?;
+    Ok(found)
+}
+
 /// Records a failed sign-in: the new count of consecutive failures, and a lockout end if the
 /// caller's policy locks the account now.
 pub fn login_failed(

@@ -559,6 +559,31 @@ pub fn accounts_sessions_and_keys(s: &mut dyn Store) {
     assert!(!set_disabled(s.sql(), "nobody", true).unwrap());
     create_session(s.sql(), "h2", id, "c", now, "2026-11-01T11:00:00Z").unwrap();
     assert_eq!(purge_sessions(s.sql(), "2026-11-02T00:00:00Z").unwrap(), 1);
+    create_session(s.sql(), "h3", id, "c", now, "2026-11-09T00:00:00Z").unwrap();
+    assert!(set_totp_secret(s.sql(), "ann", Some("NEW")).unwrap());
+    assert_eq!(
+        user_by_name(s.sql(), "ann")
+            .unwrap()
+            .unwrap()
+            .totp_secret
+            .as_deref(),
+        Some("NEW")
+    );
+    assert!(
+        session(s.sql(), "h3", now).unwrap().is_none(),
+        "a new secret ends sessions"
+    );
+    create_session(s.sql(), "h4", id, "c", now, "2026-11-09T00:00:00Z").unwrap();
+    assert!(set_password_hash(s.sql(), "ann", "$argon2id$y").unwrap());
+    assert_eq!(
+        user_by_name(s.sql(), "ann").unwrap().unwrap().password_hash,
+        "$argon2id$y"
+    );
+    assert!(
+        session(s.sql(), "h4", now).unwrap().is_none(),
+        "a new password ends sessions"
+    );
+    assert!(!set_password_hash(s.sql(), "nobody", "x").unwrap());
 
     let scopes = vec!["people:read".to_string(), "donations:read".to_string()];
     let kid = add_key(s.sql(), "crm", "kh", &scopes, None, "user:admin", now).unwrap();
