@@ -7,6 +7,7 @@ pub mod linkage;
 pub mod people;
 pub mod people_csv;
 pub mod resolve;
+pub mod review;
 pub mod signup;
 
 pub use import::{

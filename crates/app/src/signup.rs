@@ -51,6 +51,11 @@ pub fn data_version(store: &mut dyn Store) -> Result<i64, StoreError> {
 }
 
 impl VoterIndex {
+    /// The model the index matches with (also the review page's waterfalls).
+    pub fn model(&self) -> &identity::Model {
+        self.index.model()
+    }
+
     /// Reads the voters and the other person records, estimates the model, indexes the voters.
     pub fn build(store: &mut dyn Store) -> Result<VoterIndex, StoreError> {
         let started = std::time::Instant::now();

@@ -109,10 +109,12 @@ pub enum Permission {
     ChangesRead,
     AuditRead,
     UsersManage,
+    /// Identity resolution: the review queue and its decisions, merges and unmerges.
+    Resolve,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 7] = [
+    pub const ALL: [Permission; 8] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -120,6 +122,7 @@ impl Permission {
         Permission::ChangesRead,
         Permission::AuditRead,
         Permission::UsersManage,
+        Permission::Resolve,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -130,7 +133,7 @@ impl Permission {
             Permission::DonationsRead => Some("donations:read"),
             Permission::DonationsWrite => Some("donations:write"),
             Permission::ChangesRead => Some("changes:read"),
-            Permission::AuditRead | Permission::UsersManage => None,
+            Permission::AuditRead | Permission::UsersManage | Permission::Resolve => None,
         }
     }
 }

@@ -606,6 +606,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         donations,
         donation_get,
         changes,
+        review_queue,
+        review_decide,
         audit,
         users,
         openapi
@@ -623,7 +625,9 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         osdi::Donation,
         osdi::DonationsPage,
         SignupBody,
-        SignupAnswer
+        SignupAnswer,
+        ReviewPage,
+        DecisionBody
     ))
 )]
 pub struct ApiDoc;
@@ -802,4 +806,136 @@ pub async fn person_signup_helper(
         }),
     )
         .into_response())
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReviewParams {
+    /// Include decided pairs.
+    pub all: Option<bool>,
+    /// From 1.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<usize>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewPage {
+    pub total_records: usize,
+    pub page: usize,
+    /// Each pair with both records, the waterfall (absent while the model is being
+    /// estimated), the household guard and whether the records are linked now.
+    #[schema(value_type = Vec<Object>)]
+    pub pairs: Vec<app::review::ReviewView>,
+}
+
+/// The identity review queue: borderline pairs with their waterfall (data director).
+#[utoipa::path(get, path = "/api/v1/review", params(ReviewParams),
+    responses((status = 200, body = ReviewPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn review_queue(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<ReviewParams>,
+) -> Result<Json<ReviewPage>, ApiError> {
+    let p = principal(&who)?;
+    let page = q.page.unwrap_or(1);
+    if page == 0 || page > app::people::PAGE_MAX {
+        return Err(ApiError::field("page", "page: from 1"));
+    }
+    let index = crate::matching::ready(&state).await;
+    let all = q.all.unwrap_or(false);
+    let per = app::review::REVIEW_PAGE_MAX;
+    let (total, pairs) = state
+        .pool
+        .run(move |s| {
+            Ok(app::review::queue(
+                s,
+                index.as_deref().map(|i| i.model()),
+                all,
+                (page - 1) * per,
+                per,
+            )?)
+        })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "review.list",
+            "",
+            serde_json::json!({ "page": page, "returned": pairs.len() }),
+        ))
+        .await?;
+    Ok(Json(ReviewPage {
+        total_records: total,
+        page,
+        pairs,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct DecisionBody {
+    /// The voter record's key, e.g. `nc:AA123456`.
+    #[schema(min_length = 1, max_length = 200)]
+    pub left: String,
+    /// The other record's key, e.g. `fec:…`, `mobilize:…`.
+    #[schema(min_length = 1, max_length = 200)]
+    pub right: String,
+    /// `accept` (same person) or `reject` (different people).
+    #[schema(pattern = "^(accept|reject)$")]
+    pub decision: String,
+}
+
+/// Decide a pair: applied now (the record joins or leaves the voter's person) and kept by
+/// every later resolution run. This is how a merge is undone.
+#[utoipa::path(post, path = "/api/v1/review/decisions", request_body = DecisionBody,
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn review_decide(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    JsonBody(body): JsonBody<DecisionBody>,
+) -> Result<Json<app::review::Decided>, ApiError> {
+    let p = principal(&who)?;
+    let accept = match body.decision.as_str() {
+        "accept" => true,
+        "reject" => false,
+        other => {
+            return Err(ApiError::field(
+                "decision",
+                format!("decision: {other:?}; use accept or reject"),
+            ))
+        }
+    };
+    for (f, v) in [("left", &body.left), ("right", &body.right)] {
+        if v.is_empty() || v.len() > 200 {
+            return Err(ApiError::field(
+                f,
+                format!("{f}: a record key, e.g. nc:AA123456"),
+            ));
+        }
+    }
+    let (decided, audit) = state
+        .pool
+        .run(move |s| {
+            app::review::decide(s, &p, &body.left, &body.right, accept, &now_iso()).map_err(|e| {
+                match e {
+                    app::review::ReviewError::Invalid(m) => {
+                        let field = if m.starts_with("left") {
+                            "left"
+                        } else {
+                            "right"
+                        };
+                        ApiError::field(field, m)
+                    }
+                    app::review::ReviewError::NotFound(field, m) => ApiError {
+                        field: Some(field.into()),
+                        ..ApiError::new("not_found", m)
+                    },
+                    app::review::ReviewError::Store(s) => s.into(),
+                }
+            })
+        })
+        .await?;
+    state.audit.write(audit).await?;
+    Ok(Json(decided))
 }

@@ -117,6 +117,13 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ChangesRead),
         Api,
     ),
+    r("GET", "/api/v1/review", Needs(Permission::Resolve), Api),
+    r(
+        "POST",
+        "/api/v1/review/decisions",
+        Needs(Permission::Resolve),
+        Api,
+    ),
     r("GET", "/api/v1/audit", Needs(Permission::AuditRead), Api),
     r("GET", "/api/v1/users", Needs(Permission::UsersManage), Api),
     r("GET", "/", SignedIn, Page),
@@ -126,6 +133,8 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/people", Needs(Permission::PeopleRead), Page),
     r("GET", "/people/{id}", Needs(Permission::PeopleRead), Page),
     r("GET", "/admin/audit", Needs(Permission::AuditRead), Page),
+    r("GET", "/review", Needs(Permission::Resolve), Page),
+    r("POST", "/review/decide", Needs(Permission::Resolve), Page),
     r("GET", "/static/tusk.css", Public, Page),
 ];
 
@@ -141,6 +150,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/donations") => get(api::donations),
         ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
         ("GET", "/api/v1/changes") => get(api::changes),
+        ("GET", "/api/v1/review") => get(api::review_queue),
+        ("POST", "/api/v1/review/decisions") => post(api::review_decide),
         ("GET", "/api/v1/audit") => get(api::audit),
         ("GET", "/api/v1/users") => get(api::users),
         ("GET", "/") => get(pages::home),
@@ -150,6 +161,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/people") => get(pages::people),
         ("GET", "/people/{id}") => get(pages::person),
         ("GET", "/admin/audit") => get(pages::audit),
+        ("GET", "/review") => get(pages::review),
+        ("POST", "/review/decide") => post(pages::review_decide),
         ("GET", "/static/tusk.css") => get(pages::css),
         (m, p) => panic!("route {m} {p} is in ROUTES without a handler"),
     }

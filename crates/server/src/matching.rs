@@ -82,3 +82,12 @@ pub async fn build_now(state: &AppState) -> Result<(), ApiError> {
     *state.matching.index.write().await = Some(Arc::new(ix));
     Ok(())
 }
+
+/// The current index if one is built (never waits; starts a build when there is none).
+pub async fn ready(state: &AppState) -> Option<Arc<VoterIndex>> {
+    let have = state.matching.index.read().await.clone();
+    if have.is_none() {
+        rebuild(state);
+    }
+    have
+}

@@ -19,6 +19,7 @@ pub struct Nav {
     pub actor: String,
     pub people: bool,
     pub audit: bool,
+    pub review: bool,
     pub csrf: String,
 }
 
@@ -27,6 +28,7 @@ fn nav(p: Option<&Principal>) -> Option<Nav> {
         actor: p.actor(),
         people: p.allows(Permission::PeopleRead),
         audit: p.allows(Permission::AuditRead),
+        review: p.allows(Permission::Resolve),
         csrf: match p {
             Principal::User { csrf, .. } => csrf.clone(),
             Principal::Key { .. } => String::new(),
@@ -609,4 +611,239 @@ pub async fn css() -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     r
+}
+
+pub struct PairView {
+    left_key: String,
+    right_key: String,
+    probability: String,
+    linked: bool,
+    guarded: bool,
+    fields: Vec<(String, String, String)>,
+    waterfall: Vec<(String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "review.html")]
+struct ReviewPageT {
+    nav: Option<Nav>,
+    total: usize,
+    model_ready: bool,
+    message: String,
+    csrf: String,
+    pairs: Vec<PairView>,
+    prev: Option<String>,
+    next: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ReviewQuery {
+    page: Option<usize>,
+    done: Option<String>,
+}
+
+fn row_fields(r: &Option<store::ResolutionRow>) -> Vec<String> {
+    match r {
+        None => vec!["(no longer in the store)".into(); 6],
+        Some(r) => vec![
+            [
+                r.first.as_str(),
+                r.middle.as_str(),
+                r.last.as_str(),
+                r.suffix.as_str(),
+            ]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(" "),
+            r.birth_date
+                .clone()
+                .or(r.birth_year.map(|y| y.to_string()))
+                .unwrap_or_default(),
+            store::display_address(&r.address_line, &r.city, &r.state, &r.zip5),
+            r.phone.clone(),
+            r.email.clone(),
+            r.person_id
+                .map(|p| format!("person {p}"))
+                .unwrap_or_default(),
+        ],
+    }
+}
+
+pub async fn review(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<ReviewQuery>,
+) -> Response {
+    let Some(p) = who.0.clone() else {
+        return Redirect::to("/login?next=/review").into_response();
+    };
+    let page = q.page.unwrap_or(1).clamp(1, app::people::PAGE_MAX);
+    let index = crate::matching::ready(&state).await;
+    let model_ready = index.is_some();
+    let per = 10;
+    let result = state
+        .pool
+        .run(move |s| {
+            Ok(app::review::queue(
+                s,
+                index.as_deref().map(|i| i.model()),
+                false,
+                (page - 1) * per,
+                per,
+            )?)
+        })
+        .await;
+    let (total, views) = match result {
+        Ok(r) => r,
+        Err(e) => return error_page(&e, Some(&p)),
+    };
+    if let Err(e) = state
+        .audit
+        .write(store::accounts::AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "review.list",
+            "",
+            serde_json::json!({ "page": page, "returned": views.len() }),
+        ))
+        .await
+    {
+        return error_page(&e, Some(&p));
+    }
+    let labels = ["name", "born", "address", "phone", "e-mail", "now on"];
+    let pairs = views
+        .iter()
+        .map(|v| {
+            let (a, b) = (row_fields(&v.left), row_fields(&v.right));
+            let mut waterfall = Vec::new();
+            if let Some(e) = &v.explanation {
+                let mut running = e.prior_weight;
+                waterfall.push((
+                    "prior".to_string(),
+                    format!("{:.2e}", e.prior),
+                    format!("{:+.2}", e.prior_weight),
+                    format!("{running:+.2}"),
+                ));
+                for c in &e.fields {
+                    running += c.weight;
+                    waterfall.push((
+                        c.field.to_string(),
+                        c.level.to_string(),
+                        format!("{:+.2}", c.weight),
+                        format!("{running:+.2}"),
+                    ));
+                }
+            }
+            PairView {
+                left_key: v.item.left_rkey.clone(),
+                right_key: v.item.right_rkey.clone(),
+                probability: format!("{:.3}", v.item.probability),
+                linked: v.linked,
+                guarded: v.household_guard,
+                fields: labels
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| (l.to_string(), a[i].clone(), b[i].clone()))
+                    .collect(),
+                waterfall,
+            }
+        })
+        .collect();
+    let csrf = match &p {
+        Principal::User { csrf, .. } => csrf.clone(),
+        Principal::Key { .. } => String::new(),
+    };
+    let pages = total.div_ceil(per);
+    let message = match q.done.as_deref() {
+        Some("accept") => {
+            "Recorded: same person. The record is on the voter's person now.".to_string()
+        }
+        Some("reject") => {
+            "Recorded: different people. The record is on a person of its own now.".to_string()
+        }
+        _ => String::new(),
+    };
+    render(
+        &ReviewPageT {
+            nav: nav(Some(&p)),
+            total,
+            model_ready,
+            message,
+            csrf,
+            pairs,
+            prev: (page > 1).then(|| format!("/review?page={}", page - 1)),
+            next: (page < pages).then(|| format!("/review?page={}", page + 1)),
+        },
+        StatusCode::OK,
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DecideForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    left: String,
+    #[serde(default)]
+    right: String,
+    #[serde(default)]
+    decision: String,
+}
+
+pub async fn review_decide(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Form(f): Form<DecideForm>,
+) -> Response {
+    let Some(p) = who.0.clone() else {
+        return Redirect::to("/login?next=/review").into_response();
+    };
+    let csrf_ok = match &p {
+        Principal::User { csrf, .. } => auth::constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()),
+        Principal::Key { .. } => false,
+    };
+    if !csrf_ok {
+        return error_page(
+            &ApiError::new("csrf", "this form is stale: reload the page and try again"),
+            Some(&p),
+        );
+    }
+    let accept = match f.decision.as_str() {
+        "accept" => true,
+        "reject" => false,
+        _ => {
+            return error_page(
+                &ApiError::field("decision", "choose same person or different people"),
+                Some(&p),
+            )
+        }
+    };
+    let who2 = p.clone();
+    let result = state
+        .pool
+        .run(move |s| {
+            app::review::decide(s, &who2, &f.left, &f.right, accept, &now_iso()).map_err(
+                |e| match e {
+                    app::review::ReviewError::Invalid(m) => ApiError::field("pair", m),
+                    app::review::ReviewError::NotFound(_, m) => ApiError::new("not_found", m),
+                    app::review::ReviewError::Store(s) => s.into(),
+                },
+            )
+        })
+        .await;
+    match result {
+        Ok((_, audit)) => {
+            if let Err(e) = state.audit.write(audit).await {
+                return error_page(&e, Some(&p));
+            }
+            Redirect::to(&format!(
+                "/review?done={}",
+                if accept { "accept" } else { "reject" }
+            ))
+            .into_response()
+        }
+        Err(e) => error_page(&e, Some(&p)),
+    }
 }

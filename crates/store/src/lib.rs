@@ -92,7 +92,7 @@ pub enum PersonRef {
 }
 
 /// What identity resolution reads of a row.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct ResolutionRow {
     pub rkey: String,
     pub person_id: Option<i64>,

@@ -292,3 +292,49 @@ pub fn source_rows(sql: &mut dyn Sql, ids: &[i64]) -> Result<Vec<SourceRow>> {
     }
     Ok(out)
 }
+
+/// The identity-resolution columns of one record by key, whichever person table holds it
+/// (removed voters included), with its table.
+pub fn resolution_row(
+    sql: &mut dyn Sql,
+    rkey: &str,
+) -> Result<Option<(crate::Table, crate::ResolutionRow)>> {
+    use crate::Table;
+    for t in [
+        Table::Voters,
+        Table::Volunteers,
+        Table::Contacts,
+        Table::Donations,
+    ] {
+        let Some((select, _)) = crate::resolution_select(t) else {
+            continue;
+        };
+        let select = select.replace("birth_date,", "CAST(birth_date AS TEXT),");
+        let rows = sql.query(
+            &format!("SELECT {select} FROM {} WHERE rkey = ?", t.name()),
+            &[Value::Text(rkey.into())],
+        )?;
+        if let Some(r) = rows.first() {
+            return Ok(Some((
+                t,
+                crate::ResolutionRow {
+                    rkey: r.text(0)?,
+                    person_id: r.opt_int(1)?,
+                    first: r.text(2)?,
+                    middle: r.text(3)?,
+                    last: r.text(4)?,
+                    suffix: r.text(5)?,
+                    birth_year: r.opt_int(6)?,
+                    birth_date: r.opt_text(7)?,
+                    address_line: r.text(8)?,
+                    city: r.text(9)?,
+                    state: r.text(10)?,
+                    zip5: r.text(11)?,
+                    phone: r.text(12)?,
+                    email: r.text(13)?,
+                },
+            )));
+        }
+    }
+    Ok(None)
+}

@@ -8,5 +8,6 @@ mod fixture;
 mod flows;
 mod flows_support;
 mod matrix;
+mod review;
 mod signup;
 mod webhooks;

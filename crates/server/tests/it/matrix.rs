@@ -69,6 +69,28 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/donations/{id}",
         [401, 401, 200, 200, 200, 403, 403, 403, 200, 403],
     ),
+    // The review queue: admin and data director only.
+    (
+        "GET",
+        "/api/v1/review",
+        [401, 401, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/review/decisions",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/review",
+        [303, 303, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    // Without the CSRF token the allowed roles are refused too.
+    (
+        "POST",
+        "/review/decide",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // Organizers and volunteers have no feed: it would show other regions' people.
     (
         "GET",
