@@ -38,6 +38,12 @@ fn field_err(field: &'static str, message: impl Into<String>) -> FieldError {
 pub enum PeopleError {
     #[error(transparent)]
     Field(#[from] FieldError),
+    /// The request names something that does not exist (or that the caller may not see).
+    #[error("{0}")]
+    NotFound(FieldError),
+    /// The request clashes with what is there (a name taken).
+    #[error("{0}")]
+    Conflict(FieldError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -292,6 +298,12 @@ fn list(
     ))
 }
 
+/// Summaries of these people (golden name, address, county), in the order given.
+pub fn summaries(store: &mut dyn Store, ids: &[i64]) -> Result<Vec<PersonSummary>, StoreError> {
+    let rows = people::source_rows(store.sql(), ids)?;
+    Ok(ids.iter().map(|id| summary(*id, &rows)).collect())
+}
+
 fn join_nonempty(parts: &[&str]) -> String {
     parts
         .iter()
@@ -449,6 +461,9 @@ pub struct PersonDetail {
     pub sources: Vec<SourceRow>,
     /// Verbatim source records with provenance.
     pub records: PersonView,
+    /// Names of the person's tags and lists.
+    pub tags: Vec<String>,
+    pub lists: Vec<String>,
 }
 
 /// A person within what `who` may see, or `None` (absent and out of scope look the same, so
@@ -467,6 +482,7 @@ pub fn get(
     };
     let sources = people::source_rows(store.sql(), &[id])?;
     let golden = golden(&sources.iter().collect::<Vec<_>>());
+    let (tags, lists) = store::groups::of_person(store.sql(), id)?;
     let audit = AuditRecord::new(
         now,
         &who.actor(),
@@ -480,6 +496,8 @@ pub fn get(
             golden,
             sources,
             records,
+            tags,
+            lists,
         },
         audit,
     )))

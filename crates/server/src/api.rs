@@ -608,6 +608,16 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         changes,
         review_queue,
         review_decide,
+        tags,
+        tag_create,
+        taggings,
+        tagging_add,
+        tagging_remove,
+        lists,
+        list_create,
+        list_items,
+        list_item_add,
+        list_item_remove,
         audit,
         users,
         openapi
@@ -627,7 +637,11 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         SignupBody,
         SignupAnswer,
         ReviewPage,
-        DecisionBody
+        DecisionBody,
+        GroupsBody,
+        GroupNew,
+        MembersNew,
+        MembersAdded
     ))
 )]
 pub struct ApiDoc;
@@ -938,4 +952,280 @@ pub async fn review_decide(
         .await?;
     state.audit.write(audit).await?;
     Ok(Json(decided))
+}
+
+use store::groups::Kind;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GroupsBody {
+    /// Tags or lists with their sizes (all members, not only those you may see).
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<store::groups::Group>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct GroupNew {
+    /// No control characters; at least one non-space character.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^\s*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
+    pub name: String,
+    /// Lists only. No control characters but line breaks.
+    #[serde(default)]
+    #[schema(max_length = 1000, pattern = r"^[^\x00-\x09\x0b-\x1f\x7f-\x9f]*$")]
+    pub description: String,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct MembersNew {
+    /// People to add (1 to 1000), each one you may see.
+    #[schema(min_items = 1, max_items = 1000)]
+    #[serde(deserialize_with = "whole_numbers")]
+    pub person_ids: Vec<i64>,
+}
+
+/// Whole numbers, also when written `117.0` (JSON does not tell integers from floats).
+fn whole_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    let raw: Vec<serde_json::Number> = Deserialize::deserialize(d)?;
+    raw.iter()
+        .map(|n| {
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number")))
+        })
+        .collect()
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MembersAdded {
+    /// People who were not members before.
+    pub added: u64,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MembersParams {
+    /// From 1 to 1,000,000.
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<usize>,
+    /// 1 to 100 (default 25).
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<usize>,
+}
+
+fn people_err(e: app::people::PeopleError) -> ApiError {
+    e.into()
+}
+
+async fn groups_list(state: &AppState, kind: Kind) -> Result<Json<GroupsBody>, ApiError> {
+    let items = state
+        .pool
+        .run(move |s| Ok(store::groups::all(s.sql(), kind)?))
+        .await?;
+    Ok(Json(GroupsBody { items }))
+}
+
+async fn group_create(
+    state: &AppState,
+    who: &Who,
+    kind: Kind,
+    body: GroupNew,
+) -> Result<Response, ApiError> {
+    let p = principal(who)?;
+    let (g, audit) = state
+        .pool
+        .run(move |s| {
+            app::groups::create(s, &p, kind, &body.name, &body.description, &now_iso())
+                .map_err(people_err)
+        })
+        .await?;
+    state.audit.write(audit).await?;
+    Ok((axum::http::StatusCode::CREATED, Json(g)).into_response())
+}
+
+async fn group_members(
+    state: &AppState,
+    who: &Who,
+    kind: Kind,
+    id: String,
+    q: MembersParams,
+) -> Result<Json<osdi::PeoplePage>, ApiError> {
+    let p = principal(who)?;
+    let id = parse_id(&id, kind.noun())?;
+    let (page, audit) = state
+        .pool
+        .run(move |s| {
+            app::groups::members(s, &p, kind, id, q.page, q.per_page, &now_iso())
+                .map_err(people_err)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(kind.noun()))?;
+    state.audit.write(audit).await?;
+    let base = match kind {
+        Kind::Tag => format!("/api/v1/tags/{id}/taggings"),
+        Kind::List => format!("/api/v1/lists/{id}/items"),
+    };
+    let per = page.per_page;
+    Ok(Json(osdi::people_page(&page, |n| {
+        format!("{base}?page={n}&per_page={per}")
+    })))
+}
+
+async fn group_add(
+    state: &AppState,
+    who: &Who,
+    kind: Kind,
+    id: String,
+    body: MembersNew,
+) -> Result<Json<MembersAdded>, ApiError> {
+    let p = principal(who)?;
+    let id = parse_id(&id, kind.noun())?;
+    let (added, audit) = state
+        .pool
+        .run(move |s| {
+            app::groups::add(s, &p, kind, id, &body.person_ids, &now_iso()).map_err(people_err)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(kind.noun()))?;
+    state.audit.write(audit).await?;
+    Ok(Json(MembersAdded { added }))
+}
+
+async fn group_remove(
+    state: &AppState,
+    who: &Who,
+    kind: Kind,
+    id: String,
+    person: String,
+) -> Result<Response, ApiError> {
+    let p = principal(who)?;
+    let id = parse_id(&id, kind.noun())?;
+    let person = parse_id(&person, "person")?;
+    let audit = state
+        .pool
+        .run(move |s| app::groups::remove(s, &p, kind, id, person, &now_iso()).map_err(people_err))
+        .await?
+        .ok_or_else(|| ApiError::not_found("member"))?;
+    state.audit.write(audit).await?;
+    Ok(axum::http::StatusCode::NO_CONTENT.into_response())
+}
+
+/// A path id: not a number is a bad request (400); a number no row has is not found (404).
+fn parse_id(s: &str, what: &str) -> Result<i64, ApiError> {
+    s.parse::<i64>().map_err(|_| {
+        ApiError::field(
+            "id",
+            format!("id: {s:?} is not a {what} id (a whole number)"),
+        )
+    })
+}
+
+/// Tags (OSDI `osdi:tags`).
+#[utoipa::path(get, path = "/api/v1/tags", responses((status = 200, body = GroupsBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn tags(State(state): State<AppState>) -> Result<Json<GroupsBody>, ApiError> {
+    groups_list(&state, Kind::Tag).await
+}
+
+/// Create a tag.
+#[utoipa::path(post, path = "/api/v1/tags", request_body = GroupNew,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn tag_create(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    JsonBody(b): JsonBody<GroupNew>,
+) -> Result<Response, ApiError> {
+    group_create(&state, &who, Kind::Tag, b).await
+}
+
+/// People with a tag, those you may see.
+#[utoipa::path(get, path = "/api/v1/tags/{id}/taggings", params(("id" = i64, Path, description = "tag id"), MembersParams),
+    responses((status = 200, body = osdi::PeoplePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn taggings(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    QueryOf(q): QueryOf<MembersParams>,
+) -> Result<Json<osdi::PeoplePage>, ApiError> {
+    group_members(&state, &who, Kind::Tag, id, q).await
+}
+
+/// Tag people (each one you may see).
+#[utoipa::path(post, path = "/api/v1/tags/{id}/taggings", params(("id" = i64, Path, description = "tag id")), request_body = MembersNew,
+    responses((status = 200, body = MembersAdded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn tagging_add(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MembersNew>,
+) -> Result<Json<MembersAdded>, ApiError> {
+    group_add(&state, &who, Kind::Tag, id, b).await
+}
+
+/// Untag a person.
+#[utoipa::path(delete, path = "/api/v1/tags/{id}/taggings/{person_id}", params(("id" = i64, Path, description = "tag id"), ("person_id" = i64, Path, description = "person id")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn tagging_remove(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path((id, person)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    group_remove(&state, &who, Kind::Tag, id, person).await
+}
+
+/// Lists (OSDI `osdi:lists`).
+#[utoipa::path(get, path = "/api/v1/lists", responses((status = 200, body = GroupsBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn lists(State(state): State<AppState>) -> Result<Json<GroupsBody>, ApiError> {
+    groups_list(&state, Kind::List).await
+}
+
+/// Create a list.
+#[utoipa::path(post, path = "/api/v1/lists", request_body = GroupNew,
+    responses((status = 201, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn list_create(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    JsonBody(b): JsonBody<GroupNew>,
+) -> Result<Response, ApiError> {
+    group_create(&state, &who, Kind::List, b).await
+}
+
+/// People on a list, those you may see.
+#[utoipa::path(get, path = "/api/v1/lists/{id}/items", params(("id" = i64, Path, description = "list id"), MembersParams),
+    responses((status = 200, body = osdi::PeoplePage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_items(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    QueryOf(q): QueryOf<MembersParams>,
+) -> Result<Json<osdi::PeoplePage>, ApiError> {
+    group_members(&state, &who, Kind::List, id, q).await
+}
+
+/// Add people to a list (each one you may see).
+#[utoipa::path(post, path = "/api/v1/lists/{id}/items", params(("id" = i64, Path, description = "list id")), request_body = MembersNew,
+    responses((status = 200, body = MembersAdded), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn list_item_add(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<MembersNew>,
+) -> Result<Json<MembersAdded>, ApiError> {
+    group_add(&state, &who, Kind::List, id, b).await
+}
+
+/// Take a person off a list.
+#[utoipa::path(delete, path = "/api/v1/lists/{id}/items/{person_id}", params(("id" = i64, Path, description = "list id"), ("person_id" = i64, Path, description = "person id")),
+    responses((status = 204), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn list_item_remove(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path((id, person)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    group_remove(&state, &who, Kind::List, id, person).await
 }

@@ -55,6 +55,11 @@ pub const ERRORS: &[(&str, u16, &str)] = &[
     ),
     ("not_found", 404, "no such resource, or not one you may see"),
     (
+        "conflict",
+        409,
+        "the request clashes with what exists (e.g. a name taken); `field` names it",
+    ),
+    (
         "method_not_allowed",
         405,
         "the path exists, not with this method",
@@ -164,6 +169,14 @@ impl From<app::people::PeopleError> for ApiError {
     fn from(e: app::people::PeopleError) -> Self {
         match e {
             app::people::PeopleError::Field(f) => ApiError::field(f.field, f.to_string()),
+            app::people::PeopleError::NotFound(f) => ApiError {
+                field: Some(f.field.into()),
+                ..ApiError::new("not_found", f.to_string())
+            },
+            app::people::PeopleError::Conflict(f) => ApiError {
+                field: Some(f.field.into()),
+                ..ApiError::new("conflict", f.to_string())
+            },
             app::people::PeopleError::Store(s) => s.into(),
         }
     }

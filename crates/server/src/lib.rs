@@ -25,7 +25,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{get, post, MethodRouter};
+use axum::routing::{delete, get, post, MethodRouter};
 use axum::Router;
 
 pub use error::{ApiError, ERRORS};
@@ -117,6 +117,46 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ChangesRead),
         Api,
     ),
+    r("GET", "/api/v1/tags", Needs(Permission::PeopleRead), Api),
+    r("POST", "/api/v1/tags", Needs(Permission::PeopleWrite), Api),
+    r(
+        "GET",
+        "/api/v1/tags/{id}/taggings",
+        Needs(Permission::PeopleRead),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/tags/{id}/taggings",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/tags/{id}/taggings/{person_id}",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
+    r("GET", "/api/v1/lists", Needs(Permission::PeopleRead), Api),
+    r("POST", "/api/v1/lists", Needs(Permission::PeopleWrite), Api),
+    r(
+        "GET",
+        "/api/v1/lists/{id}/items",
+        Needs(Permission::PeopleRead),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/lists/{id}/items",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/lists/{id}/items/{person_id}",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
     r("GET", "/api/v1/review", Needs(Permission::Resolve), Api),
     r(
         "POST",
@@ -150,6 +190,16 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/donations") => get(api::donations),
         ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
         ("GET", "/api/v1/changes") => get(api::changes),
+        ("GET", "/api/v1/tags") => get(api::tags),
+        ("POST", "/api/v1/tags") => post(api::tag_create),
+        ("GET", "/api/v1/tags/{id}/taggings") => get(api::taggings),
+        ("POST", "/api/v1/tags/{id}/taggings") => post(api::tagging_add),
+        ("DELETE", "/api/v1/tags/{id}/taggings/{person_id}") => delete(api::tagging_remove),
+        ("GET", "/api/v1/lists") => get(api::lists),
+        ("POST", "/api/v1/lists") => post(api::list_create),
+        ("GET", "/api/v1/lists/{id}/items") => get(api::list_items),
+        ("POST", "/api/v1/lists/{id}/items") => post(api::list_item_add),
+        ("DELETE", "/api/v1/lists/{id}/items/{person_id}") => delete(api::list_item_remove),
         ("GET", "/api/v1/review") => get(api::review_queue),
         ("POST", "/api/v1/review/decisions") => post(api::review_decide),
         ("GET", "/api/v1/audit") => get(api::audit),
@@ -391,7 +441,7 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
             // A write authenticated by the cookie must carry the session's CSRF token in a
             // header (API) — forms carry it in a field, checked by their handlers.
             if route.face == Face::Api
-                && method == Method::POST
+                && !matches!(method, Method::GET | Method::HEAD)
                 && token.as_ref().is_some_and(|t| t.1)
             {
                 let sent = req

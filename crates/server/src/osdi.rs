@@ -78,6 +78,11 @@ pub struct Person {
     #[serde(rename = "tusk:sources")]
     pub sources: Vec<String>,
     /// On a single person: every source record verbatim, with its load and row.
+    /// On a single person: the names of their tags and lists.
+    #[serde(rename = "tusk:tags", skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(rename = "tusk:lists", skip_serializing_if = "Option::is_none")]
+    pub lists: Option<Vec<String>>,
     #[serde(rename = "tusk:records", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub records: Option<serde_json::Value>,
@@ -151,6 +156,8 @@ fn person_from(id: i64, g: &Golden, keys: Vec<String>, sources: Vec<String>) -> 
         custom_fields: custom,
         provenance: g.provenance.clone(),
         sources,
+        tags: None,
+        lists: None,
         records: None,
         _links: Links {
             self_: Href {
@@ -172,6 +179,8 @@ pub fn person_detail(d: &PersonDetail) -> Person {
     tables.dedup();
     let mut p = person_from(d.id, &d.golden, keys, tables);
     p.records = serde_json::to_value(&d.records.records).ok();
+    p.tags = Some(d.tags.clone());
+    p.lists = Some(d.lists.clone());
     p
 }
 

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../migrations/0004_changes.sql")),
     (5, include_str!("../migrations/0005_search_indexes.sql")),
     (6, include_str!("../migrations/0006_webhooks.sql")),
+    (7, include_str!("../migrations/0007_tags_lists.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).

@@ -16,7 +16,14 @@ use crate::sql::{Dialect, RowExt, Sql};
 use crate::{Result, Value};
 
 /// Resource names in the feed.
-pub const RESOURCES: [&str; 4] = ["person", "donation", "volunteer", "contact"];
+pub const RESOURCES: [&str; 6] = [
+    "person",
+    "donation",
+    "volunteer",
+    "contact",
+    "tagging",
+    "list_item",
+];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Change {

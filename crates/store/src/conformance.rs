@@ -774,6 +774,98 @@ pub fn change_feed_follows_loads_and_merges(s: &mut dyn Store) {
     );
 }
 
+pub fn tags_and_lists_hold_people_and_feed_changes(s: &mut dyn Store) {
+    use crate::groups::{self, Kind};
+    use crate::people::Scope;
+    let mut a = voter("V1", "1", "DOE", "1 MAIN ST");
+    a.county = "WAKE".into();
+    let mut b = voter("V2", "2", "ROE", "2 MAIN ST");
+    b.county = "DURHAM".into();
+    apply(s, Table::Voters, &[voter_row(&a, 1), voter_row(&b, 2)]);
+    let pa = s.person_of_voter("nc:V1").unwrap().unwrap();
+    let pb = s.person_of_voter("nc:V2").unwrap().unwrap();
+    let now = "2026-11-01T10:00:00Z";
+    let tag = groups::create(s.sql(), Kind::Tag, "door-knock-2026", "", "user:ann", now).unwrap();
+    assert!(groups::create(s.sql(), Kind::Tag, "door-knock-2026", "", "user:ann", now).is_err());
+    let list = groups::create(
+        s.sql(),
+        Kind::List,
+        "gotv-wake",
+        "chase list",
+        "user:ann",
+        now,
+    )
+    .unwrap();
+    let before = crate::changes::after(s.sql(), 0, 1000).unwrap().len();
+    assert!(groups::add(s.sql(), Kind::Tag, tag, &[pa, 999_999], "user:ann", now).is_err());
+    assert_eq!(
+        groups::get(s.sql(), Kind::Tag, tag).unwrap().unwrap().size,
+        0,
+        "all or nothing"
+    );
+    assert_eq!(
+        groups::add(s.sql(), Kind::Tag, tag, &[pa, pb], "user:ann", now).unwrap(),
+        2
+    );
+    assert_eq!(
+        groups::add(s.sql(), Kind::Tag, tag, &[pa], "user:ann", now).unwrap(),
+        0,
+        "already tagged"
+    );
+    assert_eq!(
+        groups::add(s.sql(), Kind::List, list, &[pb], "user:ann", now).unwrap(),
+        1
+    );
+    let (total, ids) = groups::members(s.sql(), Kind::Tag, tag, &Scope::All, 0, 10).unwrap();
+    let mut both = vec![pa, pb];
+    both.sort();
+    assert_eq!((total, ids), (2, both));
+    let wake = Scope::Counties(vec!["WAKE".into()]);
+    assert_eq!(
+        groups::members(s.sql(), Kind::Tag, tag, &wake, 0, 10).unwrap(),
+        (1, vec![pa])
+    );
+    assert_eq!(
+        groups::of_person(s.sql(), pb).unwrap(),
+        (
+            vec!["door-knock-2026".to_string()],
+            vec!["gotv-wake".to_string()]
+        )
+    );
+    assert!(groups::remove(s.sql(), Kind::Tag, tag, pa, now).unwrap());
+    assert!(!groups::remove(s.sql(), Kind::Tag, tag, pa, now).unwrap());
+    let all = groups::all(s.sql(), Kind::List).unwrap();
+    assert_eq!(
+        (
+            all[0].name.as_str(),
+            all[0].description.as_str(),
+            all[0].size
+        ),
+        ("gotv-wake", "chase list", 1)
+    );
+    let feed: Vec<(String, String, i64, String)> = crate::changes::after(s.sql(), 0, 1000)
+        .unwrap()
+        .into_iter()
+        .skip(before)
+        .map(|c| (c.kind, c.resource, c.resource_id, c.rkey))
+        .collect();
+    let t = format!("tag:{tag}");
+    assert_eq!(
+        feed,
+        [
+            ("created".to_string(), "tagging".to_string(), pa, t.clone()),
+            ("created".to_string(), "tagging".to_string(), pb, t.clone()),
+            (
+                "created".to_string(),
+                "list_item".to_string(),
+                pb,
+                format!("list:{list}")
+            ),
+            ("deleted".to_string(), "tagging".to_string(), pa, t),
+        ]
+    );
+}
+
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
 #[macro_export]
 macro_rules! conformance_tests {
@@ -793,7 +885,8 @@ macro_rules! conformance_tests {
             accounts_sessions_and_keys,
             audit_log_is_ordered_and_filtered,
             people_search_respects_scope,
-            change_feed_follows_loads_and_merges);
+            change_feed_follows_loads_and_merges,
+            tags_and_lists_hold_people_and_feed_changes);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod changes;
 pub mod conformance;
 pub mod donations;
+pub mod groups;
 pub mod people;
 pub mod sql;
 pub mod tables;

@@ -143,7 +143,7 @@ fn source_row(r: &SqlRow) -> Result<SourceRow> {
 
 /// The condition (` AND …`) that keeps rows whose `column` (a person id) is in `scope`;
 /// `None` when the scope admits no one.
-fn scope_filter(scope: &Scope, column: &str, args: &mut Vec<Value>) -> Option<String> {
+pub(crate) fn scope_filter(scope: &Scope, column: &str, args: &mut Vec<Value>) -> Option<String> {
     match scope {
         Scope::All => Some(String::new()),
         Scope::Nothing => None,

@@ -22,6 +22,9 @@ pub struct Fixture {
     pub county_a: String,
     /// A donation id.
     pub donation: i64,
+    /// A tag and a list, with person A on both.
+    pub tag: i64,
+    pub list: i64,
     /// Bearer tokens by principal name (`admin`, …, `key_people`, `key_none`, `expired`).
     pub tokens: HashMap<&'static str, String>,
     pub totp: HashMap<&'static str, String>,
@@ -92,6 +95,23 @@ pub fn build(
     app::import_file(&mut *store, &fec_path, &fec_opts, &app::NoProgress).unwrap();
     let donation = store::donations::list(store.sql(), None, 0, 1).unwrap().1[0].id;
     let people = counties(&mut *store);
+    let tag = store::groups::create(store.sql(), store::groups::Kind::Tag, "t1", "", "test", NOW)
+        .unwrap();
+    let list = store::groups::create(
+        store.sql(),
+        store::groups::Kind::List,
+        "l1",
+        "",
+        "test",
+        NOW,
+    )
+    .unwrap();
+    for (k, id) in [
+        (store::groups::Kind::Tag, tag),
+        (store::groups::Kind::List, list),
+    ] {
+        store::groups::add(store.sql(), k, id, &[people[0].0], "test", NOW).unwrap();
+    }
     let (a, county_a) = people[0].clone();
     let (b, _) = people
         .iter()
@@ -177,6 +197,8 @@ pub fn build(
         b,
         county_a,
         donation,
+        tag,
+        list,
         tokens,
         totp,
         _dir: dir,

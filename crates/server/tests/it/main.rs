@@ -7,6 +7,7 @@ mod feed;
 mod fixture;
 mod flows;
 mod flows_support;
+mod groups;
 mod matrix;
 mod review;
 mod signup;

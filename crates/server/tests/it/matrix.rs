@@ -69,6 +69,58 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/donations/{id}",
         [401, 401, 200, 200, 200, 403, 403, 403, 200, 403],
     ),
+    // Tags and lists: read with people:read (members narrowed to what one may see), write
+    // with people:write. `{id}`: a tag or list holding person A; `{person_id}`: A.
+    (
+        "GET",
+        "/api/v1/tags",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/tags",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/tags/{id}/taggings",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/tags/{id}/taggings",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "DELETE",
+        "/api/v1/tags/{id}/taggings/{person_id}",
+        [401, 401, 204, 204, 403, 204, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/lists",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/lists",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/lists/{id}/items",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/lists/{id}/items",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "DELETE",
+        "/api/v1/lists/{id}/items/{person_id}",
+        [401, 401, 204, 204, 403, 204, 403, 403, 403, 403],
+    ),
     // The review queue: admin and data director only.
     (
         "GET",
@@ -170,7 +222,7 @@ fn every_role_gets_exactly_what_it_may() {
     for (method, path, want) in EXPECT {
         for (col, who) in WHO.iter().enumerate() {
             // Fresh sessions: logout in an earlier row must not affect later ones.
-            let f2 = if *path == "/api/v1/logout" || *path == "/logout" {
+            let f2 = if *path == "/api/v1/logout" || *path == "/logout" || *method == "DELETE" {
                 Some(sqlite())
             } else {
                 None
@@ -178,10 +230,16 @@ fn every_role_gets_exactly_what_it_may() {
             let f = f2.as_ref().unwrap_or(&f);
             let id = if path.contains("donations") {
                 f.donation
+            } else if path.contains("/tags/") {
+                f.tag
+            } else if path.contains("/lists/") {
+                f.list
             } else {
                 f.a
             };
-            let mut uri = path.replace("{id}", &id.to_string());
+            let mut uri = path
+                .replace("{person_id}", &f.a.to_string())
+                .replace("{id}", &id.to_string());
             if *path == "/api/v1/people" {
                 uri.push_str("?name=SMITH");
             }
