@@ -29,5 +29,5 @@ fi
 
 # The served OpenAPI document against the real server (schemathesis from PyPI).
 if [ $# -eq 0 ]; then
-  scripts/api-fuzz.sh
+  TUSK_BIN="$PWD/target/debug/tusk" scripts/api-fuzz.sh
 fi

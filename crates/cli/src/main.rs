@@ -51,8 +51,8 @@ enum ReviewAction {
 enum Command {
     /// Load source files into the person store, one load per file (all or nothing each).
     Import {
-        /// File format: ncvoter, ncvhis, nc-absentee, ohio, fec, csv.
-        #[arg(value_parser = ["ncvoter", "ncvhis", "nc-absentee", "ohio", "fec", "csv"])]
+        /// File format: ncvoter, ncvhis, nc-absentee, ohio, fec, csv, vcard (contact cards).
+        #[arg(value_parser = ["ncvoter", "ncvhis", "nc-absentee", "ohio", "fec", "csv", "vcard"])]
         kind: String,
         /// Files to load, in order.
         #[arg(required = true)]
@@ -561,6 +561,7 @@ fn demo(
         ("fec", f(Out::Fec), None),
         ("csv", f(Out::Volunteers), Some(f(Out::VolunteersMapping))),
         ("csv", f(Out::Contacts), Some(f(Out::ContactsMapping))),
+        ("vcard", f(Out::ContactsVcf), None),
     ] {
         import(
             &cli,

@@ -30,16 +30,19 @@ pub enum Kind {
     Ohio,
     Fec,
     Csv,
+    /// vCard contact cards (a supporter's shared address book).
+    Vcard,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::NcVoter,
         Kind::NcVhis,
         Kind::NcAbsentee,
         Kind::Ohio,
         Kind::Fec,
         Kind::Csv,
+        Kind::Vcard,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +53,7 @@ impl Kind {
             Kind::Ohio => "ohio",
             Kind::Fec => "fec",
             Kind::Csv => "csv",
+            Kind::Vcard => "vcard",
         }
     }
 
@@ -104,6 +108,76 @@ trait RowParser: Send {
 
 /// A streaming reader over one file.
 pub struct Reader<R: Read> {
+    inner: Inner<R>,
+}
+
+enum Inner<R: Read> {
+    Csv(Box<CsvReader<R>>),
+    Vcard(formats::vcard::Cards<R>),
+}
+
+impl<R: Read> Reader<R> {
+    /// Opens a reader of `kind` over `input`, validating its header. `mapping` is required for
+    /// `Kind::Csv`; for `Kind::Vcard` its `source` names the records' source (default
+    /// `vcard`); other kinds ignore it.
+    pub fn open(kind: Kind, mapping: Option<&Mapping>, input: R) -> Result<Reader<R>, ReadError> {
+        if kind == Kind::Vcard {
+            let source = mapping
+                .map(|m| m.source.clone())
+                .unwrap_or_else(|| "vcard".into());
+            return Ok(Reader {
+                inner: Inner::Vcard(formats::vcard::Cards::new(input, &source)),
+            });
+        }
+        Ok(Reader {
+            inner: Inner::Csv(Box::new(CsvReader::open(kind, mapping, input)?)),
+        })
+    }
+
+    /// The header as read (for FEC, which has none, the layout's column names; for vCard, one
+    /// column holding the card's text).
+    pub fn header(&self) -> Vec<String> {
+        match &self.inner {
+            Inner::Csv(c) => c.header.clone(),
+            Inner::Vcard(_) => vec![formats::vcard::HEADER.to_string()],
+        }
+    }
+
+    /// Source system of the records this reader yields.
+    pub fn source(&self) -> String {
+        match &self.inner {
+            Inner::Csv(c) => c.parser.source(),
+            Inner::Vcard(v) => v.source(),
+        }
+    }
+
+    /// The input the reader reads from.
+    pub fn input(&self) -> &R {
+        match &self.inner {
+            Inner::Csv(c) => c.csv.get_ref(),
+            Inner::Vcard(v) => v.input(),
+        }
+    }
+
+    /// Bytes consumed so far (for progress).
+    pub fn position(&self) -> u64 {
+        match &self.inner {
+            Inner::Csv(c) => c.csv.position().byte(),
+            Inner::Vcard(v) => v.position(),
+        }
+    }
+
+    /// The next row, `None` at the end. An `Err` is fatal (the input could not be read).
+    pub fn next_row(&mut self) -> Option<Result<ParsedRow, ReadError>> {
+        match &mut self.inner {
+            Inner::Csv(c) => c.next_row(),
+            Inner::Vcard(v) => v.next_row(),
+        }
+    }
+}
+
+/// The reader of delimited files (every kind but vCard).
+struct CsvReader<R: Read> {
     csv: csv::Reader<R>,
     parser: Box<dyn RowParser>,
     encoding: Encoding,
@@ -137,10 +211,8 @@ fn read_record<R: Read>(
     })
 }
 
-impl<R: Read> Reader<R> {
-    /// Opens a reader of `kind` over `input`, validating its header. `mapping` is required for
-    /// `Kind::Csv` and ignored otherwise.
-    pub fn open(kind: Kind, mapping: Option<&Mapping>, input: R) -> Result<Reader<R>, ReadError> {
+impl<R: Read> CsvReader<R> {
+    fn open(kind: Kind, mapping: Option<&Mapping>, input: R) -> Result<CsvReader<R>, ReadError> {
         let (delimiter, quoting, encoding) = match kind {
             Kind::NcVoter | Kind::NcVhis => (b'\t', true, Encoding::Windows1252),
             Kind::NcAbsentee => (b',', true, Encoding::Windows1252),
@@ -150,6 +222,7 @@ impl<R: Read> Reader<R> {
                 let m = mapping.ok_or(MappingError::Missing)?;
                 (m.delimiter_byte(), true, m.encoding())
             }
+            Kind::Vcard => unreachable!("vCard has its own reader"),
         };
         let mut csv = csv_builder(delimiter, quoting).from_reader(input);
         let mut record = csv::ByteRecord::new();
@@ -169,7 +242,7 @@ impl<R: Read> Reader<R> {
                 )));
             }
             let parser: Box<dyn RowParser> = Box::new(formats::fec::Parser);
-            return Ok(Reader {
+            return Ok(CsvReader {
                 csv,
                 parser,
                 encoding,
@@ -210,9 +283,9 @@ impl<R: Read> Reader<R> {
                 &header,
                 mapping.ok_or(MappingError::Missing)?.clone(),
             )?),
-            Kind::Fec => unreachable!("handled above"),
+            Kind::Fec | Kind::Vcard => unreachable!("handled above"),
         };
-        Ok(Reader {
+        Ok(CsvReader {
             csv,
             parser,
             encoding,
@@ -226,28 +299,7 @@ impl<R: Read> Reader<R> {
         })
     }
 
-    /// The header as read (for FEC, which has none, the layout's column names).
-    pub fn header(&self) -> &[String] {
-        &self.header
-    }
-
-    /// Source system of the records this reader yields.
-    pub fn source(&self) -> String {
-        self.parser.source()
-    }
-
-    /// The input the reader reads from.
-    pub fn input(&self) -> &R {
-        self.csv.get_ref()
-    }
-
-    /// Bytes consumed so far (for progress).
-    pub fn position(&self) -> u64 {
-        self.csv.position().byte()
-    }
-
-    /// The next row, `None` at the end. An `Err` is fatal (the input could not be read).
-    pub fn next_row(&mut self) -> Option<Result<ParsedRow, ReadError>> {
+    fn next_row(&mut self) -> Option<Result<ParsedRow, ReadError>> {
         if self.done {
             return None;
         }

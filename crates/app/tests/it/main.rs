@@ -932,3 +932,36 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
 }
 
 mod accounts;
+
+#[test]
+fn vcard_contacts_load_with_rejects_and_reload_unchanged() {
+    let vcf = "BEGIN:VCARD\r\nVERSION:3.0\r\nFN:Robert Smith\r\nN:Smith;Robert;;;\r\nTEL;TYPE=CELL:+1 919 555 0101\r\nX-TUSK-SHARED-BY:vol-7\r\nUID:vol-7:1\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:4.0\r\nFN:Ann Lee\r\nEMAIL:ann.lee@example.org\r\nADR:;;;Durham;NC;27701;\r\nUID:vol-7:2\r\nEND:VCARD\r\n\
+BEGIN:VCARD\r\nVERSION:3.0\r\nTEL:919-555-0102\r\nUID:vol-7:3\r\nEND:VCARD\r\n";
+    on_backends(|env| {
+        let r = env.import(Kind::Vcard, "contacts.vcf", vcf.as_bytes());
+        check_counts(&r);
+        assert_eq!(
+            (r.read, r.new, r.rejected),
+            (3, 2, 1),
+            "{}: {r:?}",
+            env.name
+        );
+        let rejects =
+            std::fs::read_to_string(r.rejects_file.as_ref().expect("a rejects file")).unwrap();
+        assert!(rejects.contains("no name"), "{rejects}");
+        assert_eq!(env.store.count(Table::Contacts).unwrap(), 2);
+        let rows = env.store.resolution_rows(Table::Contacts).unwrap();
+        assert_eq!(rows[0].rkey, "vcard:vol-7:1");
+        assert_eq!(
+            (rows[0].first.as_str(), rows[0].phone.as_str()),
+            ("ROBERT", "9195550101")
+        );
+        assert_eq!(
+            (rows[1].email.as_str(), rows[1].zip5.as_str()),
+            ("ann.lee@example.org", "27701")
+        );
+        let again = env.import(Kind::Vcard, "contacts.vcf", vcf.as_bytes());
+        assert_eq!((again.new, again.unchanged), (0, 2), "{}", env.name);
+    });
+}

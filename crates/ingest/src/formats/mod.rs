@@ -6,6 +6,7 @@ pub mod generic;
 pub mod ncvhis;
 pub mod ncvoter;
 pub mod ohio;
+pub mod vcard;
 
 use model::Date;
 

@@ -41,6 +41,7 @@ fn header(kind: Kind) -> Vec<u8> {
         }
         Kind::Fec => Vec::new(),
         Kind::Csv => b"a,b".to_vec(),
+        Kind::Vcard => b"BEGIN:VCARD\nVERSION:3.0\nFN:A B".to_vec(),
     }
 }
 
