@@ -369,7 +369,7 @@ pub fn signup(
     let entry = entry_of(input)?;
     let rkey = format!("{}:{}", entry.source, entry.key);
     let record = crate::linkage::entry(rkey.clone(), &entry);
-    let best = index.index.best(&record, REVIEW_PROBABILITY_MIN);
+    let best = index.index.best_above(&record, REVIEW_PROBABILITY_MIN);
     let raw = raw_of(&entry);
     let source = entry.source.clone();
     let (_, row, _) = store::tables::to_row(model::Record::Volunteer(Box::new(entry)), 1, raw);

@@ -90,20 +90,24 @@ fn best_of(
 
 /// Matches one record at a time against a fixed set (an incoming sign-up or donation against
 /// the voters), with a model estimated beforehand: no re-estimation, one blocking lookup and
-/// a few dozen comparisons per record.
-pub struct Matcher<'a> {
-    left: &'a [Record],
+/// a few dozen comparisons per record. `L` is how the set is held: borrowed (`&[Record]`) or
+/// owned ([`Index`], a long-lived index such as the server's over the voters).
+pub struct Matcher<L: AsRef<[Record]>> {
+    left: L,
     blocker: Blocker,
     model: Model,
     guard: bool,
     settings: LinkSettings,
 }
 
-impl<'a> Matcher<'a> {
-    pub fn new(left: &'a [Record], model: Model, settings: LinkSettings) -> Matcher<'a> {
+/// A [`Matcher`] that owns its records.
+pub type Index = Matcher<Vec<Record>>;
+
+impl<L: AsRef<[Record]>> Matcher<L> {
+    pub fn new(left: L, model: Model, settings: LinkSettings) -> Matcher<L> {
         Matcher {
-            blocker: Blocker::new(left, &settings.rules),
-            guard: has_households(left),
+            blocker: Blocker::new(left.as_ref(), &settings.rules),
+            guard: has_households(left.as_ref()),
             left,
             model,
             settings,
@@ -112,54 +116,16 @@ impl<'a> Matcher<'a> {
 
     /// The best left match of `r` at or above the threshold (`right` is 0 in the result).
     pub fn best(&self, r: &Record) -> Option<Link> {
+        self.best_above(r, self.settings.threshold)
+    }
+
+    /// The best left match of `r` at or above `floor` (callers that queue borderline pairs for
+    /// review ask for less than they link).
+    pub fn best_above(&self, r: &Record, floor: f64) -> Option<Link> {
         let mut candidates = Vec::new();
         self.blocker.candidates(r, &mut candidates);
         let (w, i) = best_of(
-            self.left,
-            &self.model,
-            self.guard,
-            &self.settings,
-            r,
-            &candidates,
-        )?;
-        let p = Model::probability(w);
-        (p >= self.settings.threshold).then_some(Link {
-            left: i,
-            right: 0,
-            weight: w,
-            probability: p,
-        })
-    }
-}
-
-/// A [`Matcher`] that owns its left records: a long-lived index (the server keeps one over
-/// the voters to match sign-ups as they arrive).
-pub struct Index {
-    left: Vec<Record>,
-    blocker: Blocker,
-    model: Model,
-    guard: bool,
-    settings: LinkSettings,
-}
-
-impl Index {
-    pub fn new(left: Vec<Record>, model: Model, settings: LinkSettings) -> Index {
-        Index {
-            blocker: Blocker::new(&left, &settings.rules),
-            guard: has_households(&left),
-            left,
-            model,
-            settings,
-        }
-    }
-
-    /// The best left match of `r` at or above `floor` (not the settings' threshold: callers
-    /// that queue borderline pairs for review ask for less than they link).
-    pub fn best(&self, r: &Record, floor: f64) -> Option<Link> {
-        let mut candidates = Vec::new();
-        self.blocker.candidates(r, &mut candidates);
-        let (w, i) = best_of(
-            &self.left,
+            self.left.as_ref(),
             &self.model,
             self.guard,
             &self.settings,
@@ -176,7 +142,7 @@ impl Index {
     }
 
     pub fn left(&self) -> &[Record] {
-        &self.left
+        self.left.as_ref()
     }
 
     pub fn model(&self) -> &Model {
