@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (5, include_str!("../migrations/0005_search_indexes.sql")),
     (6, include_str!("../migrations/0006_webhooks.sql")),
     (7, include_str!("../migrations/0007_tags_lists.sql")),
+    (8, include_str!("../migrations/0008_load_indexes.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
