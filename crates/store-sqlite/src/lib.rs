@@ -298,6 +298,10 @@ struct SqliteLoad<'a> {
     first_person: i64,
     next_person: i64,
     sql: HashMap<Table, TableSql>,
+    /// Secondary indexes of tables that were empty when the load began, dropped for the
+    /// bulk insert and created again (in this transaction) at commit: building an index once
+    /// over all rows is much cheaper than keeping it up row by row.
+    deferred_indexes: Vec<String>,
     done: bool,
 }
 
@@ -319,6 +323,7 @@ impl Store for SqliteStore {
             first_person: 0,
             next_person: 0,
             sql: HashMap::new(),
+            deferred_indexes: Vec::new(),
             done: false,
         };
         // From here, dropping `session` rolls back.
@@ -641,6 +646,25 @@ impl SqliteLoad<'_> {
     fn sql(&mut self, table: Table) -> Result<&TableSql> {
         if !self.sql.contains_key(&table) {
             let sql = table_sql(self.conn, table)?;
+            if sql.empty_at_start {
+                let mut stmt = self
+                    .conn
+                    .prepare(
+                        "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL",
+                    )
+                    .map_err(err)?;
+                let indexes: Vec<(String, String)> = stmt
+                    .query_map([table.name()], |r| Ok((r.get(0)?, r.get(1)?)))
+                    .map_err(err)?
+                    .collect::<rusqlite::Result<_>>()
+                    .map_err(err)?;
+                for (name, create) in indexes {
+                    self.conn
+                        .execute_batch(&format!("DROP INDEX {name}"))
+                        .map_err(err)?;
+                    self.deferred_indexes.push(create);
+                }
+            }
             self.sql.insert(table, sql);
         }
         Ok(&self.sql[&table])
@@ -919,6 +943,9 @@ impl LoadSession for SqliteLoad<'_> {
                 ],
             )
             .map_err(err)?;
+        for create in std::mem::take(&mut self.deferred_indexes) {
+            self.conn.execute_batch(&create).map_err(err)?;
+        }
         store::changes::record_load(&mut InLoad(self.conn), self.load_id, &end.finished_at)?;
         self.conn.execute_batch("COMMIT").map_err(err)?;
         self.done = true;
