@@ -605,6 +605,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         person_signup_helper,
         donations,
         donation_get,
+        volunteers,
+        volunteer_get,
         changes,
         review_queue,
         review_decide,
@@ -641,7 +643,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         GroupsBody,
         GroupNew,
         MembersNew,
-        MembersAdded
+        MembersAdded,
+        VolunteersPage
     ))
 )]
 pub struct ApiDoc;
@@ -1228,4 +1231,96 @@ pub async fn list_item_remove(
     Path((id, person)): Path<(String, String)>,
 ) -> Result<Response, ApiError> {
     group_remove(&state, &who, Kind::List, id, person).await
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct VolunteersPage {
+    pub page: usize,
+    pub per_page: usize,
+    pub total_pages: usize,
+    pub total_records: usize,
+    /// Sign-up records (their person, once resolved, in `person_id`).
+    #[schema(value_type = Vec<Object>)]
+    pub volunteers: Vec<store::volunteers::VolunteerRow>,
+}
+
+/// Volunteer sign-ups whose person you may see, oldest first.
+#[utoipa::path(get, path = "/api/v1/volunteers", params(MembersParams),
+    responses((status = 200, body = VolunteersPage), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn volunteers(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    QueryOf(q): QueryOf<MembersParams>,
+) -> Result<Json<VolunteersPage>, ApiError> {
+    let p = principal(&who)?;
+    let per_page = q.per_page.unwrap_or(app::people::PER_PAGE_DEFAULT);
+    if per_page == 0 || per_page > app::people::PER_PAGE_MAX {
+        return Err(ApiError::field(
+            "per_page",
+            format!("per_page: between 1 and {}", app::people::PER_PAGE_MAX),
+        ));
+    }
+    let page = q.page.unwrap_or(1);
+    if page == 0 || page > app::people::PAGE_MAX {
+        return Err(ApiError::field("page", "page: from 1 to 1,000,000"));
+    }
+    let scope = p.people_scope();
+    let (total, rows) = state
+        .pool
+        .run(move |s| {
+            Ok(store::volunteers::list(
+                s.sql(),
+                &scope,
+                (page - 1) * per_page,
+                per_page,
+            )?)
+        })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "volunteers.list",
+            "",
+            serde_json::json!({ "page": page, "returned": rows.len() }),
+        ))
+        .await?;
+    let total = total as usize;
+    Ok(Json(VolunteersPage {
+        page,
+        per_page,
+        total_pages: total.div_ceil(per_page),
+        total_records: total,
+        volunteers: rows,
+    }))
+}
+
+/// One volunteer sign-up, if you may see their person.
+#[utoipa::path(get, path = "/api/v1/volunteers/{id}", params(("id" = i64, Path, description = "sign-up record id")),
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn volunteer_get(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+) -> Result<Json<store::volunteers::VolunteerRow>, ApiError> {
+    let p = principal(&who)?;
+    let id = parse_id(&id, "volunteer")?;
+    let scope = p.people_scope();
+    let row = state
+        .pool
+        .run(move |s| Ok(store::volunteers::get(s.sql(), id, &scope)?))
+        .await?
+        .ok_or_else(|| ApiError::not_found("volunteer"))?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "volunteer.read",
+            &format!("volunteer:{id}"),
+            serde_json::json!({}),
+        ))
+        .await?;
+    Ok(Json(row))
 }

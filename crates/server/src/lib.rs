@@ -117,6 +117,18 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ChangesRead),
         Api,
     ),
+    r(
+        "GET",
+        "/api/v1/volunteers",
+        Needs(Permission::PeopleRead),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/volunteers/{id}",
+        Needs(Permission::PeopleRead),
+        Api,
+    ),
     r("GET", "/api/v1/tags", Needs(Permission::PeopleRead), Api),
     r("POST", "/api/v1/tags", Needs(Permission::PeopleWrite), Api),
     r(
@@ -190,6 +202,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/donations") => get(api::donations),
         ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
         ("GET", "/api/v1/changes") => get(api::changes),
+        ("GET", "/api/v1/volunteers") => get(api::volunteers),
+        ("GET", "/api/v1/volunteers/{id}") => get(api::volunteer_get),
         ("GET", "/api/v1/tags") => get(api::tags),
         ("POST", "/api/v1/tags") => post(api::tag_create),
         ("GET", "/api/v1/tags/{id}/taggings") => get(api::taggings),

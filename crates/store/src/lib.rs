@@ -13,6 +13,7 @@ pub mod groups;
 pub mod people;
 pub mod sql;
 pub mod tables;
+pub mod volunteers;
 pub mod webhooks;
 
 use serde::Serialize;

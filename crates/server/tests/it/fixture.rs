@@ -22,6 +22,8 @@ pub struct Fixture {
     pub county_a: String,
     /// A donation id.
     pub donation: i64,
+    /// A volunteer sign-up on person A.
+    pub volunteer: i64,
     /// A tag and a list, with person A on both.
     pub tag: i64,
     pub list: i64,
@@ -95,6 +97,40 @@ pub fn build(
     app::import_file(&mut *store, &fec_path, &fec_opts, &app::NoProgress).unwrap();
     let donation = store::donations::list(store.sql(), None, 0, 1).unwrap().1[0].id;
     let people = counties(&mut *store);
+    // One volunteer sign-up, resolved onto person A.
+    let vol_path = tmp.path().join("vol.csv");
+    std::fs::write(
+        &vol_path,
+        "ID,First,Last,Email\nV1,Ann,Test,ann.test@example.org\n",
+    )
+    .unwrap();
+    let vol_opts = app::ImportOptions {
+        kind: ingest::Kind::Csv,
+        mapping: Some(
+            ingest::Mapping::parse(
+                "entity = \"volunteers\"\nsource = \"mobilize\"\n[columns]\nid = \"ID\"\nfirst_name = \"First\"\nlast_name = \"Last\"\nemail = \"Email\"\n",
+            )
+            .unwrap(),
+        ),
+        ..opts.clone()
+    };
+    app::import_file(&mut *store, &vol_path, &vol_opts, &app::NoProgress).unwrap();
+    {
+        let mut load = store
+            .begin_load(&store::conformance::meta("resolve"))
+            .unwrap();
+        load.assign_persons(&[(
+            store::Table::Volunteers,
+            "mobilize:V1".into(),
+            store::PersonRef::Existing(people[0].0),
+        )])
+        .unwrap();
+        load.commit(&store::LoadEnd::default()).unwrap();
+    }
+    let volunteer = store::volunteers::list(store.sql(), &store::people::Scope::All, 0, 1)
+        .unwrap()
+        .1[0]
+        .id;
     let tag = store::groups::create(store.sql(), store::groups::Kind::Tag, "t1", "", "test", NOW)
         .unwrap();
     let list = store::groups::create(
@@ -197,6 +233,7 @@ pub fn build(
         b,
         county_a,
         donation,
+        volunteer,
         tag,
         list,
         tokens,

@@ -69,6 +69,17 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/donations/{id}",
         [401, 401, 200, 200, 200, 403, 403, 403, 200, 403],
     ),
+    // Volunteer sign-ups: people:read, narrowed to what one may see. `{id}`: A's sign-up.
+    (
+        "GET",
+        "/api/v1/volunteers",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/volunteers/{id}",
+        [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
+    ),
     // Tags and lists: read with people:read (members narrowed to what one may see), write
     // with people:write. `{id}`: a tag or list holding person A; `{person_id}`: A.
     (
@@ -230,6 +241,8 @@ fn every_role_gets_exactly_what_it_may() {
             let f = f2.as_ref().unwrap_or(&f);
             let id = if path.contains("donations") {
                 f.donation
+            } else if path.contains("volunteers") {
+                f.volunteer
             } else if path.contains("/tags/") {
                 f.tag
             } else if path.contains("/lists/") {
