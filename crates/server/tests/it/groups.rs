@@ -114,45 +114,16 @@ fn organizers_tag_and_list_only_their_regions_people() {
             404
         );
         // The feed carries every tagging change, on the person.
-        let feed = rt
-            .block_on(send(
-                &f.app,
-                req(
-                    "GET",
-                    "/api/v1/changes?limit=1000&after=0",
-                    Some(admin),
-                    None,
-                ),
-            ))
-            .json();
-        let mut cursor = feed["next_after"].as_i64().unwrap();
-        let mut seen = Vec::new();
-        let mut page = feed;
-        loop {
-            for c in page["changes"].as_array().unwrap() {
-                if c["rkey"] == format!("tag:{tag}") {
-                    seen.push((
-                        c["kind"].as_str().unwrap().to_string(),
-                        c["resource_id"].as_i64().unwrap(),
-                    ));
-                }
-            }
-            if page["changes"].as_array().unwrap().is_empty() {
-                break;
-            }
-            page = rt
-                .block_on(send(
-                    &f.app,
-                    req(
-                        "GET",
-                        &format!("/api/v1/changes?limit=1000&after={cursor}"),
-                        Some(admin),
-                        None,
-                    ),
-                ))
-                .json();
-            cursor = page["next_after"].as_i64().unwrap();
-        }
+        let seen: Vec<(String, i64)> = crate::flows_support::all_changes(&f, admin)
+            .iter()
+            .filter(|c| c["rkey"] == format!("tag:{tag}"))
+            .map(|c| {
+                (
+                    c["kind"].as_str().unwrap().to_string(),
+                    c["resource_id"].as_i64().unwrap(),
+                )
+            })
+            .collect();
         assert_eq!(
             seen,
             [
