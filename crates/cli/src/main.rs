@@ -51,8 +51,11 @@ enum ReviewAction {
 enum Command {
     /// Load source files into the person store, one load per file (all or nothing each).
     Import {
-        /// File format: ncvoter, ncvhis, nc-absentee, ohio, fec, csv, vcard (contact cards).
-        #[arg(value_parser = ["ncvoter", "ncvhis", "nc-absentee", "ohio", "fec", "csv", "vcard"])]
+        /// File format: ncvoter, ncvhis, nc-absentee, ohio, fec, csv, vcard (contact cards),
+        /// canvass (field results with support IDs), experiment (persuasion experiment).
+        #[arg(value_parser = [
+            "ncvoter", "ncvhis", "nc-absentee", "ohio", "fec", "csv", "vcard", "canvass", "experiment",
+        ])]
         kind: String,
         /// Files to load, in order.
         #[arg(required = true)]
@@ -562,6 +565,8 @@ fn demo(
         ("csv", f(Out::Volunteers), Some(f(Out::VolunteersMapping))),
         ("csv", f(Out::Contacts), Some(f(Out::ContactsMapping))),
         ("vcard", f(Out::ContactsVcf), None),
+        ("canvass", f(Out::Canvass), None),
+        ("experiment", f(Out::Experiment), None),
     ] {
         import(
             &cli,

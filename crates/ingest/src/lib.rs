@@ -32,10 +32,14 @@ pub enum Kind {
     Csv,
     /// vCard contact cards (a supporter's shared address book).
     Vcard,
+    /// Canvass results (door knocks, calls; support IDs).
+    Canvass,
+    /// A randomised persuasion experiment (treatment/control, support measured after).
+    Experiment,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 9] = [
         Kind::NcVoter,
         Kind::NcVhis,
         Kind::NcAbsentee,
@@ -43,6 +47,8 @@ impl Kind {
         Kind::Fec,
         Kind::Csv,
         Kind::Vcard,
+        Kind::Canvass,
+        Kind::Experiment,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +60,8 @@ impl Kind {
             Kind::Fec => "fec",
             Kind::Csv => "csv",
             Kind::Vcard => "vcard",
+            Kind::Canvass => "canvass",
+            Kind::Experiment => "experiment",
         }
     }
 
@@ -216,7 +224,9 @@ impl<R: Read> CsvReader<R> {
         let (delimiter, quoting, encoding) = match kind {
             Kind::NcVoter | Kind::NcVhis => (b'\t', true, Encoding::Windows1252),
             Kind::NcAbsentee => (b',', true, Encoding::Windows1252),
-            Kind::Ohio => (b',', true, Encoding::Utf8OrWindows1252),
+            Kind::Ohio | Kind::Canvass | Kind::Experiment => {
+                (b',', true, Encoding::Utf8OrWindows1252)
+            }
             Kind::Fec => (b'|', false, Encoding::Utf8OrWindows1252),
             Kind::Csv => {
                 let m = mapping.ok_or(MappingError::Missing)?;
@@ -279,6 +289,14 @@ impl<R: Read> CsvReader<R> {
             Kind::NcVhis => Box::new(formats::ncvhis::Parser::new(&header)?),
             Kind::NcAbsentee => Box::new(formats::absentee::Parser::new(&header)?),
             Kind::Ohio => Box::new(formats::ohio::Parser::new(&header)?),
+            Kind::Canvass => Box::new(formats::field::Parser::new(
+                formats::field::Which::Canvass,
+                &header,
+            )?),
+            Kind::Experiment => Box::new(formats::field::Parser::new(
+                formats::field::Which::Experiment,
+                &header,
+            )?),
             Kind::Csv => Box::new(formats::generic::Parser::new(
                 &header,
                 mapping.ok_or(MappingError::Missing)?.clone(),

@@ -305,6 +305,31 @@ pub struct Ballot {
     pub site_name: String,
 }
 
+/// A field result: a door knock or call from a canvass export, or one subject of a
+/// randomised persuasion experiment (treatment or control, support measured after).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldResult {
+    /// `canvass` or `experiment`: the file kind; also the natural key's prefix.
+    pub source: String,
+    /// The result's id in its file (`result_id` / `row_id`).
+    pub result_id: String,
+    /// The voter file the id belongs to (`nc` for an `ncid` column).
+    pub voter_source: String,
+    /// The voter's id on the state file (NC `ncid`).
+    pub voter_id: String,
+    pub date: Option<Date>,
+    /// `door`, `phone`, … (canvass); empty for the experiment's control group.
+    pub contact_type: String,
+    /// `Contacted`, `Not Home`, `Refused`, `Moved`, … (canvass); `treatment`/`control` group
+    /// for the experiment.
+    pub result: String,
+    /// Support ID 1 (strong support) … 5 (strong oppose), when one was recorded.
+    pub support_id: Option<u8>,
+    /// `treatment` or `control` (experiment only).
+    pub experiment_group: String,
+    pub canvasser: String,
+}
+
 /// One FEC individual contribution (`itcont.txt` row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Donation {
@@ -362,4 +387,5 @@ pub enum Record {
     Donation(Box<Donation>),
     Volunteer(Box<Entry>),
     Contact(Box<Entry>),
+    FieldResult(Box<FieldResult>),
 }

@@ -21,6 +21,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_webhooks.sql")),
     (7, include_str!("../migrations/0007_tags_lists.sql")),
     (8, include_str!("../migrations/0008_load_indexes.sql")),
+    (9, include_str!("../migrations/0009_scores.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).
@@ -446,6 +447,7 @@ impl Store for PostgresStore {
         for key in &voter_keys {
             push(&mut self.client, "vote_history", "t.voter_rkey = $1", key)?;
             push(&mut self.client, "ballots", "t.voter_rkey = $1", key)?;
+            push(&mut self.client, "field_results", "t.voter_rkey = $1", key)?;
         }
         for table in ["donations", "volunteers", "contacts"] {
             push(&mut self.client, table, "t.person_id = $1", &id)?;

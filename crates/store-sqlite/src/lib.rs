@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../migrations/0006_webhooks.sql")),
     (7, include_str!("../migrations/0007_tags_lists.sql")),
     (8, include_str!("../migrations/0008_load_indexes.sql")),
+    (9, include_str!("../migrations/0009_scores.sql")),
 ];
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
@@ -493,6 +494,7 @@ impl Store for SqliteStore {
         for key in &voter_keys {
             push(&self.conn, "vote_history", "t.voter_rkey = ?", key)?;
             push(&self.conn, "ballots", "t.voter_rkey = ?", key)?;
+            push(&self.conn, "field_results", "t.voter_rkey = ?", key)?;
         }
         for table in ["donations", "volunteers", "contacts"] {
             push(&self.conn, table, "t.person_id = ?", &id)?;

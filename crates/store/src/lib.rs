@@ -130,7 +130,7 @@ pub fn resolution_select(table: Table) -> Option<(&'static str, &'static str)> {
              address_line, city, state, coalesce(zip5, ''), coalesce(phone, ''), coalesce(email, '')",
             "1 = 1",
         ),
-        Table::VoteHistory | Table::Ballots => return None,
+        Table::VoteHistory | Table::Ballots | Table::FieldResults => return None,
     })
 }
 
@@ -414,7 +414,7 @@ pub fn dump_selects(text_cast: bool) -> Vec<(String, String, String)> {
         .iter()
         .map(|c| cast(c))
         .collect();
-        if spec.name != "vote_history" && spec.name != "ballots" {
+        if t.has_person() {
             cols.push(cast("person_id"));
         }
         if spec.removable {

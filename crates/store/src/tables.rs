@@ -4,7 +4,9 @@
 //! must have, in the order `Row::values` carries them. The conformance suite checks that the
 //! migrations and these specs agree.
 
-use model::{AddressFields, Ballot, Date, Donation, Entry, NameFields, Record, Vote, Voter};
+use model::{
+    AddressFields, Ballot, Date, Donation, Entry, FieldResult, NameFields, Record, Vote, Voter,
+};
 
 /// Column types, mapped per backend (SQLite: TEXT/INTEGER; PostgreSQL: text/bigint/date/boolean).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,16 +36,18 @@ pub enum Table {
     Donations,
     Volunteers,
     Contacts,
+    FieldResults,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Voters,
         Table::VoteHistory,
         Table::Ballots,
         Table::Donations,
         Table::Volunteers,
         Table::Contacts,
+        Table::FieldResults,
     ];
 
     pub fn spec(self) -> &'static TableSpec {
@@ -54,11 +58,21 @@ impl Table {
             Table::Donations => &DONATIONS,
             Table::Volunteers => &VOLUNTEERS,
             Table::Contacts => &CONTACTS,
+            Table::FieldResults => &FIELD_RESULTS,
         }
     }
 
     pub fn name(self) -> &'static str {
         self.spec().name
+    }
+
+    /// The table has a `person_id` column (records that describe a person; the others are
+    /// events of a voter, found through `voter_rkey`).
+    pub fn has_person(self) -> bool {
+        matches!(
+            self,
+            Table::Voters | Table::Donations | Table::Volunteers | Table::Contacts
+        )
     }
 }
 
@@ -201,6 +215,25 @@ pub static DONATIONS: TableSpec = TableSpec {
         ("file_num", Text),
         ("memo", Bool),
         ("memo_text", Text),
+    ],
+    creates_person: false,
+    removable: false,
+};
+
+/// Canvass results and persuasion-experiment subjects (`tusk import canvass|experiment`).
+pub static FIELD_RESULTS: TableSpec = TableSpec {
+    name: "field_results",
+    columns: &[
+        ("source", Text),
+        ("result_id", Text),
+        ("voter_id", Text),
+        ("voter_rkey", Text),
+        ("date", Date),
+        ("contact_type", Text),
+        ("result", Text),
+        ("support_id", Int),
+        ("experiment_group", Text),
+        ("canvasser", Text),
     ],
     creates_person: false,
     removable: false,
@@ -413,6 +446,22 @@ fn ballot_values(r: Ballot) -> Vec<Value> {
     ]
 }
 
+fn field_result_values(r: FieldResult) -> Vec<Value> {
+    let rkey = voter_rkey(&r.voter_source, &r.voter_id);
+    vec![
+        t(r.source),
+        t(r.result_id),
+        t(r.voter_id),
+        t(rkey),
+        opt_d(r.date),
+        t(r.contact_type),
+        t(r.result),
+        opt_i(r.support_id.map(i64::from)),
+        t(r.experiment_group),
+        t(r.canvasser),
+    ]
+}
+
 fn donation_values(r: Donation) -> Vec<Value> {
     let mut v = Vec::with_capacity(DONATIONS.columns.len());
     v.extend([
@@ -496,6 +545,10 @@ pub fn to_row(record: Record, row_number: u64, raw: String) -> (Table, Row, Opti
         Record::Contact(r) => {
             let rkey = format!("{}:{}", r.source, r.key);
             (Table::Contacts, rkey, entry_values(*r, true), None)
+        }
+        Record::FieldResult(r) => {
+            let rkey = format!("{}:{}", r.source, r.result_id);
+            (Table::FieldResults, rkey, field_result_values(*r), None)
         }
     };
     debug_assert_eq!(values.len(), table.spec().columns.len(), "{}", table.name());

@@ -2,6 +2,7 @@
 
 pub mod absentee;
 pub mod fec;
+pub mod field;
 pub mod generic;
 pub mod ncvhis;
 pub mod ncvoter;

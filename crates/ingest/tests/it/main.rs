@@ -42,6 +42,12 @@ fn header(kind: Kind) -> Vec<u8> {
         Kind::Fec => Vec::new(),
         Kind::Csv => b"a,b".to_vec(),
         Kind::Vcard => b"BEGIN:VCARD\nVERSION:3.0\nFN:A B".to_vec(),
+        Kind::Canvass => ingest::formats::field::CANVASS_REQUIRED
+            .join(",")
+            .into_bytes(),
+        Kind::Experiment => ingest::formats::field::EXPERIMENT_REQUIRED
+            .join(",")
+            .into_bytes(),
     }
 }
 
@@ -136,4 +142,53 @@ fn a_row_with_a_stray_quote_is_rejected_not_fatal() {
         rows.iter().any(|r| r.result.is_ok()),
         "the good row is read"
     );
+}
+
+#[test]
+fn field_results_read_and_bad_rows_name_their_column() {
+    use model::Record;
+    let canvass = b"result_id,ncid,date,contact_type,result,support_id,canvasser\n\
+1,AA1,2026-09-12,door,Contacted,2,vol-1\n\
+2,AA2,2026-09-12,door,Not Home,,vol-1\n\
+3,AA3,2026-09-12,door,Contacted,7,vol-2\n\
+4,AA4,2026-09-12,door,Not Home,3,vol-2\n";
+    let rows: Vec<_> = Reader::open(Kind::Canvass, None, &canvass[..])
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4);
+    let first = rows[0].result.as_ref().unwrap();
+    let Record::FieldResult(r) = &first[0].record else {
+        panic!("not a field result: {first:?}")
+    };
+    assert_eq!((r.voter_id.as_str(), r.support_id), ("AA1", Some(2)));
+    assert_eq!(r.result, "Contacted");
+    assert!(rows[1].result.is_ok());
+    let e = rows[2].result.as_ref().unwrap_err();
+    assert!(e.contains("support_id '7'"), "{e}");
+    let e = rows[3].result.as_ref().unwrap_err();
+    assert!(e.contains("only a Contacted result"), "{e}");
+
+    let exp = b"row_id,ncid,group,contacted_on,support_after\n\
+1,AA1,treatment,2026-09-20,2\n\
+2,AA2,control,,\n\
+3,AA3,placebo,,1\n";
+    let rows: Vec<_> = Reader::open(Kind::Experiment, None, &exp[..])
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect();
+    let Record::FieldResult(r) = &rows[1].result.as_ref().unwrap()[0].record else {
+        panic!()
+    };
+    assert_eq!(
+        (r.experiment_group.as_str(), r.support_id),
+        ("control", None)
+    );
+    let e = rows[2].result.as_ref().unwrap_err();
+    assert!(e.contains("'placebo'"), "{e}");
+
+    let Err(e) = Reader::open(Kind::Experiment, None, &canvass[..]) else {
+        panic!("a canvass file read as an experiment")
+    };
+    assert!(e.to_string().contains("row_id"), "{e}");
 }
