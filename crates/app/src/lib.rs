@@ -9,6 +9,7 @@ pub mod people;
 pub mod people_csv;
 pub mod resolve;
 pub mod review;
+pub mod scores;
 pub mod signup;
 
 pub use import::{

@@ -102,7 +102,7 @@ fn now() -> i64 {
         .unwrap_or(0)
 }
 
-fn cli_actor() -> String {
+pub(crate) fn cli_actor() -> String {
     format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())

@@ -7,6 +7,7 @@ mod bench;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
+mod scoring;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -209,6 +210,16 @@ enum Command {
         #[command(subcommand)]
         action: accounts::KeyAction,
     },
+    /// Models: train (support, turnout, persuasion, donor), list, report, approve.
+    Model {
+        #[command(subcommand)]
+        action: scoring::ModelAction,
+    },
+    /// Scores: apply a model to every registered person.
+    Score {
+        #[command(subcommand)]
+        action: scoring::ScoreAction,
+    },
     /// Webhooks that push the change feed to other tools: add, list, disable, enable.
     Webhook {
         #[command(subcommand)]
@@ -303,6 +314,8 @@ fn run(cli: Cli) -> Result<()> {
         } => accounts::serve(&cli, *listen, *connections, *insecure_cookies),
         Command::User { action } => accounts::user(&cli, action),
         Command::Key { action } => accounts::key(&cli, action),
+        Command::Model { action } => scoring::model(&cli, action),
+        Command::Score { action } => scoring::score(&cli, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,

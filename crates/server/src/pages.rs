@@ -572,7 +572,7 @@ pub async fn audit(
             let rows = s
                 .sql()
                 .query("SELECT coalesce(max(id), 0) FROM audit_log", &[])?;
-            let max = store::sql::RowExt::int(&rows[0], 0)?;
+            let max = store::sql::RowExt::int(rows[0].as_slice(), 0)?;
             let end = before.min(max + 1);
             let start = (end - 1 - AUDIT_PAGE_ROWS as i64).max(0);
             let mut e = store::accounts::audit_entries(s.sql(), start, AUDIT_PAGE_ROWS, None)?;

@@ -165,6 +165,32 @@ fn pg_query(
         .collect()
 }
 
+fn pg_query_each(
+    c: &mut impl postgres::GenericClient,
+    sql: &str,
+    args: &[Value],
+    f: &mut dyn FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    use postgres::fallible_iterator::FallibleIterator;
+    let params: Vec<Param> = args.iter().map(Param).collect();
+    let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
+        .iter()
+        .map(|p| p as &(dyn postgres::types::ToSql + Sync))
+        .collect();
+    let mut it = c
+        .query_raw(&store::sql::number_placeholders(sql), refs)
+        .map_err(err)?;
+    let mut row = Vec::new();
+    while let Some(r) = it.next().map_err(err)? {
+        row.clear();
+        for i in 0..r.len() {
+            row.push(value_at(&r, i)?);
+        }
+        f(&row)?;
+    }
+    Ok(())
+}
+
 fn pg_execute(c: &mut impl postgres::GenericClient, sql: &str, args: &[Value]) -> Result<u64> {
     let params: Vec<Param> = args.iter().map(Param).collect();
     let refs: Vec<&(dyn postgres::types::ToSql + Sync)> = params
@@ -182,6 +208,15 @@ impl store::sql::Sql for PostgresStore {
 
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
         pg_query(&mut self.client, sql, args)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        pg_query_each(&mut self.client, sql, args, f)
     }
 
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {

@@ -138,6 +138,29 @@ fn conn_query(conn: &Connection, sql: &str, args: &[Value]) -> Result<Vec<store:
     Ok(out)
 }
 
+fn conn_query_each(
+    conn: &Connection,
+    sql: &str,
+    args: &[Value],
+    f: &mut dyn FnMut(&[Value]) -> Result<()>,
+) -> Result<()> {
+    let mut stmt = conn.prepare_cached(sql).map_err(err)?;
+    let params: Vec<V> = args.iter().map(V).collect();
+    let n = stmt.column_count();
+    let mut rows = stmt
+        .query(rusqlite::params_from_iter(params.iter()))
+        .map_err(err)?;
+    let mut row = Vec::with_capacity(n);
+    while let Some(r) = rows.next().map_err(err)? {
+        row.clear();
+        for i in 0..n {
+            row.push(value_of(r.get_ref(i).map_err(err)?));
+        }
+        f(&row)?;
+    }
+    Ok(())
+}
+
 fn conn_execute(conn: &Connection, sql: &str, args: &[Value]) -> Result<u64> {
     let mut stmt = conn.prepare_cached(sql).map_err(err)?;
     let params: Vec<V> = args.iter().map(V).collect();
@@ -154,6 +177,15 @@ impl store::sql::Sql for SqliteStore {
 
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
         conn_query(&self.conn, sql, args)
+    }
+
+    fn query_each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        conn_query_each(&self.conn, sql, args, f)
     }
 
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {

@@ -10,6 +10,7 @@ pub mod changes;
 pub mod conformance;
 pub mod donations;
 pub mod groups;
+pub mod models;
 pub mod people;
 pub mod sql;
 pub mod tables;

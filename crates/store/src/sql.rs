@@ -24,6 +24,20 @@ pub trait Sql {
     /// Runs a statement that returns rows.
     fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<SqlRow>>;
 
+    /// Runs a statement that returns rows and hands them to `f` one at a time, without
+    /// holding them all (reads over millions of rows). The default collects them first.
+    fn query_each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        for row in self.query(sql, args)? {
+            f(&row)?;
+        }
+        Ok(())
+    }
+
     /// Runs a statement; returns the number of rows it changed.
     fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64>;
 
@@ -67,7 +81,7 @@ fn mismatch(i: usize, want: &str, got: &Value) -> crate::StoreError {
     crate::StoreError::Backend(format!("column {i}: expected {want}, found {got:?}"))
 }
 
-impl RowExt for SqlRow {
+impl RowExt for [Value] {
     fn int(&self, i: usize) -> Result<i64> {
         self.opt_int(i)?
             .ok_or_else(|| mismatch(i, "an integer", &Value::Null))

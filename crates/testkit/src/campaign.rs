@@ -293,6 +293,8 @@ struct Person {
     ncid: String,
     /// County registration number of that registration.
     reg_num: u64,
+    /// Date of that registration: no vote before it.
+    registered_on: Option<Date>,
 }
 
 struct Precinct {
@@ -326,6 +328,19 @@ fn csv_line(fields: &[&str]) -> String {
 
 fn mdy(d: Date) -> String {
     format!("{:02}/{:02}/{}", d.month, d.day, d.year)
+}
+
+/// Hidden truth: the chance a person gives. Older, more engaged (turnout), more partisan
+/// people give more often; party registrants more than unaffiliated voters.
+fn donor_propensity(p: &Person) -> f64 {
+    let age = f64::from(ELECTION.0 - p.birth.year);
+    let partisan = (2.0 * p.support - 1.0).abs();
+    let party = if matches!(p.party, "DEM" | "REP") {
+        0.012
+    } else {
+        0.0
+    };
+    (0.002 + age * 0.0003 + 0.03 * p.turnout * partisan + party).min(0.2)
 }
 
 fn date((y, m, d): (u16, u8, u8)) -> Date {
@@ -626,6 +641,7 @@ impl<'o, W: Write> Gen<'o, W> {
             home: home.clone(),
             ncid: String::new(),
             reg_num: 0,
+            registered_on: None,
         }
     }
 
@@ -710,7 +726,7 @@ impl<'o, W: Write> Gen<'o, W> {
         self.sums.1 += p.turnout;
         self.sums.2 += p.effect;
         let truth = format!(
-            "{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{:.5},{:.5}\n",
+            "{},{},{},{:.4},{:.4},{:.4},{},{},{},{},{:.5},{:.5},{:.5}\n",
             p.id,
             p.household,
             p.registered,
@@ -722,7 +738,8 @@ impl<'o, W: Write> Gen<'o, W> {
             p.last,
             p.birth,
             p.home.lat,
-            p.home.lon
+            p.home.lon,
+            donor_propensity(p)
         );
         self.out.w(Out::TruthPeople).write_all(truth.as_bytes())?;
         if p.registered {
@@ -735,7 +752,9 @@ impl<'o, W: Write> Gen<'o, W> {
                 _ => "S",
             };
             let home = p.home.clone();
-            p.reg_num = self.voter_row(p, &p.ncid.clone(), status, &home)?;
+            let (reg_num, reg_date) = self.voter_row(p, &p.ncid.clone(), status, &home)?;
+            p.reg_num = reg_num;
+            p.registered_on = Some(reg_date);
             if self.rng.chance(DUPLICATE_REGISTRATION_SHARE)
                 && self.s.voter_rows < self.cfg.voters as u64
             {
@@ -766,8 +785,14 @@ impl<'o, W: Write> Gen<'o, W> {
         Ok(())
     }
 
-    /// Writes one registration; returns its county registration number.
-    fn voter_row(&mut self, p: &Person, ncid: &str, status: &str, home: &Home) -> io::Result<u64> {
+    /// Writes one registration; returns its county registration number and date.
+    fn voter_row(
+        &mut self,
+        p: &Person,
+        ncid: &str,
+        status: &str,
+        home: &Home,
+    ) -> io::Result<(u64, Date)> {
         self.voter_row += 1;
         self.s.voter_rows += 1;
         let (county_id, county, _, _, _, _, _, cd) = NC_COUNTIES[home.county];
@@ -784,7 +809,10 @@ impl<'o, W: Write> Gen<'o, W> {
             (_, Some(c)) if self.rng.chance(0.35) => c.clone(),
             _ => String::new(),
         };
-        let reg_year = (p.birth.year + 18 + self.rng.below(40) as u16).min(2026);
+        // Registered between the 18th birthday and the file's year (a voter registers once).
+        let first = p.birth.year + 18;
+        let span = (FILE_DATE.0.saturating_sub(first) + 1).clamp(1, 40);
+        let reg_year = (first + self.rng.below(span as u64) as u16).min(FILE_DATE.0);
         let reg = Date::new(
             reg_year as u32,
             1 + self.rng.below(12) as u32,
@@ -894,7 +922,7 @@ impl<'o, W: Write> Gen<'o, W> {
         line.push_str("\r\n");
         self.write(Out::NcVoter, &line)?;
         self.truth(Out::NcVoter, ncid, p.id)?;
-        Ok(reg_num)
+        Ok((reg_num, reg))
     }
 
     fn history(&mut self, p: &Person) -> io::Result<()> {
@@ -904,7 +932,9 @@ impl<'o, W: Write> Gen<'o, W> {
         let (county_id, county, ..) = NC_COUNTIES[p.home.county];
         let pct = self.precincts[p.home.county][p.home.precinct].code.clone();
         for &(d, desc, kind, base) in PAST_ELECTIONS {
-            if (d.0 as i32 - p.birth.year as i32) < 18 {
+            if (d.0 as i32 - p.birth.year as i32) < 18
+                || p.registered_on.is_some_and(|r| r > date(d))
+            {
                 continue;
             }
             let t = p.turnout;
@@ -1123,8 +1153,7 @@ impl<'o, W: Write> Gen<'o, W> {
     }
 
     fn money(&mut self, p: &Person) -> io::Result<()> {
-        let age = ELECTION.0 - p.birth.year;
-        if !self.rng.chance(0.008 + age as f64 * 0.0004) {
+        if !self.rng.chance(donor_propensity(p)) {
             return Ok(());
         }
         self.s.donors += 1;
@@ -1614,7 +1643,7 @@ pub fn generate_with_progress<W: Write>(
         Out::Experiment,
         "row_id,ncid,group,contacted_on,support_after\n",
     )?;
-    g.write(Out::TruthPeople, "person_id,household_id,registered,true_support,turnout_propensity,persuasion_effect,ncid,first_name,last_name,birth_date,home_lat,home_lon\n")?;
+    g.write(Out::TruthPeople, "person_id,household_id,registered,true_support,turnout_propensity,persuasion_effect,ncid,first_name,last_name,birth_date,home_lat,home_lon,donor_propensity\n")?;
     g.write(Out::TruthRecords, "file,record_key,person_id\n")?;
     g.write(Out::TruthMalformed, "file,row_number,reason\n")?;
     g.write(Out::Precincts, "county_id,county,precinct,polling_place,polling_address,lat,lon,congressional_district,senate_district,house_district\n")?;
