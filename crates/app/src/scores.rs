@@ -522,8 +522,9 @@ pub struct Applied {
     pub mean_score: f64,
 }
 
-/// Scores everyone in the population with model `id` for `election` and stores the scores
-/// (replacing that model's earlier scores). `progress(done, total)`.
+/// Scores everyone in the population with model `id` for `election` (default: the election
+/// the model was trained for) and stores the scores (replacing that model's earlier scores).
+/// `progress(done, total)`.
 pub fn apply(
     store: &mut dyn Store,
     id: i64,
@@ -536,7 +537,11 @@ pub fn apply(
     let body = models::body(sql, id)?
         .ok_or_else(|| ScoringError::Invalid(format!("no model {id}: see `tusk model list`")))?;
     let model = Model::from_json(&body)?;
-    let election = match election {
+    // Default: the election the model was trained for, else the store's current one.
+    let trained_for = models::get(sql, id)?
+        .and_then(|r| serde_json::from_str::<serde_json::Value>(&r.data_summary).ok())
+        .and_then(|v| v["election"].as_str().and_then(Date::parse));
+    let election = match election.or(trained_for) {
         Some(d) => d,
         None => current_election(sql)?,
     };

@@ -111,10 +111,14 @@ pub enum Permission {
     UsersManage,
     /// Identity resolution: the review queue and its decisions, merges and unmerges.
     Resolve,
+    /// Model runs and their reports; people's scores from approved models.
+    ModelsRead,
+    /// Train, approve and apply models.
+    ModelsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 10] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -123,6 +127,8 @@ impl Permission {
         Permission::AuditRead,
         Permission::UsersManage,
         Permission::Resolve,
+        Permission::ModelsRead,
+        Permission::ModelsManage,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -133,7 +139,11 @@ impl Permission {
             Permission::DonationsRead => Some("donations:read"),
             Permission::DonationsWrite => Some("donations:write"),
             Permission::ChangesRead => Some("changes:read"),
-            Permission::AuditRead | Permission::UsersManage | Permission::Resolve => None,
+            Permission::AuditRead
+            | Permission::UsersManage
+            | Permission::Resolve
+            | Permission::ModelsRead
+            | Permission::ModelsManage => None,
         }
     }
 }
@@ -145,7 +155,11 @@ impl Role {
         match self {
             Role::Admin => true,
             Role::DataDirector => !matches!(p, AuditRead | UsersManage),
-            Role::Analyst => matches!(p, PeopleRead | DonationsRead | ChangesRead),
+            // All data, read; models (PRODUCT.md §5).
+            Role::Analyst => matches!(
+                p,
+                PeopleRead | DonationsRead | ChangesRead | ModelsRead | ModelsManage
+            ),
             // People in their regions (the scope narrows it); they record results.
             Role::Organizer => matches!(p, PeopleRead | PeopleWrite),
             // Their own profile only (the scope narrows it).

@@ -77,7 +77,7 @@ pub enum ScoreAction {
     /// Score every registered person with a model and store the scores (naming the model).
     Apply {
         id: i64,
-        /// The election to score for (default: the latest in the absentee files loaded).
+        /// The election to score for (default: the one the model was trained for).
         #[arg(long)]
         election: Option<String>,
         #[arg(long)]

@@ -316,13 +316,26 @@ pub async fn person_get(
             format!("id: {id:?} is not a person id (a whole number)"),
         )
     })?;
-    let (detail, audit) = state
+    let with_scores = p.allows(auth::Permission::ModelsRead);
+    let (detail, audit, scores) = state
         .pool
-        .run(move |s| app::people::get(s, &p, id, &now_iso()).map_err(ApiError::from))
+        .run(move |s| {
+            let Some((d, audit)) = app::people::get(s, &p, id, &now_iso())? else {
+                return Ok(None);
+            };
+            let scores = if with_scores {
+                Some(store::models::of_person(s.sql(), id)?)
+            } else {
+                None
+            };
+            Ok(Some((d, audit, scores)))
+        })
         .await?
         .ok_or_else(|| ApiError::not_found("person"))?;
     state.audit.write(audit).await?;
-    Ok(Json(osdi::person_detail(&detail)))
+    let mut person = osdi::person_detail(&detail);
+    person.scores = scores;
+    Ok(Json(person))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -622,6 +635,11 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         list_item_remove,
         audit,
         users,
+        crate::scoring::models_list,
+        crate::scoring::model_get,
+        crate::scoring::model_train,
+        crate::scoring::model_approve,
+        crate::scoring::model_apply,
         openapi
     ),
     components(schemas(

@@ -13,6 +13,7 @@ pub mod matching;
 pub mod osdi;
 pub mod pages;
 pub mod pool;
+pub mod scoring;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -178,6 +179,31 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r("GET", "/api/v1/audit", Needs(Permission::AuditRead), Api),
     r("GET", "/api/v1/users", Needs(Permission::UsersManage), Api),
+    r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
+    r(
+        "POST",
+        "/api/v1/models",
+        Needs(Permission::ModelsManage),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/models/{id}",
+        Needs(Permission::ModelsRead),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/models/{id}/approve",
+        Needs(Permission::ModelsManage),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/models/{id}/scores",
+        Needs(Permission::ModelsManage),
+        Api,
+    ),
     r("GET", "/", SignedIn, Page),
     r("GET", "/login", Public, Page),
     r("POST", "/login", Public, Page),
@@ -187,6 +213,14 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/admin/audit", Needs(Permission::AuditRead), Page),
     r("GET", "/review", Needs(Permission::Resolve), Page),
     r("POST", "/review/decide", Needs(Permission::Resolve), Page),
+    r("GET", "/models", Needs(Permission::ModelsRead), Page),
+    r("GET", "/models/{id}", Needs(Permission::ModelsRead), Page),
+    r(
+        "POST",
+        "/models/{id}/approve",
+        Needs(Permission::ModelsManage),
+        Page,
+    ),
     r("GET", "/static/tusk.css", Public, Page),
 ];
 
@@ -218,6 +252,11 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("POST", "/api/v1/review/decisions") => post(api::review_decide),
         ("GET", "/api/v1/audit") => get(api::audit),
         ("GET", "/api/v1/users") => get(api::users),
+        ("GET", "/api/v1/models") => get(scoring::models_list),
+        ("POST", "/api/v1/models") => post(scoring::model_train),
+        ("GET", "/api/v1/models/{id}") => get(scoring::model_get),
+        ("POST", "/api/v1/models/{id}/approve") => post(scoring::model_approve),
+        ("POST", "/api/v1/models/{id}/scores") => post(scoring::model_apply),
         ("GET", "/") => get(pages::home),
         ("GET", "/login") => get(pages::login_form),
         ("POST", "/login") => post(pages::login_submit),
@@ -227,6 +266,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/admin/audit") => get(pages::audit),
         ("GET", "/review") => get(pages::review),
         ("POST", "/review/decide") => post(pages::review_decide),
+        ("GET", "/models") => get(scoring::models_page),
+        ("GET", "/models/{id}") => get(scoring::model_page),
+        ("POST", "/models/{id}/approve") => post(scoring::model_approve_form),
         ("GET", "/static/tusk.css") => get(pages::css),
         (m, p) => panic!("route {m} {p} is in ROUTES without a handler"),
     }

@@ -86,6 +86,11 @@ pub struct Person {
     #[serde(rename = "tusk:records", skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Vec<Object>>)]
     pub records: Option<serde_json::Value>,
+    /// On a single person, for roles that read models: the scores of the approved model of
+    /// each target (`target`, `model_id`, `score`, `value_cents`).
+    #[serde(rename = "tusk:scores", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<Object>>)]
+    pub scores: Option<Vec<store::models::PersonScore>>,
     pub _links: Links,
 }
 
@@ -159,6 +164,7 @@ fn person_from(id: i64, g: &Golden, keys: Vec<String>, sources: Vec<String>) -> 
         tags: None,
         lists: None,
         records: None,
+        scores: None,
         _links: Links {
             self_: Href {
                 href: format!("/api/v1/people/{id}"),

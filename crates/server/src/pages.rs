@@ -20,15 +20,17 @@ pub struct Nav {
     pub people: bool,
     pub audit: bool,
     pub review: bool,
+    pub models: bool,
     pub csrf: String,
 }
 
-fn nav(p: Option<&Principal>) -> Option<Nav> {
+pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
     p.map(|p| Nav {
         actor: p.actor(),
         people: p.allows(Permission::PeopleRead),
         audit: p.allows(Permission::AuditRead),
         review: p.allows(Permission::Resolve),
+        models: p.allows(Permission::ModelsRead),
         csrf: match p {
             Principal::User { csrf, .. } => csrf.clone(),
             Principal::Key { .. } => String::new(),
@@ -36,7 +38,7 @@ fn nav(p: Option<&Principal>) -> Option<Nav> {
     })
 }
 
-fn render(t: &impl Template, status: StatusCode) -> Response {
+pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
     match t.render() {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => ApiError::internal(e).into_response(),

@@ -9,6 +9,7 @@ mod flows;
 mod flows_support;
 mod groups;
 mod matrix;
+mod models;
 mod review;
 mod signup;
 mod webhooks;

@@ -154,6 +154,48 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/review/decide",
         [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
     ),
+    // Models: analysts, data directors and admins (PRODUCT.md §5); no key scope grants them.
+    // `{id}` names no model: allowed roles get 404, the body `{}`-less POST is refused as JSON.
+    (
+        "GET",
+        "/api/v1/models",
+        [401, 401, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/models",
+        [401, 401, 400, 400, 400, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/models/{id}",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/models/{id}/approve",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/models/{id}/scores",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/models",
+        [303, 303, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/models/{id}",
+        [303, 303, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/models/{id}/approve",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // Organizers and volunteers have no feed: it would show other regions' people.
     (
         "GET",
