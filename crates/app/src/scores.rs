@@ -175,7 +175,7 @@ pub fn population(sql: &mut dyn Sql, progress: &mut dyn FnMut(&str)) -> Result<P
     )?;
     progress("reading donations and volunteers");
     sql.query_each(
-        "SELECT person_id, COUNT(*), SUM(amount_cents) FROM donations \
+        "SELECT person_id, COUNT(*), CAST(SUM(amount_cents) AS BIGINT) FROM donations \
          WHERE person_id IS NOT NULL AND NOT memo AND amount_cents > 0 GROUP BY person_id",
         &[],
         &mut |r| {

@@ -32,6 +32,26 @@ pub enum BenchCommand {
         #[arg(long)]
         export: Option<PathBuf>,
     },
+    /// Train a model of each algorithm on a loaded store and time it; write the features and
+    /// the held-out split for peers (scikit-learn, LightGBM: scripts/bench-scores.sh); time
+    /// scoring of `--score-people` people (the population repeated) in the engine.
+    Scores {
+        /// support, turnout, persuasion or donor.
+        #[arg(long, default_value = "turnout")]
+        target: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// The election scored for (default: the latest in the absentee files loaded).
+        #[arg(long)]
+        election: Option<String>,
+        /// Write meta.json, train_x.f64, train_y.f64, test_x.f64, test_y.f64 (column-major,
+        /// little-endian) into this directory.
+        #[arg(long)]
+        export: Option<PathBuf>,
+        /// People to score in the throughput run.
+        #[arg(long, default_value_t = 7_500_000)]
+        score_people: usize,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -40,8 +60,22 @@ pub enum BenchCommand {
     },
 }
 
-pub fn run(what: &BenchCommand) -> Result<()> {
+pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
     match what {
+        BenchCommand::Scores {
+            target,
+            seed,
+            election,
+            export,
+            score_people,
+        } => bench_scores(
+            database,
+            target,
+            *seed,
+            election.as_deref(),
+            export.as_deref(),
+            *score_people,
+        ),
         BenchCommand::NcvoterFile { rows, seed, out } => {
             let t = Instant::now();
             let f = std::fs::File::create(out)
@@ -391,6 +425,121 @@ fn link_synth(
         stats.blocking_ms,
         stats.estimating_ms,
         stats.scoring_ms
+    );
+    Ok(())
+}
+
+fn write_f64(path: &std::path::Path, v: &[f64]) -> Result<()> {
+    let mut bytes = Vec::with_capacity(v.len() * 8);
+    for x in v {
+        bytes.extend_from_slice(&x.to_le_bytes());
+    }
+    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+}
+
+fn bench_scores(
+    database: &str,
+    target: &str,
+    seed: u64,
+    election: Option<&str>,
+    export: Option<&std::path::Path>,
+    score_people: usize,
+) -> Result<()> {
+    use scores::{Algorithm, Context as FeatureContext, Target, TrainParams};
+    let target = Target::parse(target).with_context(|| {
+        format!("unknown target {target:?}: support, turnout, persuasion or donor")
+    })?;
+    let mut store = crate::open_store(database)?;
+    let election = match election {
+        Some(s) => {
+            model::Date::parse(s).with_context(|| format!("--election {s:?} is not a date"))?
+        }
+        None => app::scores::current_election(store.sql())?,
+    };
+    let t = Instant::now();
+    let pop = app::scores::population(store.sql(), &mut |s| eprintln!("{s} …"))?;
+    let read_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let (data, summary) = app::scores::labelled(&pop, target, election, None)?;
+    let features_s = t.elapsed().as_secs_f64();
+    println!(
+        "population {} people read in {read_s:.1} s; {} labelled ({} positive) for {} as of {}, features in {features_s:.1} s ({} columns)",
+        pop.facts.len(),
+        summary.labelled,
+        summary.positives,
+        target.name(),
+        summary.as_of,
+        data.x.cols
+    );
+    let holdout = scores::model::HOLDOUT_PERCENT;
+    if let Some(dir) = export {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let (test, train): (Vec<usize>, Vec<usize>) = (0..data.y.len())
+            .partition(|&i| scores::model::held_out(data.person_ids[i], seed, holdout));
+        for (name, idx) in [("train", &train), ("test", &test)] {
+            let x = data.x.select(idx);
+            write_f64(&dir.join(format!("{name}_x.f64")), &x.data)?;
+            let y: Vec<f64> = idx.iter().map(|&i| data.y[i]).collect();
+            write_f64(&dir.join(format!("{name}_y.f64")), &y)?;
+        }
+        let meta = serde_json::json!({
+            "target": target.name(),
+            "cols": data.x.cols,
+            "names": data.x.names,
+            "train_rows": train.len(),
+            "test_rows": test.len(),
+            "layout": "column-major little-endian f64",
+            "lambda": scores::model::LAMBDA,
+            "gbt": scores::gbt::GbtParams::default(),
+        });
+        std::fs::write(dir.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
+        eprintln!("wrote the split to {}", dir.display());
+    }
+    let ctx = FeatureContext::new(&pop.facts, election);
+    let mut results = Vec::new();
+    for algorithm in Algorithm::ALL {
+        let t = Instant::now();
+        let (m, report) = scores::train(&data, &TrainParams::new(algorithm, seed))?;
+        let train_s = t.elapsed().as_secs_f64();
+        let scorer = m.scorer()?;
+        let n = pop.facts.len().max(1);
+        let t = Instant::now();
+        let mut done = 0usize;
+        let mut sum = 0.0;
+        while done < score_people {
+            let take = app::scores::SCORE_BATCH_ROWS.min(score_people - done);
+            let people: Vec<&scores::Facts> =
+                (done..done + take).map(|i| &pop.facts[i % n]).collect();
+            let rows = app::scores::score_batch(&scorer, &ctx, &people, target)?;
+            sum += rows.iter().map(|r| r.score_ppm as f64).sum::<f64>();
+            done += take;
+        }
+        let score_s = t.elapsed().as_secs_f64();
+        println!(
+            "{:<8} train {:>7.2} s  held-out AUC {:.4}  log loss {:.4}  | scored {} people in {:.2} s ({:.0}/s, mean {:.4})",
+            algorithm.name(),
+            train_s,
+            report.auc.unwrap_or(f64::NAN),
+            report.log_loss.unwrap_or(f64::NAN),
+            done,
+            score_s,
+            done as f64 / score_s.max(1e-9),
+            sum / 1e6 / done.max(1) as f64
+        );
+        results.push(serde_json::json!({
+            "algorithm": algorithm.name(),
+            "train_seconds": train_s,
+            "auc": report.auc,
+            "log_loss": report.log_loss,
+            "train_rows": report.train_rows,
+            "test_rows": report.test_rows,
+            "scored": done,
+            "score_seconds": score_s,
+        }));
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "target": target.name(), "results": results })
     );
     Ok(())
 }

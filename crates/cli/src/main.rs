@@ -306,7 +306,7 @@ fn run(cli: Cli) -> Result<()> {
         ),
         Command::Loads { json } => loads(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
-        Command::Bench { what } => bench::run(what),
+        Command::Bench { what } => bench::run(&cli.database, what),
         Command::Serve {
             listen,
             connections,

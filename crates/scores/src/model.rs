@@ -113,7 +113,9 @@ pub struct Report {
     pub importance: Vec<(String, f64)>,
 }
 
-fn held_out(person_id: i64, seed: u64, percent: u8) -> bool {
+/// Whether a person is in the held-out share for `seed` (the split `train` uses; peers in
+/// benchmarks get the same split).
+pub fn held_out(person_id: i64, seed: u64, percent: u8) -> bool {
     let mut b = [0u8; 16];
     b[..8].copy_from_slice(&person_id.to_le_bytes());
     b[8..].copy_from_slice(&seed.to_le_bytes());

@@ -298,6 +298,9 @@ fn copy_text(out: &mut Vec<u8>, s: &str) {
 struct PgLoad<'a> {
     tx: Option<Transaction<'a>>,
     load_id: i64,
+    /// Per table: keys put in `seen_<table>` so far, and how many there were when it was last
+    /// analysed (it is analysed again each time it doubles).
+    seen: std::collections::HashMap<&'static str, (u64, u64)>,
 }
 
 impl<'a> PgLoad<'a> {
@@ -359,6 +362,7 @@ impl Store for PostgresStore {
         Ok(Box::new(PgLoad {
             tx: Some(tx),
             load_id,
+            seen: std::collections::HashMap::new(),
         }))
     }
 
@@ -677,6 +681,27 @@ impl LoadSession for PgLoad<'_> {
             w.write_all(&buf).map_err(io_err)?;
             w.finish().map_err(err)?;
         }
+        // Temporary tables are never analysed by autovacuum: without statistics the planner
+        // can take a batch for a handful of rows and join it by nested loops over a big table
+        // whose own statistics are stale (a load into a table that was tiny when last
+        // analysed), which turns each batch quadratic. Fresh statistics of the batch and of
+        // the keys seen so far keep the joins hashed or indexed.
+        let seen = self.seen.entry(n).or_insert((0, 0));
+        let analyse_seen = seen.0 > 0 && seen.0 >= 2 * seen.1;
+        if analyse_seen {
+            seen.1 = seen.0;
+        }
+        seen.0 += rows.len() as u64;
+        let tx = self.tx();
+        tx.batch_execute(&format!(
+            "ANALYZE stg_{n};{}",
+            if analyse_seen {
+                format!(" ANALYZE seen_{n};")
+            } else {
+                String::new()
+            }
+        ))
+        .map_err(err)?;
         let removed = if spec.removable {
             "t.removed_load_id IS NOT NULL"
         } else {
