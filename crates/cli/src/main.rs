@@ -593,6 +593,8 @@ fn demo(
     println!();
     resolve(&cli, 0.5, false)?;
     println!();
+    demo_scores(&cli)?;
+    println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
     let history = std::fs::read(f(Out::NcVhis))?;
@@ -632,7 +634,7 @@ fn demo(
     for a in &accounts {
         println!("  {:<10} {:<14} {:<22} {}", a.0, a.1, a.2, a.3);
     }
-    println!("Not in the demo yet: scores, targeting and the dashboard's charts (later issues).");
+    println!("Not in the demo yet: targeting and the dashboard's charts (later issues).");
     if no_serve {
         return Ok(());
     }
@@ -641,6 +643,61 @@ fn demo(
 }
 
 /// The person of some voter who also has a donation attached (demo output).
+/// The demo's models: one of each target, trained, approved and applied to everyone.
+fn demo_scores(cli: &Cli) -> Result<()> {
+    use scoring::{ModelAction, ScoreAction};
+    for target in ["support", "turnout", "persuasion", "donor"] {
+        println!("training the {target} model");
+        let trained = scoring::model(
+            cli,
+            &ModelAction::Train {
+                target: target.into(),
+                algorithm: "logistic".into(),
+                seed: 1,
+                election: None,
+                label_election: None,
+                holdout: scores::model::HOLDOUT_PERCENT,
+                lambda: scores::model::LAMBDA,
+                iterations: 100,
+                by: Some("demo".into()),
+                json: false,
+            },
+        );
+        if let Err(e) = trained {
+            // A small demo may not have enough canvass IDs or experiment answers.
+            match e.downcast_ref::<app::scores::ScoringError>() {
+                Some(app::scores::ScoringError::Score(scores::ScoreError::TooFew { .. })) => {
+                    println!("  skipped: {e}");
+                    continue;
+                }
+                _ => return Err(e),
+            }
+        }
+        let mut store = open_store(&cli.database)?;
+        let id = store::models::all(store.sql())?
+            .first()
+            .map(|m| m.id)
+            .context("the model just trained")?;
+        drop(store);
+        scoring::model(
+            cli,
+            &ModelAction::Approve {
+                id,
+                by: Some("demo".into()),
+            },
+        )?;
+        scoring::score(
+            cli,
+            &ScoreAction::Apply {
+                id,
+                election: None,
+                json: false,
+            },
+        )?;
+    }
+    Ok(())
+}
+
 fn donor_voter(db: &Path) -> Result<Option<i64>> {
     let mut store = store_sqlite::SqliteStore::open(db)?;
     let voters: std::collections::HashSet<i64> = store

@@ -112,10 +112,10 @@ pub struct TrainBody {
     pub seed: Option<u64>,
     /// The election the scores are for, `YYYY-MM-DD` (default: the latest in the absentee
     /// files loaded).
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[schema(format = Date)]
     pub election: Option<String>,
     /// Turnout: the past election whose turnout is the label, `YYYY-MM-DD`.
-    #[schema(pattern = r"^\d{4}-\d{2}-\d{2}$")]
+    #[schema(format = Date)]
     pub label_election: Option<String>,
 }
 
