@@ -48,11 +48,7 @@ d = json.loads([l for l in open(sys.argv[1]) if l.startswith("{")][-1])
 for r in d["results"]:
     print(f"| tusk {r['algorithm']} | {r['auc']:.4f} | {r['log_loss']:.4f} | {r['train_seconds']:.2f} |")
 PY
-  "$VENV/bin/python" scripts/bench/scores_peers.py "$WORK/$target" | python3 -c '
-import json, sys
-for l in sys.stdin:
-    r = json.loads(l)
-    print(f"| {r[\"peer\"]} | {r[\"auc\"]:.4f} | {r[\"log_loss\"]:.4f} | {r[\"train_seconds\"]:.2f} |")'
+  "$VENV/bin/python" scripts/bench/scores_peers.py "$WORK/$target"
   echo
 done
 

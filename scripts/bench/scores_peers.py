@@ -2,7 +2,7 @@
 the features and held-out split `tusk bench scores --export DIR` wrote.
 
     python scores_peers.py DIR
-Prints one JSON object per model: AUC, log loss, training seconds.
+Prints one markdown table row per model: peer, AUC, log loss, training seconds.
 """
 import json
 import sys
@@ -61,4 +61,4 @@ p = booster.predict(xte)
 out.append({"peer": f"LightGBM {lgb.__version__} defaults ({g['iterations']} rounds)",
             "auc": roc_auc_score(yte, p), "log_loss": log_loss(yte, p), "train_seconds": secs})
 for o in out:
-    print(json.dumps(o))
+    print(f"| {o['peer']} | {o['auc']:.4f} | {o['log_loss']:.4f} | {o['train_seconds']:.2f} |")

@@ -323,27 +323,21 @@ pub struct Prediction {
 
 enum Live {
     Linear(Linear),
-    Gbt(forust_ml::GradientBooster, bool),
+    Gbt(crate::gbt::Forest),
 }
 
 impl Live {
     fn new(f: &Fitted) -> Result<Live> {
         Ok(match f {
             Fitted::Linear(l) => Live::Linear(l.clone()),
-            Fitted::Gbt(g) => Live::Gbt(g.booster()?, g.logistic),
+            Fitted::Gbt(g) => Live::Gbt(crate::gbt::Forest::new(g)?),
         })
     }
 
     fn predict(&self, x: &Matrix) -> Vec<f64> {
         match self {
             Live::Linear(l) => l.predict(x),
-            Live::Gbt(b, logistic) => {
-                let mut p = b.predict(&forust_ml::Matrix::new(&x.data, x.rows, x.cols), true);
-                if *logistic {
-                    p.iter_mut().for_each(|v| *v = crate::sigmoid(*v));
-                }
-                p
-            }
+            Live::Gbt(f) => f.predict(x),
         }
     }
 }

@@ -66,7 +66,7 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
 }
 
 /// The signed-in principal (routes that need one; `guard` has refused the others).
-fn principal(who: &Who) -> Result<Principal, ApiError> {
+pub(crate) fn principal(who: &Who) -> Result<Principal, ApiError> {
     who.0.clone().ok_or_else(ApiError::unauthenticated)
 }
 

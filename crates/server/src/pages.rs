@@ -53,6 +53,23 @@ struct ErrorPage {
     message: String,
 }
 
+/// A form's CSRF token checked against the session's (keys have no form session): the error
+/// page when it does not match.
+pub(crate) fn form_csrf(p: &Principal, token: &str) -> Result<(), Response> {
+    let ok = match p {
+        Principal::User { csrf, .. } => auth::constant_time_eq(csrf.as_bytes(), token.as_bytes()),
+        Principal::Key { .. } => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(error_page(
+            &ApiError::new("csrf", "this form is stale: reload the page and try again"),
+            Some(p),
+        ))
+    }
+}
+
 /// An error as a page, with the status of the error table.
 pub fn error_page(e: &ApiError, p: Option<&Principal>) -> Response {
     let title = match e.status().as_u16() {
@@ -802,15 +819,8 @@ pub async fn review_decide(
     let Some(p) = who.0.clone() else {
         return Redirect::to("/login?next=/review").into_response();
     };
-    let csrf_ok = match &p {
-        Principal::User { csrf, .. } => auth::constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()),
-        Principal::Key { .. } => false,
-    };
-    if !csrf_ok {
-        return error_page(
-            &ApiError::new("csrf", "this form is stale: reload the page and try again"),
-            Some(&p),
-        );
+    if let Err(refused) = form_csrf(&p, &f.csrf) {
+        return refused;
     }
     let accept = match f.decision.as_str() {
         "accept" => true,

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use store::accounts::AuditRecord;
 use utoipa::ToSchema;
 
-use crate::api::JsonBody;
+use crate::api::{principal, JsonBody};
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, nav, render, Nav};
 use crate::{now_iso, AppState, Who};
@@ -41,10 +41,6 @@ impl From<app::scores::ScoringError> for ApiError {
             ),
         }
     }
-}
-
-fn principal(who: &Who) -> Result<Principal, ApiError> {
-    who.0.clone().ok_or_else(ApiError::unauthenticated)
 }
 
 fn model_id(id: &str) -> Result<i64, ApiError> {
@@ -506,15 +502,8 @@ pub async fn model_approve_form(
     let Some(p) = who.0.clone() else {
         return Redirect::to("/login?next=/models").into_response();
     };
-    let csrf_ok = match &p {
-        Principal::User { csrf, .. } => auth::constant_time_eq(csrf.as_bytes(), f.csrf.as_bytes()),
-        Principal::Key { .. } => false,
-    };
-    if !csrf_ok {
-        return error_page(
-            &ApiError::new("csrf", "this form is stale: reload the page and try again"),
-            Some(&p),
-        );
+    if let Err(refused) = crate::pages::form_csrf(&p, &f.csrf) {
+        return refused;
     }
     let Ok(id) = id.parse::<i64>() else {
         return error_page(&ApiError::not_found("model"), Some(&p));
