@@ -11,6 +11,7 @@ pub mod resolve;
 pub mod review;
 pub mod scores;
 pub mod signup;
+pub mod universes;
 
 pub use import::{
     import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,

@@ -115,10 +115,12 @@ pub enum Permission {
     ModelsRead,
     /// Train, approve and apply models.
     ModelsManage,
+    /// Build, count and save universes over everyone.
+    Universes,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -129,6 +131,7 @@ impl Permission {
         Permission::Resolve,
         Permission::ModelsRead,
         Permission::ModelsManage,
+        Permission::Universes,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -143,7 +146,8 @@ impl Permission {
             | Permission::UsersManage
             | Permission::Resolve
             | Permission::ModelsRead
-            | Permission::ModelsManage => None,
+            | Permission::ModelsManage
+            | Permission::Universes => None,
         }
     }
 }
@@ -158,7 +162,7 @@ impl Role {
             // All data, read; models (PRODUCT.md §5).
             Role::Analyst => matches!(
                 p,
-                PeopleRead | DonationsRead | ChangesRead | ModelsRead | ModelsManage
+                PeopleRead | DonationsRead | ChangesRead | ModelsRead | ModelsManage | Universes
             ),
             // People in their regions (the scope narrows it); they record results.
             Role::Organizer => matches!(p, PeopleRead | PeopleWrite),

@@ -52,6 +52,19 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 7_500_000)]
         score_people: usize,
     },
+    /// Universe counts over the store's people repeated to `--people` rows: latency (p50,
+    /// p99) of a few expressions; `--export` writes the same rows as CSV for DuckDB
+    /// (scripts/bench-universes.sh).
+    Universes {
+        #[arg(long, default_value_t = 7_500_000)]
+        people: usize,
+        /// Timed runs of each expression.
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+        /// Write people.csv (county, party, age, support, turnout, persuasion, voted_2026_11_03).
+        #[arg(long)]
+        export: Option<PathBuf>,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -62,6 +75,11 @@ pub enum BenchCommand {
 
 pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
     match what {
+        BenchCommand::Universes {
+            people,
+            runs,
+            export,
+        } => bench_universes(database, *people, *runs, export.as_deref()),
         BenchCommand::Scores {
             target,
             seed,
@@ -540,6 +558,131 @@ fn bench_scores(
     println!(
         "{}",
         serde_json::json!({ "target": target.name(), "results": results })
+    );
+    Ok(())
+}
+
+/// The expressions the universe benchmark times (the DuckDB script has the same in SQL).
+pub const UNIVERSE_BENCH: [(&str, &str); 4] = [
+    (
+        "gotv",
+        "county in (\"WAKE\", \"DURHAM\") and support >= 0.6 and turnout between 0.3 and 0.7 and not voted(2026-11-03)",
+    ),
+    ("young unaffiliated", "party = \"UNA\" and age between 18 and 29"),
+    (
+        "persuasion",
+        "support between 0.4 and 0.6 and persuasion >= 0.08 and turnout >= 0.5",
+    ),
+    ("everyone by county", ""),
+];
+
+fn bench_universes(
+    database: &str,
+    people: usize,
+    runs: usize,
+    export: Option<&std::path::Path>,
+) -> Result<()> {
+    let mut store = crate::open_store(database)?;
+    let t = Instant::now();
+    let year = app::universes::age_year(store.sql(), 2026);
+    let base = app::universes::load(store.sql(), year)?;
+    println!(
+        "{} people read from the store in {:.1} s; repeated to {people}",
+        base.len(),
+        t.elapsed().as_secs_f64()
+    );
+    for need in ["support", "turnout", "persuasion"] {
+        if !base.columns.contains_key(need) {
+            anyhow::bail!("no approved {need} model in the store: train, approve and apply one first (scripts/bench-universes.sh does)");
+        }
+    }
+    let t = Instant::now();
+    let p = base.repeated(people);
+    drop(base);
+    eprintln!("repeated in {:.1} s", t.elapsed().as_secs_f64());
+    if let Some(dir) = export {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.join("people.csv");
+        let f = std::fs::File::create(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut w = std::io::BufWriter::new(f);
+        use std::io::Write;
+        let cat = |name: &str| match &p.columns[name] {
+            targeting::Column::Category { codes, dict } => (codes, dict),
+            _ => unreachable!("{name} is a category"),
+        };
+        let num = |name: &str| match &p.columns[name] {
+            targeting::Column::Number(v) => v,
+            _ => unreachable!("{name} is a number"),
+        };
+        let (cc, cd) = cat("county");
+        let (pc, pd) = cat("party");
+        let (age, sup, tur, per) = (
+            num("age"),
+            num("support"),
+            num("turnout"),
+            num("persuasion"),
+        );
+        let election = model::Date::parse("2026-11-03").expect("date");
+        let voted = p.voted.get(&election);
+        writeln!(
+            w,
+            "county,party,age,support,turnout,persuasion,voted_2026_11_03"
+        )?;
+        let f = |v: f32| {
+            if v.is_nan() {
+                String::new()
+            } else {
+                v.to_string()
+            }
+        };
+        for i in 0..p.len() {
+            writeln!(
+                w,
+                "{},{},{},{},{},{},{}",
+                cd[cc[i] as usize],
+                pd[pc[i] as usize],
+                f(age[i]),
+                f(sup[i]),
+                f(tur[i]),
+                f(per[i]),
+                voted.is_some_and(|b| b.get(i))
+            )?;
+        }
+        w.flush()?;
+        eprintln!("wrote {}", path.display());
+    }
+    let mut out = Vec::new();
+    for (name, expr) in UNIVERSE_BENCH {
+        let by: Vec<&str> = if expr.is_empty() {
+            vec!["county"]
+        } else {
+            vec![]
+        };
+        let mut times = Vec::with_capacity(runs);
+        let mut n = 0;
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            let (c, _) =
+                targeting::count(&p, expr, &by).map_err(|e| anyhow::anyhow!("{}", e.show(expr)))?;
+            times.push(t.elapsed().as_secs_f64() * 1e3);
+            n = c.count;
+        }
+        times.sort_by(f64::total_cmp);
+        let q = |f: f64| times[((times.len() - 1) as f64 * f).round() as usize];
+        println!(
+            "{name:<20} count {n:>9}  p50 {:>7.1} ms  p99 {:>7.1} ms  ({} runs)",
+            q(0.5),
+            q(0.99),
+            times.len()
+        );
+        out.push(
+            serde_json::json!({"name": name, "count": n, "p50_ms": q(0.5), "p99_ms": q(0.99)}),
+        );
+    }
+    println!(
+        "{}",
+        serde_json::json!({ "people": p.len(), "results": out })
     );
     Ok(())
 }

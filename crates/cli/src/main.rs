@@ -8,6 +8,7 @@ mod bench;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
 mod scoring;
+mod universe;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -220,6 +221,11 @@ enum Command {
         #[command(subcommand)]
         action: scoring::ScoreAction,
     },
+    /// Universes: count (with the plan and breakdowns), save, list.
+    Universe {
+        #[command(subcommand)]
+        action: universe::UniverseAction,
+    },
     /// Webhooks that push the change feed to other tools: add, list, disable, enable.
     Webhook {
         #[command(subcommand)]
@@ -316,6 +322,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Key { action } => accounts::key(&cli, action),
         Command::Model { action } => scoring::model(&cli, action),
         Command::Score { action } => scoring::score(&cli, action),
+        Command::Universe { action } => universe::run(&cli, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,

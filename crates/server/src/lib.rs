@@ -14,6 +14,7 @@ pub mod osdi;
 pub mod pages;
 pub mod pool;
 pub mod scoring;
+pub mod universes;
 pub mod webhooks;
 
 use std::collections::HashMap;
@@ -179,6 +180,30 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r("GET", "/api/v1/audit", Needs(Permission::AuditRead), Api),
     r("GET", "/api/v1/users", Needs(Permission::UsersManage), Api),
+    r(
+        "GET",
+        "/api/v1/universes/count",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/universes",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/universes",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/universes/{id}",
+        Needs(Permission::Universes),
+        Api,
+    ),
     r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
     r(
         "POST",
@@ -213,6 +238,14 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/admin/audit", Needs(Permission::AuditRead), Page),
     r("GET", "/review", Needs(Permission::Resolve), Page),
     r("POST", "/review/decide", Needs(Permission::Resolve), Page),
+    r("GET", "/universes", Needs(Permission::Universes), Page),
+    r(
+        "POST",
+        "/universes/save",
+        Needs(Permission::Universes),
+        Page,
+    ),
+    r("GET", "/static/universes.js", Public, Page),
     r("GET", "/models", Needs(Permission::ModelsRead), Page),
     r("GET", "/models/{id}", Needs(Permission::ModelsRead), Page),
     r(
@@ -252,6 +285,10 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("POST", "/api/v1/review/decisions") => post(api::review_decide),
         ("GET", "/api/v1/audit") => get(api::audit),
         ("GET", "/api/v1/users") => get(api::users),
+        ("GET", "/api/v1/universes/count") => get(universes::count),
+        ("GET", "/api/v1/universes") => get(universes::list),
+        ("POST", "/api/v1/universes") => post(universes::create),
+        ("GET", "/api/v1/universes/{id}") => get(universes::get),
         ("GET", "/api/v1/models") => get(scoring::models_list),
         ("POST", "/api/v1/models") => post(scoring::model_train),
         ("GET", "/api/v1/models/{id}") => get(scoring::model_get),
@@ -266,6 +303,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/admin/audit") => get(pages::audit),
         ("GET", "/review") => get(pages::review),
         ("POST", "/review/decide") => post(pages::review_decide),
+        ("GET", "/universes") => get(universes::page),
+        ("POST", "/universes/save") => post(universes::save_form),
+        ("GET", "/static/universes.js") => get(pages::universes_js),
         ("GET", "/models") => get(scoring::models_page),
         ("GET", "/models/{id}") => get(scoring::model_page),
         ("POST", "/models/{id}/approve") => post(scoring::model_approve_form),
@@ -333,6 +373,7 @@ pub struct AppState {
     pub pool: Arc<StorePool>,
     pub audit: Arc<audit::AuditWriter>,
     pub matching: Arc<matching::Matching>,
+    pub universes: Arc<universes::Universes>,
     pub config: Arc<Config>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
@@ -344,6 +385,7 @@ impl AppState {
             pool: Arc::new(pool),
             audit: Arc::new(audit::AuditWriter::start(audit_store)),
             matching: Arc::new(matching::Matching::default()),
+            universes: Arc::new(universes::Universes::default()),
             config: Arc::new(config),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         }

@@ -21,6 +21,7 @@ pub struct Nav {
     pub audit: bool,
     pub review: bool,
     pub models: bool,
+    pub universes: bool,
     pub csrf: String,
 }
 
@@ -31,6 +32,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         audit: p.allows(Permission::AuditRead),
         review: p.allows(Permission::Resolve),
         models: p.allows(Permission::ModelsRead),
+        universes: p.allows(Permission::Universes),
         csrf: match p {
             Principal::User { csrf, .. } => csrf.clone(),
             Principal::Key { .. } => String::new(),
@@ -624,6 +626,20 @@ pub async fn css() -> Response {
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+/// The universe page's live count (same-origin script: the CSP allows it).
+pub async fn universes_js() -> Response {
+    let mut r = include_str!("../static/universes.js").into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
     );
     r.headers_mut().insert(
         header::CACHE_CONTROL,

@@ -12,4 +12,5 @@ mod matrix;
 mod models;
 mod review;
 mod signup;
+mod universes;
 mod webhooks;

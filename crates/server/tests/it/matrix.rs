@@ -154,6 +154,42 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/review/decide",
         [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
     ),
+    // Universes: analysts, data directors and admins (the count is built before the walk).
+    (
+        "GET",
+        "/api/v1/universes/count",
+        [401, 401, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/universes",
+        [401, 401, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/universes",
+        [401, 401, 400, 400, 400, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/universes/{id}",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/universes",
+        [303, 303, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/universes/save",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/static/universes.js",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
     // Models: analysts, data directors and admins (PRODUCT.md §5); no key scope grants them.
     // `{id}` names no model: allowed roles get 404, the body `{}`-less POST is refused as JSON.
     (
@@ -271,6 +307,7 @@ fn every_route_is_in_the_matrix() {
 fn every_role_gets_exactly_what_it_may() {
     let f = sqlite();
     let rt = rt();
+    rt.block_on(server::universes::build_now(&f.state)).unwrap();
     let mut failures = Vec::new();
     for (method, path, want) in EXPECT {
         for (col, who) in WHO.iter().enumerate() {

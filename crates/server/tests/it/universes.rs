@@ -1,0 +1,125 @@
+//! Universes through the API and the page: counts with breakdowns and the plan, errors with
+//! the position, saved universes, the table rebuilt when the data changes.
+
+use crate::fixture::*;
+
+#[test]
+fn an_analyst_counts_saves_and_sees_changes() {
+    let rt = rt();
+    for f in fixtures() {
+        let analyst = Some(f.tokens["analyst"].as_str());
+        let get = |uri: &str| rt.block_on(send(&f.app, req("GET", uri, analyst, None)));
+        // The first count starts the build and says to come back.
+        let first = get("/api/v1/universes/count?expression=");
+        assert!(first.status == 200 || first.status == 503, "{}", first.body);
+        if first.status == 503 {
+            assert!(first.headers.get("retry-after").is_some());
+        }
+        rt.block_on(server::universes::build_now(&f.state)).unwrap();
+        let all = get("/api/v1/universes/count?expression=").json();
+        let total = all["total"].as_u64().unwrap();
+        assert!(total >= 300, "{all}");
+        assert_eq!(all["count"], all["total"]);
+        let county = f.county_a.clone();
+        let e = format!("county = \"{}\"", county.to_lowercase());
+        let c = get(&format!(
+            "/api/v1/universes/count?expression={}&by=county,age_band",
+            urlencode(&e)
+        ))
+        .json();
+        let n = c["count"].as_u64().unwrap();
+        assert!(n > 0 && n < total, "{c}");
+        assert_eq!(c["breakdowns"][0][0], "county");
+        assert_eq!(c["breakdowns"][0][1][0][0], county.as_str());
+        assert_eq!(c["breakdowns"][0][1][0][1].as_u64(), Some(n));
+        let bands: u64 = c["breakdowns"][1][1]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r[1].as_u64().unwrap())
+            .sum();
+        assert_eq!(bands, n, "age bands add up");
+        assert!(c["explain"].as_str().unwrap().contains("[category]"));
+        // Errors name the field and the position.
+        let bad = get("/api/v1/universes/count?expression=county%20%3E%201");
+        assert_eq!(bad.status, 400);
+        let b = bad.json();
+        assert_eq!(b["field"], "expression");
+        assert!(b["message"].as_str().unwrap().contains("at 0"), "{b}");
+        let bad = get("/api/v1/universes/count?expression=&by=shoe_size");
+        assert_eq!(
+            (bad.status, bad.json()["field"].as_str()),
+            (400, Some("by"))
+        );
+        // Save, list, get.
+        let r = rt.block_on(send(
+            &f.app,
+            req(
+                "POST",
+                "/api/v1/universes",
+                analyst,
+                Some((
+                    "application/json",
+                    serde_json::json!({"name": "home county", "expression": e}).to_string(),
+                )),
+            ),
+        ));
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let one = get(&format!("/api/v1/universes/{id}")).json();
+        assert_eq!(one["count"].as_u64(), Some(n));
+        assert_eq!(
+            get("/api/v1/universes").json()["items"][0]["name"],
+            "home county"
+        );
+        let r = rt.block_on(send(
+            &f.app,
+            req(
+                "POST",
+                "/api/v1/universes",
+                analyst,
+                Some((
+                    "application/json",
+                    serde_json::json!({"name": "broken", "expression": "county >"}).to_string(),
+                )),
+            ),
+        ));
+        assert_eq!(
+            (r.status, r.json()["field"].as_str()),
+            (400, Some("expression"))
+        );
+        // A tag on person A shows in the next table.
+        let tagged = format!("tagged(\"t1\") and {e}");
+        let before = get(&format!(
+            "/api/v1/universes/count?expression={}",
+            urlencode(&tagged)
+        ))
+        .json()["count"]
+            .as_u64()
+            .unwrap();
+        assert_eq!(before, 1, "person A is tagged t1 in the fixture");
+        // The page shows the count and the plan.
+        let page = get(&format!("/universes?expression={}&by=party", urlencode(&e)));
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains(&format!("<strong>{n}</strong>")),
+            "{}",
+            page.body
+        );
+        assert!(page.body.contains("by party"));
+        let page = get("/universes?expression=county%20%3E%201");
+        assert!(page.body.contains("is a category"), "{}", page.body);
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
