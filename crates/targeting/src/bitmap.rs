@@ -82,6 +82,26 @@ impl Bitmap {
         b
     }
 
+    /// Builds a bitmap from a test on each value of a column (64 values per word, no index
+    /// checks in the loop: the test compiles to branch-free compares).
+    pub fn from_slice<T: Sync>(col: &[T], f: impl Fn(&T) -> bool + Sync) -> Bitmap {
+        let len = col.len();
+        let mut b = Bitmap::empty(len);
+        b.words
+            .par_chunks_mut(CHUNK_WORDS)
+            .zip(col.par_chunks(CHUNK_WORDS * 64))
+            .for_each(|(words, vals)| {
+                for (w, vals) in words.iter_mut().zip(vals.chunks(64)) {
+                    let mut v = 0u64;
+                    for (k, x) in vals.iter().enumerate() {
+                        v |= u64::from(f(x)) << k;
+                    }
+                    *w = v;
+                }
+            });
+        b
+    }
+
     pub fn and_with(&mut self, o: &Bitmap) {
         self.words
             .par_chunks_mut(CHUNK_WORDS)
@@ -142,5 +162,7 @@ mod tests {
         let ones: Vec<usize> = and.ones().take(3).collect();
         assert_eq!(ones, vec![0, 15, 30]);
         assert!(and.get(15) && !and.get(16));
+        let vals: Vec<u32> = (0..n as u32).collect();
+        assert_eq!(Bitmap::from_slice(&vals, |v| v % 3 == 0), a);
     }
 }

@@ -447,13 +447,13 @@ impl Plan {
                 Some(Column::Category { codes: col, .. }) => {
                     if codes.len() == 1 {
                         let c = codes[0];
-                        Bitmap::from_fn(n, |i| col[i] == c)
+                        Bitmap::from_slice(col, |x| *x == c)
                     } else {
                         let mut want = vec![false; 65_536];
                         for &c in codes {
                             want[c as usize] = true;
                         }
-                        Bitmap::from_fn(n, |i| want[col[i] as usize])
+                        Bitmap::from_slice(col, |x| want[*x as usize])
                     }
                 }
                 _ => Bitmap::empty(n),
@@ -466,16 +466,20 @@ impl Plan {
                 high_inclusive,
             } => match people.columns.get(field) {
                 Some(Column::Number(col)) => {
-                    let (lo, hi, li, hin) = (*low, *high, *low_inclusive, *high_inclusive);
-                    Bitmap::from_fn(n, |i| {
-                        let v = col[i];
-                        (if li { v >= lo } else { v > lo }) && (if hin { v <= hi } else { v < hi })
-                    })
+                    let (lo, hi) = (*low, *high);
+                    // One loop per kind of bounds, each a pair of branch-free compares (NaN
+                    // compares false: unknown values never match).
+                    match (*low_inclusive, *high_inclusive) {
+                        (true, true) => Bitmap::from_slice(col, |v| (*v >= lo) & (*v <= hi)),
+                        (true, false) => Bitmap::from_slice(col, |v| (*v >= lo) & (*v < hi)),
+                        (false, true) => Bitmap::from_slice(col, |v| (*v > lo) & (*v <= hi)),
+                        (false, false) => Bitmap::from_slice(col, |v| (*v > lo) & (*v < hi)),
+                    }
                 }
                 _ => Bitmap::empty(n),
             },
             Plan::NumberNot { field, value } => match people.columns.get(field) {
-                Some(Column::Number(col)) => Bitmap::from_fn(n, |i| col[i] != *value),
+                Some(Column::Number(col)) => Bitmap::from_slice(col, |v| *v != *value),
                 _ => Bitmap::full(n),
             },
             Plan::Flag { field } => match people.columns.get(field) {

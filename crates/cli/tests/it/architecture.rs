@@ -65,7 +65,15 @@ fn engines_do_no_io_and_only_backends_know_sql() {
             );
         }
         if [
-            "model", "ingest", "identity", "scores", "store", "testkit", "auth", "app",
+            "model",
+            "ingest",
+            "identity",
+            "scores",
+            "targeting",
+            "store",
+            "testkit",
+            "auth",
+            "app",
         ]
         .contains(&krate.as_str())
         {
@@ -104,7 +112,7 @@ fn engines_do_no_io_and_only_backends_know_sql() {
         !of("auth").iter().any(|d| d.starts_with("store")),
         "auth knows no store"
     );
-    for engine in ["model", "ingest", "identity", "scores", "auth"] {
+    for engine in ["model", "ingest", "identity", "scores", "targeting", "auth"] {
         assert!(
             !of(engine).iter().any(|d| d.starts_with("store")),
             "{engine} must not know the store"
