@@ -14,6 +14,12 @@ use store::sql::{RowExt, Sql};
 use store::{StoreError, Value};
 use targeting::{age_band, Bitmap, CategoryBuilder, Column, People};
 
+/// People tagged so are never in a goal's universe (`do_not_contact`).
+pub const DO_NOT_CONTACT_TAG: &str = "do-not-contact";
+/// Individual contribution limit per election, 2025–26 cycle, in cents (FEC; a donor whose
+/// gifts for one election of the current cycle reach it is `maxed_out`).
+pub const CONTRIBUTION_LIMIT_CENTS: i64 = 350_000;
+
 /// Longest universe name.
 pub const UNIVERSE_NAME_MAX: usize = 100;
 /// Breakdowns asked for in one count.
@@ -78,10 +84,11 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         CATEGORIES.iter().map(|_| CategoryBuilder::new()).collect();
     let mut band = CategoryBuilder::new();
     let mut age: Vec<f32> = Vec::new();
+    let mut households: Vec<Option<i64>> = Vec::new();
     sql.query_each(
         "SELECT person_id, res_state, county, precinct, party, gender, race, ethnicity, status, \
-         city, zip5, congressional_district, senate_district, house_district, birth_year, voter_id \
-         FROM voters WHERE removed_load_id IS NULL ORDER BY person_id, id",
+         city, zip5, congressional_district, senate_district, house_district, birth_year, voter_id, \
+         household_id FROM voters WHERE removed_load_id IS NULL ORDER BY person_id, id",
         &[],
         &mut |r| {
             let person = int_of(&r[0]).unwrap_or(0);
@@ -91,6 +98,7 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             let i = ids.len() as u32;
             row_of.insert(person, i);
             by_voter.insert(text_of(&r[15]).to_string(), i);
+            households.push(int_of(&r[16]));
             ids.push(person);
             for (k, c) in cats.iter_mut().enumerate() {
                 c.push(text_of(&r[k + 1]));
@@ -196,12 +204,52 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         sql,
         "SELECT DISTINCT person_id FROM volunteers WHERE person_id IS NOT NULL",
     )?;
+    // Everyone registered at the address of a registered volunteer.
+    let volunteer_homes: std::collections::HashSet<i64> = volunteer
+        .ones()
+        .filter_map(|i| households.get(i).copied().flatten())
+        .collect();
+    people.add(
+        "volunteer_household",
+        Column::Flag(Bitmap::from_fn(n, |i| {
+            households
+                .get(i)
+                .copied()
+                .flatten()
+                .is_some_and(|h| volunteer_homes.contains(&h))
+        })),
+    );
     people.add("volunteer", Column::Flag(volunteer));
+    let contact = flag(
+        sql,
+        "SELECT DISTINCT person_id FROM contacts WHERE person_id IS NOT NULL",
+    )?;
+    people.add("contact", Column::Flag(contact));
+    // Donors at the legal limit for an election of the current cycle.
+    let mut maxed = Bitmap::empty(n);
+    sql.query_each(
+        "SELECT person_id, election, CAST(SUM(amount_cents) AS BIGINT) FROM donations \
+         WHERE person_id IS NOT NULL AND NOT memo GROUP BY person_id, election",
+        &[],
+        &mut |r| {
+            let cycle = text_of(&r[1])
+                .get(1..)
+                .and_then(|y| y.parse::<u16>().ok())
+                .is_some_and(|y| y == year);
+            if cycle && int_of(&r[2]).unwrap_or(0) >= CONTRIBUTION_LIMIT_CENTS {
+                if let Some(&i) = int_of(&r[0]).and_then(|p| row_of.get(&p)) {
+                    maxed.set(i as usize);
+                }
+            }
+            Ok(())
+        },
+    )?;
+    people.add("maxed_out", Column::Flag(maxed));
     let gave = flag(
         sql,
         "SELECT DISTINCT person_id FROM donations WHERE person_id IS NOT NULL AND NOT memo AND amount_cents > 0",
     )?;
-    people.add("donor", Column::Flag(gave));
+    people.add("gave", Column::Flag(gave));
     let mut contacted = Bitmap::empty(n);
     sql.query_each(
         "SELECT DISTINCT voter_id FROM field_results WHERE source = 'canvass'",
@@ -243,6 +291,16 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             people.add("expected_gift", Column::Number(v));
         }
     }
+    if let (Some(Column::Number(p)), Some(Column::Number(g))) = (
+        people.columns.get("donor"),
+        people.columns.get("expected_gift"),
+    ) {
+        let v: Vec<f32> = p.iter().zip(g).map(|(p, g)| p * g).collect();
+        people
+            .sources
+            .insert("expected_value".into(), "donor × expected_gift".into());
+        people.add("expected_value", Column::Number(v));
+    }
     // Tags and lists.
     for (q, lists) in [
         (
@@ -268,6 +326,12 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             Ok(())
         })?;
     }
+    let dnc = people
+        .tags
+        .get(DO_NOT_CONTACT_TAG)
+        .cloned()
+        .unwrap_or_else(|| Bitmap::empty(n));
+    people.add("do_not_contact", Column::Flag(dnc));
     Ok(people)
 }
 
@@ -434,4 +498,39 @@ pub fn data_version(sql: &mut dyn Sql) -> Result<String, StoreError> {
 /// The year ages are counted at: the current election's (latest absentee file), else `fallback`.
 pub fn age_year(sql: &mut dyn Sql, fallback: u16) -> u16 {
     crate::scores::current_election(sql).map_or(fallback, |d| d.year)
+}
+
+/// A goal's universe now: its logic, expression and count (or why it cannot be counted yet).
+#[derive(Debug, Clone, Serialize)]
+pub struct GoalView {
+    pub goal: targeting::goals::Goal,
+    pub logic: &'static str,
+    pub expression: String,
+    pub count: Option<u64>,
+    pub error: Option<String>,
+}
+
+/// The four goal templates for `election` in `state`, counted over `people`.
+pub fn goals(people: &People, election: Date, state: &str) -> Vec<GoalView> {
+    let params = targeting::goals::GoalParams {
+        election,
+        state: state.to_uppercase(),
+    };
+    targeting::goals::Goal::ALL
+        .into_iter()
+        .map(|g| {
+            let expression = targeting::goals::expression(g, &params);
+            let (count, error) = match targeting::count(people, &expression, &[]) {
+                Ok((c, _)) => (Some(c.count), None),
+                Err(e) => (None, Some(e.message)),
+            };
+            GoalView {
+                goal: g,
+                logic: g.logic(),
+                expression,
+                count,
+                error,
+            }
+        })
+        .collect()
 }

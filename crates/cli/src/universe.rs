@@ -37,6 +37,18 @@ pub enum UniverseAction {
     },
     /// Saved universes with their counts now.
     List,
+    /// The four goal templates (registration, persuasion, turnout, fundraising): their logic,
+    /// expressions with the suppression rules written in, and counts now.
+    Goals {
+        /// The election being worked (default: the latest in the absentee files loaded).
+        #[arg(long)]
+        election: Option<String>,
+        /// The state the campaign registers voters in.
+        #[arg(long, default_value = "NC")]
+        state: String,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn now() -> String {
@@ -136,6 +148,36 @@ pub fn run(cli: &Cli, action: &UniverseAction) -> Result<()> {
                 "universe {} saved as {:?}: {} people now",
                 u.id, u.name, c.count
             );
+            Ok(())
+        }
+        UniverseAction::Goals {
+            election,
+            state,
+            json,
+        } => {
+            let election = match election {
+                Some(e) => model::Date::parse(e)
+                    .with_context(|| format!("--election {e:?} is not a date (YYYY-MM-DD)"))?,
+                None => app::scores::current_election(store.sql())?,
+            };
+            let goals = app::universes::goals(&people, election, state);
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&goals)?);
+                return Ok(());
+            }
+            for g in goals {
+                let n = match (g.count, &g.error) {
+                    (Some(c), _) => format!("{c} people"),
+                    (None, Some(e)) => format!("not countable yet: {e}"),
+                    _ => String::new(),
+                };
+                println!(
+                    "{} — {n}\n  {}\n  {}\n",
+                    g.goal.name(),
+                    g.logic,
+                    g.expression
+                );
+            }
             Ok(())
         }
         UniverseAction::List => {

@@ -636,6 +636,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         audit,
         users,
         crate::universes::count,
+        crate::universes::goals,
         crate::universes::list,
         crate::universes::create,
         crate::universes::get,

@@ -200,6 +200,12 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r(
         "GET",
+        "/api/v1/universes/goals",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
         "/api/v1/universes/{id}",
         Needs(Permission::Universes),
         Api,
@@ -286,6 +292,7 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/audit") => get(api::audit),
         ("GET", "/api/v1/users") => get(api::users),
         ("GET", "/api/v1/universes/count") => get(universes::count),
+        ("GET", "/api/v1/universes/goals") => get(universes::goals),
         ("GET", "/api/v1/universes") => get(universes::list),
         ("POST", "/api/v1/universes") => post(universes::create),
         ("GET", "/api/v1/universes/{id}") => get(universes::get),

@@ -197,6 +197,83 @@ pub async fn count(
     Ok(Json(body))
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GoalsParams {
+    /// The election being worked, YYYY-MM-DD (default: the latest in the absentee files).
+    #[param(format = Date)]
+    pub election: Option<String>,
+    /// The state the campaign registers voters in (default NC).
+    #[param(max_length = 2)]
+    pub state: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GoalsBody {
+    pub election: String,
+    pub state: String,
+    /// Each goal: `goal`, `logic`, `expression`, `count` (or `error` when a score it needs has
+    /// no approved model yet).
+    #[schema(value_type = Vec<Object>)]
+    pub goals: Vec<app::universes::GoalView>,
+}
+
+async fn goals_inner(
+    state: &AppState,
+    election: Option<String>,
+    st: Option<String>,
+) -> Result<GoalsBody, ApiError> {
+    let election = match election {
+        Some(e) => Some(
+            model::Date::parse(&e)
+                .filter(|d| d.to_string() == e)
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "election",
+                        format!("election: {e:?} is not a date (YYYY-MM-DD)"),
+                    )
+                })?,
+        ),
+        None => None,
+    };
+    let st = st.unwrap_or_else(|| "NC".into());
+    if st.len() != 2 || !st.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(ApiError::field(
+            "state",
+            format!("state: {st:?} is not a two-letter state code"),
+        ));
+    }
+    let election = match election {
+        Some(d) => d,
+        None => {
+            state
+                .pool
+                .run(|s| {
+                    app::scores::current_election(s.sql())
+                        .map_err(|e| ApiError::field("election", format!("election: {e}")))
+                })
+                .await?
+        }
+    };
+    let t = table(state).await?;
+    Ok(GoalsBody {
+        election: election.to_string(),
+        state: st.to_uppercase(),
+        goals: app::universes::goals(&t.people, election, &st),
+    })
+}
+
+/// The four goal templates (registration, persuasion, turnout, fundraising) with their logic,
+/// expressions (suppression rules written in) and counts now.
+#[utoipa::path(get, path = "/api/v1/universes/goals", params(GoalsParams),
+    responses((status = 200, body = GoalsBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn goals(
+    State(state): State<AppState>,
+    QueryOf(q): QueryOf<GoalsParams>,
+) -> Result<Json<GoalsBody>, ApiError> {
+    Ok(Json(goals_inner(&state, q.election, q.state).await?))
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct UniversesBody {
     #[schema(value_type = Vec<Object>)]
@@ -317,6 +394,8 @@ struct UniversesPage {
     breakdowns: Vec<(String, Vec<(String, u64)>)>,
     /// (name, expression, link to count it).
     saved: Vec<(String, String, String)>,
+    /// (goal, count or why not, logic, link).
+    goals: Vec<(String, String, String, String)>,
     csrf: String,
     message: String,
 }
@@ -381,12 +460,30 @@ pub async fn page(
             .collect(),
         Err(e) => return error_page(&e, Some(&p)),
     };
+    let goals = match goals_inner(&state, None, None).await {
+        Ok(g) => g
+            .goals
+            .into_iter()
+            .map(|g| {
+                let n = match (g.count, g.error) {
+                    (Some(c), _) => format!("{c} people"),
+                    (None, Some(e)) => format!("not yet: {e}"),
+                    _ => String::new(),
+                };
+                let href = format!("/universes?expression={}", urlencode(&g.expression));
+                (g.goal.name().to_string(), n, g.logic.to_string(), href)
+            })
+            .collect(),
+        // No current election loaded: the goals need one; the page works without them.
+        Err(_) => Vec::new(),
+    };
     let csrf = match &p {
         Principal::User { csrf, .. } => csrf.clone(),
         Principal::Key { .. } => String::new(),
     };
     render(
         &UniversesPage {
+            goals,
             nav: nav(Some(&p)),
             expression,
             by,

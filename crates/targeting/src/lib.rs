@@ -3,6 +3,7 @@
 //! into bitmaps (`plan`), counts and breakdowns.
 
 pub mod bitmap;
+pub mod goals;
 pub mod lang;
 pub mod plan;
 pub mod table;

@@ -101,7 +101,14 @@ fn category(people: &People, field: &str, dict: &[String], values: &[(Value, usi
 }
 
 /// Score fields: present once a model of that target is approved and applied.
-pub const SCORE_FIELDS: [&str; 5] = ["support", "turnout", "persuasion", "donor", "expected_gift"];
+pub const SCORE_FIELDS: [&str; 6] = [
+    "support",
+    "turnout",
+    "persuasion",
+    "donor",
+    "expected_gift",
+    "expected_value",
+];
 
 fn column<'a>(people: &'a People, field: &str, at: usize) -> Result<&'a Column, LangError> {
     if !people.columns.contains_key(field) && SCORE_FIELDS.contains(&field) {
@@ -109,7 +116,11 @@ fn column<'a>(people: &'a People, field: &str, at: usize) -> Result<&'a Column, 
             at,
             format!(
                 "no scores for '{field}' yet: a {} model must be approved and applied (tusk model approve ID; tusk score apply ID)",
-                if field == "expected_gift" { "donor" } else { field }
+                if field.starts_with("expected_") {
+                    "donor"
+                } else {
+                    field
+                }
             ),
         ));
     }

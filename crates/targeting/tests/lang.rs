@@ -204,3 +204,44 @@ proptest! {
         prop_assert_eq!(members, want, "{}", expr);
     }
 }
+
+#[test]
+fn goal_templates_are_valid_expressions_over_the_full_field_set() {
+    use targeting::goals::{expression, Goal, GoalParams};
+    let mut p = people();
+    let n = p.len();
+    for f in [
+        "registered",
+        "contact",
+        "gave",
+        "do_not_contact",
+        "volunteer_household",
+        "maxed_out",
+    ] {
+        p.add(f, Column::Flag(Bitmap::from_fn(n, |i| i % 3 == 0)));
+    }
+    let mut state = CategoryBuilder::new();
+    for _ in 0..n {
+        state.push("NC");
+    }
+    p.add("state", state.finish().0);
+    for f in ["turnout", "persuasion", "expected_value"] {
+        p.add(
+            f,
+            Column::Number((0..n).map(|i| (i % 10) as f32 / 10.0 * 8.0).collect()),
+        );
+    }
+    let params = GoalParams {
+        election: model::Date::parse("2026-11-03").unwrap(),
+        state: "nc".into(),
+    };
+    for g in Goal::ALL {
+        let e = expression(g, &params);
+        let pl = plan(&p, &e).unwrap_or_else(|err| panic!("{g:?}: {}", err.show(&e)));
+        assert!(
+            pl.explain(&p).contains("do_not_contact"),
+            "{g:?} leaves out do-not-contact"
+        );
+        assert_eq!(Goal::parse(g.name()), Some(g));
+    }
+}

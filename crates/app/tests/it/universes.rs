@@ -1,0 +1,179 @@
+//! Universes over a loaded, resolved and scored synthetic campaign: the four goal templates
+//! count, and their suppression rules hold for every member.
+
+use app::universes;
+use ingest::{Kind, Mapping};
+use scores::{Algorithm, Target, TrainParams};
+use store::sql::RowExt;
+use targeting::{plan, Column};
+use testkit::campaign::{generate, CampaignConfig, Out, Outputs};
+
+use super::Env;
+
+const NOW: &str = "2026-11-28T00:00:00Z";
+
+fn file(out: &Outputs<Vec<u8>>, o: Out) -> Vec<u8> {
+    out.0[Out::ALL.iter().position(|x| *x == o).unwrap()].clone()
+}
+
+#[test]
+fn goal_universes_count_and_keep_their_suppression_rules() {
+    let mut out = Outputs(vec![Vec::new(); Out::ALL.len()]);
+    generate(
+        &CampaignConfig {
+            voters: 40_000,
+            seed: 21,
+        },
+        &mut out,
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_sqlite::SqliteStore::open(&dir.path().join("tusk.db")).unwrap();
+    let mut env = Env {
+        name: "sqlite",
+        store: Box::new(store),
+        dir,
+    };
+    for (kind, o, name) in [
+        (Kind::NcVoter, Out::NcVoter, "ncvoter.txt"),
+        (Kind::NcVhis, Out::NcVhis, "ncvhis.txt"),
+        (Kind::NcAbsentee, Out::Absentee, "absentee.csv"),
+        (Kind::Canvass, Out::Canvass, "canvass.csv"),
+        (Kind::Experiment, Out::Experiment, "experiment.csv"),
+        (Kind::Fec, Out::Fec, "itcont.txt"),
+    ] {
+        env.import(kind, name, &file(&out, o));
+    }
+    for (data, mapping, name) in [
+        (Out::Volunteers, Out::VolunteersMapping, "vol.csv"),
+        (Out::Contacts, Out::ContactsMapping, "contacts.csv"),
+    ] {
+        let m = Mapping::parse(&String::from_utf8(file(&out, mapping)).unwrap()).unwrap();
+        env.try_import(Kind::Csv, Some(m), name, &file(&out, data))
+            .unwrap();
+    }
+    app::resolve::resolve(&mut *env.store, 0.5, "test", NOW).unwrap();
+    for target in Target::ALL {
+        let t = app::scores::train(
+            &mut *env.store,
+            target,
+            &TrainParams::new(Algorithm::Logistic, 1),
+            None,
+            None,
+            "test",
+            NOW,
+            &mut |_| {},
+        )
+        .unwrap_or_else(|e| panic!("{target:?}: {e}"));
+        app::scores::approve(env.store.sql(), t.id, "test", NOW).unwrap();
+        app::scores::apply(
+            &mut *env.store,
+            t.id,
+            None,
+            NOW,
+            &mut |_| {},
+            &mut |_, _| {},
+        )
+        .unwrap();
+    }
+    // One person asked not to be contacted.
+    let someone: i64 = env
+        .store
+        .sql()
+        .query("SELECT MIN(person_id) FROM voters", &[])
+        .unwrap()[0]
+        .int(0)
+        .unwrap();
+    let tag = store::groups::create(
+        env.store.sql(),
+        store::groups::Kind::Tag,
+        universes::DO_NOT_CONTACT_TAG,
+        "",
+        "test",
+        NOW,
+    )
+    .unwrap();
+    store::groups::add(
+        env.store.sql(),
+        store::groups::Kind::Tag,
+        tag,
+        &[someone],
+        "test",
+        NOW,
+    )
+    .unwrap();
+
+    let people = universes::load(env.store.sql(), 2026).unwrap();
+    let election = app::scores::current_election(env.store.sql()).unwrap();
+    let goals = universes::goals(&people, election, "nc");
+    assert_eq!(goals.len(), 4);
+    for g in &goals {
+        let n = g
+            .count
+            .unwrap_or_else(|| panic!("{:?}: {:?}", g.goal, g.error));
+        assert!(n > 0, "{:?} selects no one: {}", g.goal, g.expression);
+        assert!((n as usize) < people.len(), "{:?} selects everyone", g.goal);
+    }
+    let flag = |name: &str| match &people.columns[name] {
+        Column::Flag(b) => b.clone(),
+        _ => panic!("{name} is a flag"),
+    };
+    let members = |expr: &str| plan(&people, expr).unwrap().eval(&people);
+    let dnc = flag("do_not_contact");
+    assert_eq!(dnc.count(), 1);
+    let voted = people
+        .voted
+        .get(&election)
+        .expect("early votes for the election");
+    for g in &goals {
+        let m = members(&g.expression);
+        for i in m.ones() {
+            assert!(!dnc.get(i), "{:?} includes a do-not-contact person", g.goal);
+            match g.goal {
+                targeting::goals::Goal::Persuasion => {
+                    assert!(
+                        !flag("volunteer_household").get(i),
+                        "persuasion knocks a volunteer's household"
+                    );
+                    assert!(!voted.get(i), "persuasion of someone who voted");
+                }
+                targeting::goals::Goal::Turnout => {
+                    assert!(!voted.get(i), "GOTV for someone who voted")
+                }
+                targeting::goals::Goal::Fundraising => {
+                    assert!(
+                        !flag("maxed_out").get(i),
+                        "a maxed-out donor asked for money"
+                    )
+                }
+                targeting::goals::Goal::Registration => {
+                    assert!(
+                        !flag("registered").get(i),
+                        "registration of a registered voter"
+                    )
+                }
+            }
+        }
+    }
+    // Maxed-out donors are exactly the people with a 2026 election's gifts at the limit.
+    let at_limit: std::collections::BTreeSet<i64> = env
+        .store
+        .sql()
+        .query(
+            "SELECT person_id FROM donations WHERE person_id IS NOT NULL AND NOT memo \
+             AND election LIKE '_2026' GROUP BY person_id, election \
+             HAVING SUM(amount_cents) >= ?",
+            &[store::Value::Int(universes::CONTRIBUTION_LIMIT_CENTS)],
+        )
+        .unwrap()
+        .iter()
+        .map(|r| r.int(0).unwrap())
+        .collect();
+    let maxed: std::collections::BTreeSet<i64> =
+        flag("maxed_out").ones().map(|i| people.ids[i]).collect();
+    assert!(
+        !at_limit.is_empty(),
+        "the generator plants donors at the limit"
+    );
+    assert_eq!(maxed, at_limit);
+}
