@@ -602,6 +602,14 @@ fn demo(
     println!();
     demo_scores(&cli)?;
     println!();
+    universe::run(
+        &cli,
+        &universe::UniverseAction::Goals {
+            election: None,
+            state: "NC".into(),
+            json: false,
+        },
+    )?;
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
     let history = std::fs::read(f(Out::NcVhis))?;

@@ -18,7 +18,7 @@ pub const GOTV_SUPPORT_MIN: f64 = 0.6;
 pub const GOTV_TURNOUT_LOW: f64 = 0.3;
 pub const GOTV_TURNOUT_HIGH: f64 = 0.7;
 /// Fundraising: expected dollars from an ask (P(gives) × expected gift) at least this.
-pub const FUNDRAISING_EXPECTED_DOLLARS_MIN: f64 = 5.0;
+pub const FUNDRAISING_EXPECTED_DOLLARS_MIN: f64 = 20.0;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
