@@ -12,6 +12,7 @@ pub mod review;
 pub mod scores;
 pub mod signup;
 pub mod universes;
+mod values;
 
 pub use import::{
     import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,

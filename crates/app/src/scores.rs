@@ -20,7 +20,9 @@ use scores::{Algorithm, Context, Facts, Model, Report, Target, TrainParams};
 use serde::Serialize;
 use store::models::{self, ModelRun, NewModel, ScoreRow};
 use store::sql::Sql;
-use store::{Store, StoreError, Value};
+use store::{Store, StoreError};
+
+use crate::values::{date_of, int_of, text_of};
 
 /// People scored per batch (bounds the feature matrix in memory).
 pub const SCORE_BATCH_ROWS: usize = 65_536;
@@ -47,29 +49,6 @@ pub struct Population {
     support_ids: Vec<(u32, Option<Date>, i64)>,
     /// Experiment answers: (person index, treated, support ID after).
     experiment: Vec<(u32, bool, i64)>,
-}
-
-fn date_of(v: &Value) -> Option<Date> {
-    match v {
-        Value::Text(s) => Date::parse(s),
-        Value::Date(d) => Some(*d),
-        _ => None,
-    }
-}
-
-fn text_of(v: &Value) -> &str {
-    match v {
-        Value::Text(s) => s,
-        _ => "",
-    }
-}
-
-fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Text(s) => s.parse().ok(),
-        _ => None,
-    }
 }
 
 /// Reads the population: registered voters that are not removed and whose status is active,

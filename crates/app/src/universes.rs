@@ -14,6 +14,8 @@ use store::sql::{RowExt, Sql};
 use store::{StoreError, Value};
 use targeting::{age_band, Bitmap, CategoryBuilder, Column, People};
 
+use crate::values::{date_of, int_of, text_of};
+
 /// People tagged so are never in a goal's universe (`do_not_contact`).
 pub const DO_NOT_CONTACT_TAG: &str = "do-not-contact";
 /// Individual contribution limit per election, 2025–26 cycle, in cents (FEC; a donor whose
@@ -35,29 +37,6 @@ pub const BREAKDOWN_FIELDS: [&str; 8] = [
     "congressional_district",
     "state",
 ];
-
-fn text_of(v: &Value) -> &str {
-    match v {
-        Value::Text(s) => s,
-        _ => "",
-    }
-}
-
-fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Text(s) => s.parse().ok(),
-        _ => None,
-    }
-}
-
-fn date_of(v: &Value) -> Option<Date> {
-    match v {
-        Value::Text(s) => Date::parse(s),
-        Value::Date(d) => Some(*d),
-        _ => None,
-    }
-}
 
 const CATEGORIES: [&str; 13] = [
     "state",
@@ -113,7 +92,7 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     )?;
     let registered_rows = ids.len();
     // People without a registration: from their own records.
-    for table in ["volunteers", "contacts"] {
+    for table in ["volunteers", "contacts", "donations"] {
         sql.query_each(
             &format!(
                 "SELECT person_id, state, city, zip5 FROM {table} WHERE person_id IS NOT NULL \
@@ -138,26 +117,6 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             },
         )?;
     }
-    sql.query_each(
-        "SELECT person_id, state, city, zip5 FROM donations WHERE person_id IS NOT NULL \
-         ORDER BY person_id, id",
-        &[],
-        &mut |r| {
-            let person = int_of(&r[0]).unwrap_or(0);
-            if !row_of.contains_key(&person) {
-                add_unregistered(
-                    &mut ids,
-                    &mut row_of,
-                    &mut cats,
-                    &mut age,
-                    &mut band,
-                    person,
-                    r,
-                );
-            }
-            Ok(())
-        },
-    )?;
     let n = ids.len();
     let mut people = People {
         ids,
