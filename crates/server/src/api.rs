@@ -635,6 +635,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         list_item_remove,
         audit,
         users,
+        crate::universes::record_canvass,
         crate::universes::count,
         crate::universes::goals,
         crate::universes::list,

@@ -102,6 +102,12 @@ pub const ROUTES: &[RouteInfo] = &[
         Api,
     ),
     r(
+        "POST",
+        "/api/v1/people/{id}/record_canvass",
+        Needs(Permission::PeopleWrite),
+        Api,
+    ),
+    r(
         "GET",
         "/api/v1/donations",
         Needs(Permission::DonationsRead),
@@ -272,6 +278,7 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/people") => get(api::people_search),
         ("POST", "/api/v1/people/person_signup_helper") => post(api::person_signup_helper),
         ("GET", "/api/v1/people/{id}") => get(api::person_get),
+        ("POST", "/api/v1/people/{id}/record_canvass") => post(universes::record_canvass),
         ("GET", "/api/v1/donations") => get(api::donations),
         ("GET", "/api/v1/donations/{id}") => get(api::donation_get),
         ("GET", "/api/v1/changes") => get(api::changes),

@@ -556,3 +556,83 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+// ---- field results one at a time ----
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CanvassBody {
+    /// Your id for this result (a-z, A-Z, 0-9, '-', '_'): sending it again changes nothing,
+    /// sending it with other values corrects the result.
+    #[schema(min_length = 1, max_length = 64, pattern = "^[A-Za-z0-9_-]+$")]
+    pub identifier: String,
+    /// Contacted, Not Home, Refused, Moved, Deceased, Wrong Number, Inaccessible.
+    #[schema(pattern = "^(Contacted|Not Home|Refused|Moved|Deceased|Wrong Number|Inaccessible)$")]
+    pub result: String,
+    /// 1 (strong support) … 5 (strong oppose); only with Contacted.
+    #[schema(minimum = 1, maximum = 5)]
+    pub support_id: Option<i64>,
+    /// door (default), phone, text, mail.
+    #[schema(pattern = "^(door|phone|text|mail)$")]
+    pub contact_type: Option<String>,
+    /// YYYY-MM-DD (default: today).
+    #[schema(format = Date)]
+    pub date: Option<String>,
+}
+
+/// Record a canvass or call result on a person (OSDI record_canvass style): kept against
+/// their registration, in their records at once, counted by universes (`canvassed`) and used
+/// by the next support model.
+#[utoipa::path(post, path = "/api/v1/people/{id}/record_canvass", request_body = CanvassBody,
+    params(("id" = i64, Path, description = "Person id")),
+    responses((status = 201, body = Object), (status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn record_canvass(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    Path(id): Path<String>,
+    JsonBody(b): JsonBody<CanvassBody>,
+) -> Result<Response, ApiError> {
+    let p = principal(&who)?;
+    let id: i64 = id.parse().map_err(|_| {
+        ApiError::field(
+            "id",
+            format!("id: {id:?} is not a person id (a whole number)"),
+        )
+    })?;
+    let input = app::field::CanvassInput {
+        id: b.identifier,
+        result: b.result,
+        support_id: b.support_id,
+        contact_type: b.contact_type,
+        date: b.date,
+    };
+    let who2 = p.clone();
+    let r = state
+        .pool
+        .run(move |s| {
+            Ok(app::field::record_canvass(
+                s,
+                &who2,
+                id,
+                &input,
+                &now_iso(),
+            )?)
+        })
+        .await?;
+    state
+        .audit
+        .write(store::accounts::AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "canvass.record",
+            &format!("person:{id}"),
+            serde_json::json!({ "outcome": r.outcome }),
+        ))
+        .await?;
+    let status = if r.outcome == "unchanged" {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(r)).into_response())
+}

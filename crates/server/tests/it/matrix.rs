@@ -51,6 +51,13 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/people/{id}",
         [401, 401, 200, 200, 200, 200, 200, 403, 200, 403],
     ),
+    // A canvass result: people:write, within one's regions (person A is in the organizer's
+    // county). The empty form body is refused as JSON after the access check.
+    (
+        "POST",
+        "/api/v1/people/{id}/record_canvass",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
     // Create-or-match: people:write (admin, director, organizer; keys with the scope). The
     // body `{}` is refused as JSON after the access check.
     (

@@ -123,3 +123,102 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[test]
+fn an_organizer_records_canvass_results_in_their_region() {
+    let rt = rt();
+    for f in fixtures() {
+        let organizer = Some(f.tokens["organizer"].as_str());
+        let post = |person: i64, body: serde_json::Value| {
+            rt.block_on(send(
+                &f.app,
+                req(
+                    "POST",
+                    &format!("/api/v1/people/{person}/record_canvass"),
+                    organizer,
+                    Some(("application/json", body.to_string())),
+                ),
+            ))
+        };
+        let ok = serde_json::json!({"identifier": "k-1", "result": "Contacted", "support_id": 2, "date": "2026-10-01"});
+        let r = post(f.a, ok.clone());
+        assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
+        let j = r.json();
+        assert_eq!(j["outcome"], "created");
+        assert_eq!(j["rkey"], "canvass:api-k-1");
+        // Sent again: nothing changes; corrected: updated.
+        assert_eq!(post(f.a, ok).json()["outcome"], "unchanged");
+        let r = post(
+            f.a,
+            serde_json::json!({"identifier": "k-1", "result": "Contacted", "support_id": 1, "date": "2026-10-01"}),
+        );
+        assert_eq!(r.json()["outcome"], "updated", "{}", r.body);
+        // Outside the organizer's region: as if it did not exist.
+        assert_eq!(
+            post(
+                f.b,
+                serde_json::json!({"identifier": "k-2", "result": "Not Home"})
+            )
+            .status,
+            404
+        );
+        for (body, field) in [
+            (
+                serde_json::json!({"identifier": "k-3", "result": "Not Home", "support_id": 2}),
+                "support_id",
+            ),
+            (
+                serde_json::json!({"identifier": "k-3", "result": "Maybe"}),
+                "result",
+            ),
+            (
+                serde_json::json!({"identifier": "k 3", "result": "Refused"}),
+                "identifier",
+            ),
+            (
+                serde_json::json!({"identifier": "k-3", "result": "Refused", "contact_type": "pigeon"}),
+                "contact_type",
+            ),
+            (
+                serde_json::json!({"identifier": "k-3", "result": "Refused", "date": "10/01/2026"}),
+                "date",
+            ),
+        ] {
+            let r = post(f.a, body);
+            assert_eq!(
+                (r.status, r.json()["field"].as_str()),
+                (400, Some(field)),
+                "{}",
+                r.body
+            );
+        }
+        // The result is in the person's records and in the universes at once.
+        let admin = Some(f.tokens["admin"].as_str());
+        let person = rt
+            .block_on(send(
+                &f.app,
+                req("GET", &format!("/api/v1/people/{}", f.a), admin, None),
+            ))
+            .json();
+        let records = person["tusk:records"].as_array().unwrap();
+        assert!(
+            records
+                .iter()
+                .any(|r| r["table"] == "field_results" && r["rkey"] == "canvass:api-k-1"),
+            "{person}"
+        );
+        rt.block_on(server::universes::build_now(&f.state)).unwrap();
+        let c = rt
+            .block_on(send(
+                &f.app,
+                req(
+                    "GET",
+                    "/api/v1/universes/count?expression=canvassed",
+                    admin,
+                    None,
+                ),
+            ))
+            .json();
+        assert_eq!(c["count"], 1, "{c}");
+    }
+}
