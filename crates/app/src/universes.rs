@@ -356,23 +356,30 @@ pub fn save(
     if !expression.trim().is_empty() {
         targeting::plan(people, expression).map_err(UniverseError::Expression)?;
     }
-    sql.execute(
-        "DELETE FROM universes WHERE name = ?",
-        &[Value::Text(name.into())],
-    )?;
-    let rows = sql.query(
-        "INSERT INTO universes (name, expression, created_at, created_by) VALUES (?, ?, ?, ?) \
-         RETURNING id, name, expression, created_at, created_by",
-        &[
-            Value::Text(name.into()),
-            Value::Text(expression.into()),
-            Value::Text(now.into()),
-            Value::Text(by.into()),
-        ],
-    )?;
-    Ok(universe(rows.first().ok_or_else(|| {
-        StoreError::Backend("INSERT … RETURNING gave no row".into())
-    })?)?)
+    // Replace by name in one transaction: the old universe stays if the new one cannot be written.
+    let mut saved = None;
+    sql.transaction(&mut |tx| {
+        tx.execute(
+            "DELETE FROM universes WHERE name = ?",
+            &[Value::Text(name.into())],
+        )?;
+        let rows = tx.query(
+            "INSERT INTO universes (name, expression, created_at, created_by) VALUES (?, ?, ?, ?) \
+             RETURNING id, name, expression, created_at, created_by",
+            &[
+                Value::Text(name.into()),
+                Value::Text(expression.into()),
+                Value::Text(now.into()),
+                Value::Text(by.into()),
+            ],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| StoreError::Backend("INSERT … RETURNING gave no row".into()))?;
+        saved = Some(universe(row)?);
+        Ok(())
+    })?;
+    Ok(saved.expect("set in the committed transaction"))
 }
 
 pub fn all(sql: &mut dyn Sql) -> Result<Vec<Universe>, StoreError> {

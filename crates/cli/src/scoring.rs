@@ -93,7 +93,7 @@ fn date_arg(name: &str, v: &Option<String>) -> Result<Option<Date>> {
         .transpose()
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

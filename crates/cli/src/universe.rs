@@ -6,6 +6,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use clap::Subcommand;
 
+use crate::scoring::now;
 use crate::{open_store, Cli};
 
 #[derive(Subcommand, Debug)]
@@ -49,14 +50,6 @@ pub enum UniverseAction {
         #[arg(long)]
         json: bool,
     },
-}
-
-fn now() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    model::date::timestamp_utc(secs)
 }
 
 fn this_year() -> u16 {

@@ -310,12 +310,7 @@ pub async fn person_get(
     Path(id): Path<String>,
 ) -> Result<Json<osdi::Person>, ApiError> {
     let p = principal(&who)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::field(
-            "id",
-            format!("id: {id:?} is not a person id (a whole number)"),
-        )
-    })?;
+    let id = parse_id(&id, "person")?;
     let with_scores = p.allows(auth::Permission::ModelsRead);
     let (detail, audit, scores) = state
         .pool
@@ -434,12 +429,7 @@ pub async fn donation_get(
     Path(id): Path<String>,
 ) -> Result<Json<osdi::Donation>, ApiError> {
     let p = principal(&who)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::field(
-            "id",
-            format!("id: {id:?} is not a donation id (a whole number)"),
-        )
-    })?;
+    let id = parse_id(&id, "donation")?;
     let row = state
         .pool
         .run(move |s| Ok(store::donations::get(s.sql(), id)?))
@@ -1144,7 +1134,7 @@ async fn group_remove(
 }
 
 /// A path id: not a number is a bad request (400); a number no row has is not found (404).
-fn parse_id(s: &str, what: &str) -> Result<i64, ApiError> {
+pub(crate) fn parse_id(s: &str, what: &str) -> Result<i64, ApiError> {
     s.parse::<i64>().map_err(|_| {
         ApiError::field(
             "id",

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use store::accounts::AuditRecord;
 use utoipa::ToSchema;
 
-use crate::api::{principal, JsonBody};
+use crate::api::{parse_id, principal, JsonBody};
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, nav, render, Nav};
 use crate::{now_iso, AppState, Who};
@@ -41,15 +41,6 @@ impl From<app::scores::ScoringError> for ApiError {
             ),
         }
     }
-}
-
-fn model_id(id: &str) -> Result<i64, ApiError> {
-    id.parse().map_err(|_| {
-        ApiError::field(
-            "id",
-            format!("id: {id:?} is not a model id (a whole number)"),
-        )
-    })
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -84,7 +75,7 @@ pub async fn model_get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<ModelBody>, ApiError> {
-    let id = model_id(&id)?;
+    let id = parse_id(&id, "model")?;
     let model = state
         .pool
         .run(move |s| Ok(app::scores::view(s.sql(), id)?))
@@ -234,7 +225,7 @@ pub async fn model_approve(
     Path(id): Path<String>,
 ) -> Result<Json<Approved>, ApiError> {
     let p = principal(&who)?;
-    let id = model_id(&id)?;
+    let id = parse_id(&id, "model")?;
     Ok(Json(approve_inner(&state, &p, id).await?))
 }
 
@@ -248,7 +239,7 @@ pub async fn model_apply(
     Path(id): Path<String>,
 ) -> Result<Json<app::scores::Applied>, ApiError> {
     let p = principal(&who)?;
-    let id = model_id(&id)?;
+    let id = parse_id(&id, "model")?;
     let applied = state
         .pool
         .run(move |s| {

@@ -18,7 +18,7 @@ use targeting::People;
 use tokio::sync::RwLock;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::api::{principal, JsonBody, QueryOf};
+use crate::api::{parse_id, principal, JsonBody, QueryOf};
 use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, form_csrf, nav, render, Nav};
 use crate::{now_iso, AppState, Who};
@@ -358,12 +358,7 @@ pub async fn get(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<UniverseBody>, ApiError> {
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::field(
-            "id",
-            format!("id: {id:?} is not a universe id (a whole number)"),
-        )
-    })?;
+    let id = parse_id(&id, "universe")?;
     let u = state
         .pool
         .run(move |s| Ok(app::universes::get(s.sql(), id)?))
@@ -454,7 +449,10 @@ pub async fn page(
         Ok(v) => v
             .into_iter()
             .map(|u| {
-                let href = format!("/universes?expression={}", urlencode(&u.expression));
+                let href = format!(
+                    "/universes?expression={}",
+                    crate::api::encode(&u.expression)
+                );
                 (u.name, u.expression, href)
             })
             .collect(),
@@ -470,7 +468,10 @@ pub async fn page(
                     (None, Some(e)) => format!("not yet: {e}"),
                     _ => String::new(),
                 };
-                let href = format!("/universes?expression={}", urlencode(&g.expression));
+                let href = format!(
+                    "/universes?expression={}",
+                    crate::api::encode(&g.expression)
+                );
                 (g.goal.name().to_string(), n, g.logic.to_string(), href)
             })
             .collect(),
@@ -536,25 +537,12 @@ pub async fn save_form(
     match save_inner(&state, &p, f.name, f.expression).await {
         Ok(u) => Redirect::to(&format!(
             "/universes?expression={}&saved={}",
-            urlencode(&u.expression),
-            urlencode(&u.name)
+            crate::api::encode(&u.expression),
+            crate::api::encode(&u.name)
         ))
         .into_response(),
         Err(e) => error_page(&e, Some(&p)),
     }
-}
-
-/// Percent-encodes a query value (everything but unreserved characters).
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 // ---- field results one at a time ----
@@ -593,12 +581,7 @@ pub async fn record_canvass(
     JsonBody(b): JsonBody<CanvassBody>,
 ) -> Result<Response, ApiError> {
     let p = principal(&who)?;
-    let id: i64 = id.parse().map_err(|_| {
-        ApiError::field(
-            "id",
-            format!("id: {id:?} is not a person id (a whole number)"),
-        )
-    })?;
+    let id = parse_id(&id, "person")?;
     let input = app::field::CanvassInput {
         id: b.identifier,
         result: b.result,
