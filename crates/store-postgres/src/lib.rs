@@ -696,8 +696,10 @@ impl LoadSession for PgLoad<'_> {
         let tx = self.tx();
         tx.batch_execute(&format!(
             "ANALYZE stg_{n};{}",
+            // The target table too: ANALYZE counts this transaction's own new rows, so its
+            // statistics follow the load instead of the table as it was before.
             if analyse_seen {
-                format!(" ANALYZE seen_{n};")
+                format!(" ANALYZE seen_{n}; ANALYZE {n};")
             } else {
                 String::new()
             }
