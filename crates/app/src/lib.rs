@@ -2,6 +2,7 @@
 //! HTTP, no terminal. The CLI (and later the API) call these.
 
 pub mod accounts;
+pub mod allocate;
 pub mod field;
 pub mod groups;
 pub mod import;

@@ -221,6 +221,46 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         },
     )?;
     people.add("canvassed", Column::Flag(contacted));
+    // Contact attempts, for frequency caps.
+    sql.query_each(
+        "SELECT voter_id, CAST(date AS TEXT), contact_type FROM field_results \
+         WHERE source = 'canvass' AND date IS NOT NULL",
+        &[],
+        &mut |r| {
+            let channel = targeting::allocate::Channel::parse(text_of(&r[2]));
+            if let (Some(&row), Some(date), Some(channel)) =
+                (by_voter.get(text_of(&r[0])), date_of(&r[1]), channel)
+            {
+                people
+                    .contacts
+                    .push(targeting::Attempt { row, channel, date });
+            }
+            Ok(())
+        },
+    )?;
+    // Ways to reach: a phone on any record; an address (a registration, or a street address
+    // on a volunteer or contact record).
+    let mut phone = flag(
+        sql,
+        "SELECT DISTINCT person_id FROM voters WHERE removed_load_id IS NULL AND phone IS NOT NULL AND phone <> ''",
+    )?;
+    let mut address = Bitmap::from_fn(n, |i| i < registered_rows);
+    for table in ["volunteers", "contacts"] {
+        phone.or_with(&flag(
+            sql,
+            &format!(
+                "SELECT DISTINCT person_id FROM {table} WHERE phone IS NOT NULL AND phone <> ''"
+            ),
+        )?);
+        address.or_with(&flag(
+            sql,
+            &format!(
+                "SELECT DISTINCT person_id FROM {table} WHERE house_number <> '' AND street <> ''"
+            ),
+        )?);
+    }
+    people.add("has_phone", Column::Flag(phone));
+    people.add("has_address", Column::Flag(address));
     // Scores of the approved model of each target.
     for m in store::models::approved(sql)? {
         let mut score = vec![f32::NAN; n];

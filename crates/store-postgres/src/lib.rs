@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../migrations/0008_load_indexes.sql")),
     (9, include_str!("../migrations/0009_scores.sql")),
     (10, include_str!("../migrations/0010_universes.sql")),
+    (11, include_str!("../migrations/0011_allocations.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

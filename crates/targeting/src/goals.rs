@@ -2,7 +2,7 @@
 //! ordinary expression (so it can be read, explained, edited and saved) built from named
 //! thresholds, with the suppression rules that apply to it written in.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Persuasion: likely voters (turnout at least this)…
 pub const PERSUASION_TURNOUT_MIN: f64 = 0.5;
@@ -20,7 +20,7 @@ pub const GOTV_TURNOUT_HIGH: f64 = 0.7;
 /// Fundraising: expected dollars from an ask (P(gives) × expected gift) at least this.
 pub const FUNDRAISING_EXPECTED_DOLLARS_MIN: f64 = 20.0;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Goal {
     Registration,

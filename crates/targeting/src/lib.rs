@@ -2,6 +2,7 @@
 //! as columns in memory (`table`), plans checked against them with `explain` and evaluated
 //! into bitmaps (`plan`), counts and breakdowns.
 
+pub mod allocate;
 pub mod bitmap;
 pub mod goals;
 pub mod lang;
@@ -11,7 +12,7 @@ pub mod table;
 pub use bitmap::Bitmap;
 pub use lang::{parse, LangError};
 pub use plan::{breakdown, plan, Plan};
-pub use table::{CategoryBuilder, Column, People};
+pub use table::{Attempt, CategoryBuilder, Column, People};
 
 /// Age bands of the `age_band` column.
 pub const AGE_BANDS: [(u16, u16, &str); 6] = [

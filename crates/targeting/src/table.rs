@@ -108,6 +108,16 @@ pub struct People {
     pub lists: BTreeMap<String, Bitmap>,
     /// Where each number column came from (e.g. "model 12"), for `explain`.
     pub sources: BTreeMap<String, String>,
+    /// Contact attempts (field results): who, on which channel, when — for frequency caps.
+    pub contacts: Vec<Attempt>,
+}
+
+/// One contact attempt on a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attempt {
+    pub row: u32,
+    pub channel: crate::allocate::Channel,
+    pub date: model::Date,
 }
 
 impl People {
@@ -185,6 +195,8 @@ impl People {
                 .map(|(k, b)| (k.clone(), rep(b)))
                 .collect(),
             sources: self.sources.clone(),
+            // Attempts of the first copy only: the repeated rows have no history.
+            contacts: self.contacts.clone(),
         }
     }
 }

@@ -176,4 +176,140 @@ fn goal_universes_count_and_keep_their_suppression_rules() {
         "the generator plants donors at the limit"
     );
     assert_eq!(maxed, at_limit);
+
+    allocation_keeps_budgets_reach_suppression_and_caps(&mut env, &people, election);
+}
+
+/// The allocation over the same campaign: budgets, reach, suppression and caps hold for every
+/// chosen person, a bigger budget is never worth less, and a kept run reads back.
+fn allocation_keeps_budgets_reach_suppression_and_caps(
+    env: &mut Env,
+    people: &targeting::People,
+    election: model::Date,
+) {
+    use app::allocate::{self, Request};
+    use targeting::allocate::{Channel, ContactCap};
+    // Canvass attempts were loaded as contact history.
+    let with_dates: i64 = env
+        .store
+        .sql()
+        .query(
+            "SELECT COUNT(*) FROM field_results WHERE source = 'canvass' AND date IS NOT NULL \
+             AND contact_type IN ('door', 'phone', 'text', 'mail')",
+            &[],
+        )
+        .unwrap()[0]
+        .int(0)
+        .unwrap();
+    assert!(with_dates > 0);
+    assert_eq!(people.contacts.len() as i64, with_dates);
+    // Caps counted on the day of the latest door attempt, one door knock a day: everyone
+    // knocked that day is capped on doors.
+    let today = people
+        .contacts
+        .iter()
+        .filter(|a| a.channel == Channel::Door)
+        .map(|a| a.date)
+        .max()
+        .expect("door attempts");
+    let knocked_today: std::collections::BTreeSet<u32> = people
+        .contacts
+        .iter()
+        .filter(|a| a.channel == Channel::Door && a.date == today)
+        .map(|a| a.row)
+        .collect();
+    let mut req = Request::defaults(
+        "test",
+        election,
+        "NC",
+        today,
+        [150.0, 2_000.0, 4_000.0, 1_500.0],
+    );
+    req.caps = vec![ContactCap {
+        channel: Channel::Door,
+        max_attempts: 1,
+        window_days: 1,
+    }];
+    let (a, cands) = allocate::run(people, &req).unwrap();
+    assert!(a.votes > 0.0 && a.dollars > 0.0, "{:?}", a.channels);
+    let flag = |name: &str| match &people.columns[name] {
+        Column::Flag(b) => b.clone(),
+        _ => panic!("{name} is a flag"),
+    };
+    let (phone, address, dnc) = (
+        flag("has_phone"),
+        flag("has_address"),
+        flag("do_not_contact"),
+    );
+    let goal_members: Vec<(targeting::goals::Goal, targeting::Bitmap)> = req
+        .goals
+        .iter()
+        .map(|(g, e)| (*g, plan(people, e).unwrap().eval(people)))
+        .collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut door_capped_possible = 0;
+    for c in &cands {
+        if knocked_today.contains(&c.row) {
+            door_capped_possible += 1;
+            assert_eq!(
+                c.allowed & (1 << Channel::Door.index()),
+                0,
+                "a capped person open to a door"
+            );
+        }
+    }
+    for x in &a.assignments {
+        let i = x.row as usize;
+        assert!(seen.insert(x.row), "a person chosen twice");
+        assert!(!dnc.get(i));
+        match x.channel {
+            Channel::Door | Channel::Mail => {
+                assert!(address.get(i), "{:?} without an address", x.channel)
+            }
+            Channel::Phone | Channel::Text => {
+                assert!(phone.get(i), "{:?} without a phone", x.channel)
+            }
+        }
+        if x.channel == Channel::Door {
+            assert!(!knocked_today.contains(&x.row), "a door knock over the cap");
+        }
+        let (_, m) = goal_members.iter().find(|(g, _)| *g == x.goal).unwrap();
+        assert!(m.get(i), "chosen for {:?} outside its universe", x.goal);
+    }
+    assert!(
+        door_capped_possible > 0,
+        "no candidate was knocked on {today}: the cap is not tested"
+    );
+    for (s, c) in req.spec.channels.iter().zip(&a.channels) {
+        assert!(c.spent <= s.budget + 1e-9, "{:?} over budget", c.channel);
+        assert!(c.marginal_value_per_unit >= 0.0);
+    }
+    // More doors are never worth less.
+    let mut more = req.clone();
+    more.spec.channels[0].budget *= 2.0;
+    let (b, _) = allocate::run(people, &more).unwrap();
+    assert!(b.value >= a.value - 1e-9, "{} < {}", b.value, a.value);
+    // Kept and read back, best first, with reasons.
+    let run = allocate::save(env.store.sql(), people, &req, &a, &cands, "test", NOW).unwrap();
+    assert_eq!(
+        allocate::get(env.store.sql(), run.id)
+            .unwrap()
+            .unwrap()
+            .summary
+            .chosen,
+        a.assignments.len() as u64
+    );
+    let phone_items =
+        allocate::items(env.store.sql(), &run, Some(Channel::Phone), 1_000, 0).unwrap();
+    assert_eq!(phone_items.len() as u64, a.channels[1].attempts.min(1_000));
+    assert!(phone_items.windows(2).all(|w| w[0].value >= w[1].value));
+    assert!(phone_items
+        .iter()
+        .all(|x| x.channel == "phone" && x.why.contains("phone: ") && x.why.contains("(chosen)")));
+    let err = allocate::items(env.store.sql(), &run, None, 0, 0).unwrap_err();
+    assert!(err.to_string().starts_with("limit"), "{err}");
+    let mut bad = req.clone();
+    bad.goals[1].1 = "support >= banana".into();
+    let err = allocate::run(people, &bad).unwrap_err().to_string();
+    assert!(err.starts_with("goals.persuasion: "), "{err}");
 }
