@@ -7,6 +7,7 @@ pub mod field;
 pub mod groups;
 pub mod import;
 pub mod linkage;
+pub mod lists;
 pub mod people;
 pub mod people_csv;
 pub mod resolve;

@@ -65,6 +65,20 @@ pub enum BenchCommand {
         #[arg(long)]
         export: Option<PathBuf>,
     },
+    /// Allocation over the store's people repeated to `--people` rows, four goals and four
+    /// channels: time to build the candidates and to allocate (scripts/bench-allocate.sh).
+    Allocate {
+        #[arg(long, default_value_t = 7_500_000)]
+        people: usize,
+        #[arg(long, default_value_t = 50_000.0)]
+        door_hours: f64,
+        #[arg(long, default_value_t = 1_000_000.0)]
+        calls: f64,
+        #[arg(long, default_value_t = 3_000_000.0)]
+        texts: f64,
+        #[arg(long, default_value_t = 1_000_000.0)]
+        mail: f64,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -80,6 +94,13 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
             runs,
             export,
         } => bench_universes(database, *people, *runs, export.as_deref()),
+        BenchCommand::Allocate {
+            people,
+            door_hours,
+            calls,
+            texts,
+            mail,
+        } => bench_allocate(database, *people, [*door_hours, *calls, *texts, *mail]),
         BenchCommand::Scores {
             target,
             seed,
@@ -685,4 +706,67 @@ fn bench_universes(
         serde_json::json!({ "people": p.len(), "results": out })
     );
     Ok(())
+}
+
+fn bench_allocate(database: &str, people: usize, budgets: [f64; 4]) -> Result<()> {
+    let mut store = crate::open_store(database)?;
+    let t = Instant::now();
+    let election = app::scores::current_election(store.sql())?;
+    let base = app::universes::load(store.sql(), election.year)?;
+    println!(
+        "{} people read from the store in {:.1} s; repeated to {people}",
+        base.len(),
+        t.elapsed().as_secs_f64()
+    );
+    for need in ["support", "turnout", "persuasion", "expected_value"] {
+        if !base.columns.contains_key(need) {
+            anyhow::bail!("no approved model gives {need}: train, approve and apply the four models first (scripts/bench-allocate.sh does)");
+        }
+    }
+    let p = base.repeated(people);
+    drop(base);
+    let today = model::Date::parse("2026-10-28").expect("date");
+    let req = app::allocate::Request::defaults("bench", election, "NC", today, budgets);
+    let t = Instant::now();
+    let cands = app::allocate::candidates(&p, &req)?;
+    let candidates_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let a = targeting::allocate::allocate(&req.spec, &cands);
+    let allocate_s = t.elapsed().as_secs_f64();
+    for c in &a.channels {
+        println!(
+            "{:<6} budget {:>10.0} {:<6} attempts {:>9} of {:>9}  net votes {:>9.1}  dollars {:>11.0}  marginal {:.5}/{}",
+            c.channel.name(),
+            c.budget,
+            c.unit,
+            c.attempts,
+            c.attempts_affordable,
+            c.votes,
+            c.dollars,
+            c.marginal_value_per_unit,
+            c.unit.trim_end_matches('s')
+        );
+    }
+    println!(
+        "people {people}  candidates {}  chosen {}  net votes {:.1}  dollars {:.0}  candidates {candidates_s:.2} s  allocate {allocate_s:.2} s  peak RSS {} MB",
+        cands.len(),
+        a.assignments.len(),
+        a.votes,
+        a.dollars,
+        peak_rss_mb()
+    );
+    Ok(())
+}
+
+/// The process's peak resident memory in MB (Linux: VmHWM in /proc/self/status; 0 elsewhere).
+fn peak_rss_mb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb / 1024)
 }

@@ -2,6 +2,7 @@
 //! progress bars, and calls the use cases in `app`.
 
 mod accounts;
+mod allocate;
 mod bench;
 
 #[global_allocator]
@@ -226,6 +227,12 @@ enum Command {
         #[command(subcommand)]
         action: universe::UniverseAction,
     },
+    /// Allocation: spend door hours, calls, texts and mail on the four goals for the most
+    /// expected net votes; list, show (who and why) and export kept runs.
+    Allocate {
+        #[command(subcommand)]
+        action: allocate::AllocateAction,
+    },
     /// Webhooks that push the change feed to other tools: add, list, disable, enable.
     Webhook {
         #[command(subcommand)]
@@ -323,6 +330,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Model { action } => scoring::model(&cli, action),
         Command::Score { action } => scoring::score(&cli, action),
         Command::Universe { action } => universe::run(&cli, action),
+        Command::Allocate { action } => allocate::run(&cli, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,

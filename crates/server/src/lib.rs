@@ -6,6 +6,7 @@
 //! route cannot exist without an access rule (deny by default). Which people a request may
 //! read is then narrowed by `Principal::people_scope` in the use cases.
 
+pub mod allocations;
 pub mod api;
 pub mod audit;
 pub mod error;
@@ -216,6 +217,36 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::Universes),
         Api,
     ),
+    r(
+        "GET",
+        "/api/v1/allocations",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/allocations",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/allocations/{id}",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/allocations/{id}/items",
+        Needs(Permission::Universes),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/allocations/{id}/export",
+        Needs(Permission::Universes),
+        Api,
+    ),
     r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
     r(
         "POST",
@@ -258,6 +289,19 @@ pub const ROUTES: &[RouteInfo] = &[
         Page,
     ),
     r("GET", "/static/universes.js", Public, Page),
+    r("GET", "/allocations", Needs(Permission::Universes), Page),
+    r(
+        "POST",
+        "/allocations/run",
+        Needs(Permission::Universes),
+        Page,
+    ),
+    r(
+        "GET",
+        "/allocations/{id}",
+        Needs(Permission::Universes),
+        Page,
+    ),
     r("GET", "/models", Needs(Permission::ModelsRead), Page),
     r("GET", "/models/{id}", Needs(Permission::ModelsRead), Page),
     r(
@@ -303,6 +347,11 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/universes") => get(universes::list),
         ("POST", "/api/v1/universes") => post(universes::create),
         ("GET", "/api/v1/universes/{id}") => get(universes::get),
+        ("GET", "/api/v1/allocations") => get(allocations::list),
+        ("POST", "/api/v1/allocations") => post(allocations::create),
+        ("GET", "/api/v1/allocations/{id}") => get(allocations::get),
+        ("GET", "/api/v1/allocations/{id}/items") => get(allocations::items),
+        ("GET", "/api/v1/allocations/{id}/export") => get(allocations::export),
         ("GET", "/api/v1/models") => get(scoring::models_list),
         ("POST", "/api/v1/models") => post(scoring::model_train),
         ("GET", "/api/v1/models/{id}") => get(scoring::model_get),
@@ -320,6 +369,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/universes") => get(universes::page),
         ("POST", "/universes/save") => post(universes::save_form),
         ("GET", "/static/universes.js") => get(pages::universes_js),
+        ("GET", "/allocations") => get(allocations::page),
+        ("POST", "/allocations/run") => post(allocations::run_form),
+        ("GET", "/allocations/{id}") => get(allocations::run_page),
         ("GET", "/models") => get(scoring::models_page),
         ("GET", "/models/{id}") => get(scoring::model_page),
         ("POST", "/models/{id}/approve") => post(scoring::model_approve_form),

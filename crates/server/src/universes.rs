@@ -26,8 +26,8 @@ use crate::{now_iso, AppState, Who};
 /// Seconds a client is told to wait while the first table is built.
 pub const TABLE_RETRY_SECONDS: u64 = 5;
 
-struct Table {
-    people: People,
+pub(crate) struct Table {
+    pub(crate) people: People,
     version: String,
 }
 
@@ -72,7 +72,7 @@ fn rebuild(state: &AppState) {
     });
 }
 
-async fn table(state: &AppState) -> Result<Arc<Table>, ApiError> {
+pub(crate) async fn table(state: &AppState) -> Result<Arc<Table>, ApiError> {
     let have = state.universes.table.read().await.clone();
     let version = state
         .pool

@@ -388,6 +388,40 @@ impl Ord for Key {
 
 const NONE: u8 = u8::MAX;
 
+/// Channels in the order an augmenting path visits them (no allocation per path).
+#[derive(Debug, Clone, Copy)]
+struct Path {
+    ch: [usize; CHANNELS],
+    len: usize,
+}
+
+impl Path {
+    fn one(c: usize) -> Path {
+        Path {
+            ch: [c; CHANNELS],
+            len: 1,
+        }
+    }
+
+    fn last(&self) -> usize {
+        self.ch[self.len - 1]
+    }
+
+    fn contains(&self, c: usize) -> bool {
+        self.ch[..self.len].contains(&c)
+    }
+
+    fn then(mut self, c: usize) -> Path {
+        self.ch[self.len] = c;
+        self.len += 1;
+        self
+    }
+
+    fn channels(&self) -> &[usize] {
+        &self.ch[..self.len]
+    }
+}
+
 struct Solver<'a> {
     values: &'a [[f64; CHANNELS]],
     at: Vec<u8>,
@@ -434,7 +468,7 @@ impl Solver<'_> {
     /// each next one by a person moving from the one before), ending in a channel with room.
     /// With `end`, the best way to use one more attempt on that channel (the path may also
     /// start by taking a person off a channel): not to be augmented.
-    fn best_path(&mut self, end: Option<usize>) -> Option<(f64, Vec<usize>)> {
+    fn best_path(&mut self, end: Option<usize>) -> Option<(f64, Path)> {
         let entry: Vec<Option<f64>> = (0..CHANNELS)
             .map(|c| self.entry_top(c).map(|k| k.0))
             .collect();
@@ -450,10 +484,10 @@ impl Solver<'_> {
             Some(e) => c == e,
             None => self.used[c] < self.cap[c],
         };
-        let mut best: Option<(f64, Vec<usize>)> = None;
+        let mut best: Option<(f64, Path)> = None;
         // Depth-first over simple paths (at most 64 with four channels).
-        let mut stack: Vec<(Vec<usize>, f64)> = (0..CHANNELS)
-            .filter_map(|c| entry[c].map(|g| (vec![c], g)))
+        let mut stack: Vec<(Path, f64)> = (0..CHANNELS)
+            .filter_map(|c| entry[c].map(|g| (Path::one(c), g)))
             .collect();
         if end.is_some() {
             // One more attempt on `end` may also be used by someone moving there from a
@@ -461,29 +495,25 @@ impl Solver<'_> {
             stack.extend(
                 (0..CHANNELS)
                     .filter(|&c| self.used[c] > 0)
-                    .map(|c| (vec![c], 0.0)),
+                    .map(|c| (Path::one(c), 0.0)),
             );
         }
         while let Some((path, gain)) = stack.pop() {
-            let last = *path.last().expect("non-empty");
+            let last = path.last();
             if room(last) && best.as_ref().is_none_or(|b| gain > b.0) {
-                best = Some((gain, path.clone()));
+                best = Some((gain, path));
             }
-            for b in 0..CHANNELS {
-                if path.contains(&b) {
-                    continue;
-                }
-                if let Some(g) = mv[last][b] {
-                    let mut p = path.clone();
-                    p.push(b);
-                    stack.push((p, gain + g));
+            for (b, m) in mv[last].iter().enumerate() {
+                if let (false, Some(g)) = (path.contains(b), m) {
+                    stack.push((path.then(b), gain + g));
                 }
             }
         }
         best
     }
 
-    fn augment(&mut self, path: &[usize]) {
+    fn augment(&mut self, path: &Path) {
+        let path = path.channels();
         // Move the people along the path back to front, so each heap top is read before
         // anyone else changes.
         let mut movers = Vec::with_capacity(path.len());

@@ -17,8 +17,11 @@ pub const GOTV_SUPPORT_MIN: f64 = 0.6;
 /// contact).
 pub const GOTV_TURNOUT_LOW: f64 = 0.3;
 pub const GOTV_TURNOUT_HIGH: f64 = 0.7;
-/// Fundraising: expected dollars from an ask (P(gives) × expected gift) at least this.
+/// Fundraising: expected dollars from an ask (P(gives) × expected gift) at least this…
 pub const FUNDRAISING_EXPECTED_DOLLARS_MIN: f64 = 20.0;
+/// …from likely supporters (a registered voter's support score at least this; people not on
+/// the voter file came to the campaign themselves).
+pub const FUNDRAISING_SUPPORT_MIN: f64 = 0.5;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -69,9 +72,10 @@ impl Goal {
                  are left out."
             }
             Goal::Fundraising => {
-                "People whose expected gift from an ask (P(gives) × expected gift) is at least the \
-                 minimum, except donors already at the legal limit for this election (ask them to \
-                 volunteer instead) and do-not-contact people."
+                "Likely supporters (or people not on the voter file, who came to the campaign) whose \
+                 expected gift from an ask (P(gives) × expected gift) is at least the minimum, except \
+                 donors already at the legal limit for this election (ask them to volunteer instead) \
+                 and do-not-contact people."
             }
         }
     }
@@ -104,7 +108,8 @@ pub fn expression(goal: Goal, p: &GoalParams) -> String {
             p.election
         ),
         Goal::Fundraising => format!(
-            "expected_value >= {FUNDRAISING_EXPECTED_DOLLARS_MIN} and not maxed_out and not do_not_contact"
+            "expected_value >= {FUNDRAISING_EXPECTED_DOLLARS_MIN} and (support >= {FUNDRAISING_SUPPORT_MIN} or not registered) \
+             and not maxed_out and not do_not_contact"
         ),
     }
 }

@@ -203,6 +203,48 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/static/universes.js",
         [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     ),
+    // Allocations: as universes. `{id}` names no allocation; the export without its channel
+    // and the empty POST are refused before anything is read.
+    (
+        "GET",
+        "/api/v1/allocations",
+        [401, 401, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/allocations",
+        [401, 401, 400, 400, 400, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/allocations/{id}",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/allocations/{id}/items",
+        [401, 401, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/allocations/{id}/export",
+        [401, 401, 400, 400, 400, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/allocations",
+        [303, 303, 200, 200, 200, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/allocations/run",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/allocations/{id}",
+        [303, 303, 404, 404, 404, 403, 403, 403, 403, 403],
+    ),
     // Models: analysts, data directors and admins (PRODUCT.md §5); no key scope grants them.
     // `{id}` names no model: allowed roles get 404, the body `{}`-less POST is refused as JSON.
     (

@@ -222,3 +222,149 @@ fn an_organizer_records_canvass_results_in_their_region() {
         assert_eq!(c["count"], 1, "{c}");
     }
 }
+
+#[test]
+fn an_analyst_allocates_reads_why_and_exports_an_audited_list() {
+    let rt = rt();
+    for f in fixtures() {
+        let analyst = Some(f.tokens["analyst"].as_str());
+        let call = |method: &str, uri: &str, body: Option<serde_json::Value>| {
+            rt.block_on(send(
+                &f.app,
+                req(
+                    method,
+                    uri,
+                    analyst,
+                    body.map(|b| ("application/json", b.to_string())),
+                ),
+            ))
+        };
+        rt.block_on(server::universes::build_now(&f.state)).unwrap();
+        // No scores in the fixture: a registration drive over Wake's voters (support assumed),
+        // five mail pieces and no calls.
+        let body = serde_json::json!({
+            "name": "wake mail",
+            "channels": [{"channel": "mail", "budget": 5}, {"channel": "phone", "budget": 0}],
+            "goals": ["registration"],
+            "universes": {"registration": "county = \"WAKE\""},
+            "election": "2026-11-03",
+            "today": "2026-10-20"
+        });
+        let r = call("POST", "/api/v1/allocations", Some(body.clone()));
+        assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
+        let run = r.json();
+        let id = run["id"].as_i64().unwrap();
+        let wake = call(
+            "GET",
+            "/api/v1/universes/count?expression=county%20%3D%20%22WAKE%22",
+            None,
+        )
+        .json()["count"]
+            .as_u64()
+            .unwrap();
+        assert!(wake >= 5, "the fixture has Wake voters: {wake}");
+        assert_eq!(run["summary"]["chosen"], 5, "{run}");
+        let mail = &run["summary"]["channels"][0];
+        assert_eq!(
+            (mail["channel"].as_str(), mail["attempts"].as_u64()),
+            (Some("mail"), Some(5))
+        );
+        assert!(
+            mail["marginal_value_per_unit"].as_f64().unwrap() > 0.0,
+            "{mail}"
+        );
+        assert_eq!(run["summary"]["channels"][1]["attempts"], 0);
+        assert_eq!(
+            call("GET", "/api/v1/allocations", None).json()["items"][0]["id"],
+            id
+        );
+        let items = call(
+            "GET",
+            &format!("/api/v1/allocations/{id}/items?limit=3"),
+            None,
+        )
+        .json();
+        let items = items["items"].as_array().unwrap().clone();
+        assert_eq!(items.len(), 3);
+        assert!(items.iter().all(|x| x["channel"] == "mail"
+            && x["goal"] == "registration"
+            && x["why"].as_str().unwrap().contains("mail: ")
+            && x["why"].as_str().unwrap().contains("(chosen)")));
+        // The mail list as VAN-style CSV: five people, and the export is in the audit log.
+        let csv = call(
+            "GET",
+            &format!("/api/v1/allocations/{id}/export?channel=mail&format=van"),
+            None,
+        );
+        assert_eq!(csv.status, 200, "{}", csv.body);
+        assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+        let lines: Vec<&str> = csv.body.lines().collect();
+        assert_eq!(lines.len(), 6, "{}", csv.body);
+        assert!(lines[0].starts_with("StateFileID,LastName,FirstName"));
+        assert!(lines[1..].iter().all(|l| l.contains(",WAKE,")
+            && l.ends_with(&format!(
+                ",mail,registration,{}",
+                l.rsplit(',').next().unwrap()
+            ))));
+        let admin = Some(f.tokens["admin"].as_str());
+        let audit = rt
+            .block_on(send(
+                &f.app,
+                req("GET", "/api/v1/audit?action=export", admin, None),
+            ))
+            .json();
+        let entries = audit["entries"].as_array().unwrap();
+        assert!(
+            entries
+                .iter()
+                .any(|e| e["target"] == format!("allocation:{id}:mail")
+                    && e["detail"]["rows"] == 5
+                    && e["actor"] == "user:analyst"),
+            "{audit}"
+        );
+        // The pages.
+        let page = call("GET", &format!("/allocations/{id}"), None);
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("wake mail") && page.body.contains("allocation-people"),
+            "{}",
+            page.body
+        );
+        assert!(call("GET", "/allocations", None)
+            .body
+            .contains(&format!("/allocations/{id}")));
+        // Errors name the field.
+        for (patch, field) in [
+            (
+                serde_json::json!({"channels": [{"channel": "pigeon", "budget": 1}]}),
+                "channels.channel",
+            ),
+            (
+                serde_json::json!({"universes": {"registration": "county >"}}),
+                "universes",
+            ),
+            (
+                serde_json::json!({"goals": ["persuasion"], "universes": {}}),
+                "universes",
+            ),
+            (serde_json::json!({"election": "11/03/2026"}), "election"),
+            (
+                serde_json::json!({"channels": [{"channel": "mail", "budget": 1, "contact_rate": 2}]}),
+                "channels",
+            ),
+        ] {
+            let mut b = body.clone();
+            for (k, v) in patch.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            let r = call("POST", "/api/v1/allocations", Some(b));
+            assert_eq!(
+                (r.status, r.json()["field"].as_str()),
+                (400, Some(field)),
+                "{}",
+                r.body
+            );
+        }
+        assert_eq!(call("GET", "/api/v1/allocations/999999", None).status, 404);
+    }
+}
