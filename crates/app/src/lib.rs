@@ -4,6 +4,7 @@
 pub mod accounts;
 pub mod allocate;
 pub mod field;
+pub mod geo;
 pub mod groups;
 pub mod import;
 pub mod linkage;
@@ -14,6 +15,7 @@ pub mod resolve;
 pub mod review;
 pub mod scores;
 pub mod signup;
+pub mod turfs;
 pub mod universes;
 mod values;
 

@@ -259,6 +259,34 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             ),
         )?);
     }
+    // Households and where they are (geocodes), for turfs.
+    people.households = (0..n)
+        .map(|i| households.get(i).copied().flatten().unwrap_or(0))
+        .collect();
+    let mut at: HashMap<i64, (f32, f32)> = HashMap::new();
+    sql.query_each(
+        "SELECT household_id, latitude_e6, longitude_e6 FROM geocodes",
+        &[],
+        &mut |r| {
+            if let (Some(h), Some(la), Some(lo)) = (int_of(&r[0]), int_of(&r[1]), int_of(&r[2])) {
+                at.insert(h, ((la as f64 / 1e6) as f32, (lo as f64 / 1e6) as f32));
+            }
+            Ok(())
+        },
+    )?;
+    let coord = |k: usize| -> Vec<f32> {
+        people
+            .households
+            .iter()
+            .map(|h| {
+                at.get(h)
+                    .map_or(f32::NAN, |c| if k == 0 { c.0 } else { c.1 })
+            })
+            .collect()
+    };
+    let (lat, lon) = (coord(0), coord(1));
+    people.add("latitude", Column::Number(lat));
+    people.add("longitude", Column::Number(lon));
     people.add("has_phone", Column::Flag(phone));
     people.add("has_address", Column::Flag(address));
     // Scores of the approved model of each target.

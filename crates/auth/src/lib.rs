@@ -117,10 +117,12 @@ pub enum Permission {
     ModelsManage,
     /// Build, count and save universes over everyone.
     Universes,
+    /// Cut turfs and print or export walk lists (within one's regions for organizers).
+    Turfs,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -132,6 +134,7 @@ impl Permission {
         Permission::ModelsRead,
         Permission::ModelsManage,
         Permission::Universes,
+        Permission::Turfs,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -147,7 +150,8 @@ impl Permission {
             | Permission::Resolve
             | Permission::ModelsRead
             | Permission::ModelsManage
-            | Permission::Universes => None,
+            | Permission::Universes
+            | Permission::Turfs => None,
         }
     }
 }
@@ -164,8 +168,9 @@ impl Role {
                 p,
                 PeopleRead | DonationsRead | ChangesRead | ModelsRead | ModelsManage | Universes
             ),
-            // People in their regions (the scope narrows it); they record results.
-            Role::Organizer => matches!(p, PeopleRead | PeopleWrite),
+            // People in their regions (the scope narrows it); they record results and cut
+            // turfs there.
+            Role::Organizer => matches!(p, PeopleRead | PeopleWrite | Turfs),
             // Their own profile only (the scope narrows it).
             Role::Volunteer => matches!(p, PeopleRead),
             // The precinct roster comes with election day (issue 8); nothing else.

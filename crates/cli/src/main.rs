@@ -9,6 +9,7 @@ mod bench;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
 mod scoring;
+mod turf;
 mod universe;
 
 use std::path::{Path, PathBuf};
@@ -55,9 +56,11 @@ enum Command {
     /// Load source files into the person store, one load per file (all or nothing each).
     Import {
         /// File format: ncvoter, ncvhis, nc-absentee, ohio, fec, csv, vcard (contact cards),
-        /// canvass (field results with support IDs), experiment (persuasion experiment).
+        /// canvass (field results with support IDs), experiment (persuasion experiment),
+        /// geocodes (address, city, state, zip, latitude, longitude: where households are).
         #[arg(value_parser = [
             "ncvoter", "ncvhis", "nc-absentee", "ohio", "fec", "csv", "vcard", "canvass", "experiment",
+            "geocodes",
         ])]
         kind: String,
         /// Files to load, in order.
@@ -233,6 +236,11 @@ enum Command {
         #[command(subcommand)]
         action: allocate::AllocateAction,
     },
+    /// Turfs: cut a county's doors into walkable turfs, list cuts, export walk lists.
+    Turf {
+        #[command(subcommand)]
+        action: turf::TurfAction,
+    },
     /// Webhooks that push the change feed to other tools: add, list, disable, enable.
     Webhook {
         #[command(subcommand)]
@@ -331,6 +339,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Score { action } => scoring::score(&cli, action),
         Command::Universe { action } => universe::run(&cli, action),
         Command::Allocate { action } => allocate::run(&cli, action),
+        Command::Turf { action } => turf::run(&cli, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -386,6 +395,63 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
+fn import_geocodes(cli: &Cli, files: &[PathBuf], json: bool) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    for f in files {
+        let file =
+            std::fs::File::open(f).with_context(|| format!("cannot open {}", f.display()))?;
+        let name = f
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let r = app::geo::import(
+            store.sql(),
+            std::io::BufReader::new(file),
+            &name,
+            &scoring::now(),
+        )
+        .with_context(|| {
+            format!(
+                "loading {} failed; nothing of this file was kept",
+                f.display()
+            )
+        })?;
+        if json {
+            println!("{}", serde_json::to_string(&r)?);
+            continue;
+        }
+        println!(
+            "{}: {} rows read, {} addresses placed, {} rejected",
+            f.display(),
+            r.read,
+            r.stored,
+            r.rejected
+        );
+        if !r.ignored_columns.is_empty() {
+            println!(
+                "  columns not recognised, ignored: {}",
+                r.ignored_columns.join(", ")
+            );
+        }
+        if !r.rejects.is_empty() {
+            let dir = rejects_dir(cli);
+            std::fs::create_dir_all(&dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+            let path = dir.join(format!("{name}.rejects.csv"));
+            let mut text = String::from("row,reason\n");
+            for (row, why) in &r.rejects {
+                text.push_str(&format!("{row},\"{}\"\n", why.replace('"', "\"\"")));
+            }
+            std::fs::write(&path, text)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            for (row, why) in r.rejects.iter().take(5) {
+                println!("  row {row}: {why}");
+            }
+            println!("  all rejected rows: {}", path.display());
+        }
+    }
+    Ok(())
+}
+
 fn import(
     cli: &Cli,
     kind: &str,
@@ -394,6 +460,12 @@ fn import(
     json: bool,
     allow_mass_removal: bool,
 ) -> Result<()> {
+    if kind == "geocodes" {
+        if mapping.is_some() {
+            bail!("--mapping only applies to `tusk import csv`");
+        }
+        return import_geocodes(cli, files, json);
+    }
     let kind = ingest::Kind::parse(kind).context("unknown kind")?;
     let mapping = match (kind, mapping) {
         (ingest::Kind::Csv, None) => {

@@ -8,6 +8,7 @@ pub mod goals;
 pub mod lang;
 pub mod plan;
 pub mod table;
+pub mod turf;
 
 pub use bitmap::Bitmap;
 pub use lang::{parse, LangError};

@@ -110,6 +110,8 @@ pub struct People {
     pub sources: BTreeMap<String, String>,
     /// Contact attempts (field results): who, on which channel, when — for frequency caps.
     pub contacts: Vec<Attempt>,
+    /// Household id per row (0: none known) — the doors of turfs.
+    pub households: Vec<i64>,
 }
 
 /// One contact attempt on a person.
@@ -197,6 +199,12 @@ impl People {
             sources: self.sources.clone(),
             // Attempts of the first copy only: the repeated rows have no history.
             contacts: self.contacts.clone(),
+            households: (0..n)
+                .map(|i| match self.households.get(i % len) {
+                    Some(&h) if h != 0 => h + step * (i / len) as i64,
+                    _ => 0,
+                })
+                .collect(),
         }
     }
 }

@@ -71,6 +71,7 @@ pub enum Out {
     Rides,
     Beds,
     TravelRequests,
+    Geocodes,
     TruthPeople,
     TruthRecords,
     TruthMalformed,
@@ -78,7 +79,7 @@ pub enum Out {
 }
 
 impl Out {
-    pub const ALL: [Out; 21] = [
+    pub const ALL: [Out; 22] = [
         Out::NcVoter,
         Out::NcVhis,
         Out::Absentee,
@@ -96,6 +97,7 @@ impl Out {
         Out::Rides,
         Out::Beds,
         Out::TravelRequests,
+        Out::Geocodes,
         Out::TruthPeople,
         Out::TruthRecords,
         Out::TruthMalformed,
@@ -122,6 +124,7 @@ impl Out {
             Out::Rides => "ride_offers.csv",
             Out::Beds => "bed_offers.csv",
             Out::TravelRequests => "travel_requests.csv",
+            Out::Geocodes => "geocodes.csv",
             Out::TruthPeople => "truth/people.csv",
             Out::TruthRecords => "truth/records.csv",
             Out::TruthMalformed => "truth/malformed.csv",
@@ -166,6 +169,8 @@ pub struct Summary {
     pub experiment_rows: u64,
     pub precincts: u64,
     pub households: u64,
+    /// Residential addresses in `geocodes.csv` (a geocoder's answer: most, not all).
+    pub geocoded_addresses: u64,
     pub mean_support: f64,
     pub mean_turnout: f64,
     pub mean_effect: f64,
@@ -173,6 +178,9 @@ pub struct Summary {
     pub target_registered_share: f64,
     pub target_mean_household_adults: f64,
 }
+
+/// Share of residential addresses a geocoder places (the rest are left out of `geocodes.csv`).
+pub const GEOCODED_SHARE: f64 = 0.98;
 
 /// Share of generated adults who are registered to vote.
 pub const REGISTERED_SHARE: f64 = 0.86;
@@ -369,6 +377,8 @@ struct Gen<'o, W: Write> {
     ring: VecDeque<Person>,
     volunteers_for_trips: Vec<(String, usize)>,
     sums: (f64, f64, f64),
+    /// Hashes of the addresses already in `geocodes.csv`.
+    geocoded: std::collections::HashSet<u64>,
 }
 
 const NICKNAMES: &[(&str, &str)] = &[
@@ -786,6 +796,25 @@ impl<'o, W: Write> Gen<'o, W> {
     }
 
     /// Writes one registration; returns its county registration number and date.
+    /// A geocoder's answer for a registration address, once per address: most addresses are
+    /// found (by a hash of the address, so the draw does not move the random stream).
+    fn geocode(&mut self, home: &Home, address: &str) -> io::Result<()> {
+        let key = model::household_id(&format!("{address}|{}", home.zip)) as u64;
+        if (key % 1000) as f64 >= GEOCODED_SHARE * 1000.0 || !self.geocoded.insert(key) {
+            return Ok(());
+        }
+        self.s.geocoded_addresses += 1;
+        let line = csv_line(&[
+            address,
+            home.city,
+            "NC",
+            &home.zip,
+            &format!("{:.6}", home.lat),
+            &format!("{:.6}", home.lon),
+        ]);
+        self.out.w(Out::Geocodes).write_all(line.as_bytes())
+    }
+
     fn voter_row(
         &mut self,
         p: &Person,
@@ -798,12 +827,13 @@ impl<'o, W: Write> Gen<'o, W> {
         let (county_id, county, _, _, _, _, _, cd) = NC_COUNTIES[home.county];
         self.reg_nums[home.county] += 1;
         let reg_num = self.reg_nums[home.county];
-        let pr = &self.precincts[home.county][home.precinct];
         let address = if home.unit.is_empty() {
             format!("{} {}", home.house_number, home.street)
         } else {
             format!("{} {}  {}", home.house_number, home.street, home.unit)
         };
+        self.geocode(home, &address)?;
+        let pr = &self.precincts[home.county][home.precinct];
         let phone = match (&home.landline, &p.cell) {
             (Some(l), _) if self.rng.chance(0.5) => l.clone(),
             (_, Some(c)) if self.rng.chance(0.35) => c.clone(),
@@ -1610,6 +1640,7 @@ pub fn generate_with_progress<W: Write>(
         ring: VecDeque::with_capacity(FRIEND_RING),
         volunteers_for_trips: Vec::new(),
         sums: (0.0, 0.0, 0.0),
+        geocoded: std::collections::HashSet::new(),
     };
     // Headers.
     let header: Vec<String> = ingest::formats::ncvoter::LAYOUT_67
@@ -1643,6 +1674,7 @@ pub fn generate_with_progress<W: Write>(
         Out::Experiment,
         "row_id,ncid,group,contacted_on,support_after\n",
     )?;
+    g.write(Out::Geocodes, "address,city,state,zip,latitude,longitude\n")?;
     g.write(Out::TruthPeople, "person_id,household_id,registered,true_support,turnout_propensity,persuasion_effect,ncid,first_name,last_name,birth_date,home_lat,home_lon,donor_propensity\n")?;
     g.write(Out::TruthRecords, "file,record_key,person_id\n")?;
     g.write(Out::TruthMalformed, "file,row_number,reason\n")?;
