@@ -81,7 +81,7 @@ log "schemathesis against http://127.0.0.1:$PORT/api/v1/openapi.json: integratio
 st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /api/v1/users --exclude-path /api/v1/logout \
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
-  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|people/\{id\}/record_canvass)$' "$@"
+  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|people/\{id\}/record_canvass)$' "$@"
 # People search, sign-ups and adding people to tags and lists validate meaning beyond what a
 # schema can say (a name needs a last name, an address a house number and street, a sign-up
 # some way to reach the person, a person id an existing person one may see):
@@ -103,5 +103,5 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 log "schemathesis: models, universes, canvass results (admin session)"
-st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(models|universes|allocations|people/\{id\}/record_canvass)' \
+st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(models|universes|allocations|turfs|people/\{id\}/record_canvass)' \
   --exclude-checks positive_data_acceptance "$@"

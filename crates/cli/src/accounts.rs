@@ -343,12 +343,10 @@ pub fn serve(
     server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
 }
 
-/// Creates one account per role on the demo store: (username, role, password, scope).
-pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>> {
+/// The demo organizer's region: the county with the most voters.
+pub fn demo_organizer_county(sql: &mut dyn store::sql::Sql) -> Result<String> {
     use store::sql::RowExt;
-    let mut store = open_store(&cli.database)?;
-    let county = store
-        .sql()
+    Ok(sql
         .query(
             "SELECT county FROM voters GROUP BY county ORDER BY count(*) DESC, county LIMIT 1",
             &[],
@@ -356,7 +354,14 @@ pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>>
         .first()
         .map(|r| r.text(0))
         .transpose()?
-        .unwrap_or_default();
+        .unwrap_or_default())
+}
+
+/// Creates one account per role on the demo store: (username, role, password, scope).
+pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>> {
+    use store::sql::RowExt;
+    let mut store = open_store(&cli.database)?;
+    let county = demo_organizer_county(store.sql())?;
     let volunteer_person = store
         .sql()
         .query(

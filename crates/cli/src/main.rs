@@ -667,6 +667,7 @@ fn demo(
         ("vcard", f(Out::ContactsVcf), None),
         ("canvass", f(Out::Canvass), None),
         ("experiment", f(Out::Experiment), None),
+        ("geocodes", f(Out::Geocodes), None),
     ] {
         import(
             &cli,
@@ -690,6 +691,53 @@ fn demo(
             json: false,
         },
     )?;
+    // A budget over the four goals, and the GOTV universe's turfs in the organizer's county.
+    println!();
+    allocate::run(
+        &cli,
+        &allocate::AllocateAction::Run {
+            door_hours: 200.0,
+            calls: 3_000.0,
+            texts: 10_000.0,
+            mail: 2_000.0,
+            spec: None,
+            goals: Vec::new(),
+            universes: Vec::new(),
+            dollars_per_vote: None,
+            election: None,
+            state: "NC".into(),
+            today: None,
+            name: "demo budget".into(),
+            why: 3,
+            dry_run: false,
+            json: false,
+        },
+    )?;
+    println!();
+    let mut store = open_store(&cli.database)?;
+    let election = app::scores::current_election(store.sql())?;
+    let county = accounts::demo_organizer_county(store.sql())?;
+    let gotv = app::universes::goals(
+        &app::universes::load(store.sql(), election.year)?,
+        election,
+        "NC",
+    )
+    .into_iter()
+    .find(|g| g.goal == targeting::goals::Goal::Turnout)
+    .map(|g| g.expression)
+    .unwrap_or_default();
+    turf::run(
+        &cli,
+        &turf::TurfAction::Cut {
+            county,
+            doors: 50,
+            universe: gotv,
+            name: "demo GOTV".into(),
+            by: None,
+            json: false,
+        },
+    )?;
+    println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
     let history = std::fs::read(f(Out::NcVhis))?;
@@ -729,7 +777,9 @@ fn demo(
     for a in &accounts {
         println!("  {:<10} {:<14} {:<22} {}", a.0, a.1, a.2, a.3);
     }
-    println!("Not in the demo yet: targeting and the dashboard's charts (later issues).");
+    println!(
+        "Not in the demo yet: the dashboard's charts, election day, sharing, trips (later issues)."
+    );
     if no_serve {
         return Ok(());
     }

@@ -15,6 +15,7 @@ pub mod osdi;
 pub mod pages;
 pub mod pool;
 pub mod scoring;
+pub mod turfs;
 pub mod universes;
 pub mod webhooks;
 
@@ -247,6 +248,15 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::Universes),
         Api,
     ),
+    r("GET", "/api/v1/turfs", Needs(Permission::Turfs), Api),
+    r("POST", "/api/v1/turfs", Needs(Permission::Turfs), Api),
+    r("GET", "/api/v1/turfs/{id}", Needs(Permission::Turfs), Api),
+    r(
+        "GET",
+        "/api/v1/turfs/{id}/export",
+        Needs(Permission::Turfs),
+        Api,
+    ),
     r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
     r(
         "POST",
@@ -290,6 +300,15 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r("GET", "/static/universes.js", Public, Page),
     r("GET", "/allocations", Needs(Permission::Universes), Page),
+    r("GET", "/turfs", Needs(Permission::Turfs), Page),
+    r("POST", "/turfs/cut", Needs(Permission::Turfs), Page),
+    r("GET", "/turfs/{id}", Needs(Permission::Turfs), Page),
+    r(
+        "GET",
+        "/turfs/{id}/walk/{turf}",
+        Needs(Permission::Turfs),
+        Page,
+    ),
     r(
         "POST",
         "/allocations/run",
@@ -347,6 +366,10 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/universes") => get(universes::list),
         ("POST", "/api/v1/universes") => post(universes::create),
         ("GET", "/api/v1/universes/{id}") => get(universes::get),
+        ("GET", "/api/v1/turfs") => get(turfs::list),
+        ("POST", "/api/v1/turfs") => post(turfs::create),
+        ("GET", "/api/v1/turfs/{id}") => get(turfs::get),
+        ("GET", "/api/v1/turfs/{id}/export") => get(turfs::export),
         ("GET", "/api/v1/allocations") => get(allocations::list),
         ("POST", "/api/v1/allocations") => post(allocations::create),
         ("GET", "/api/v1/allocations/{id}") => get(allocations::get),
@@ -369,6 +392,10 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/universes") => get(universes::page),
         ("POST", "/universes/save") => post(universes::save_form),
         ("GET", "/static/universes.js") => get(pages::universes_js),
+        ("GET", "/turfs") => get(turfs::page),
+        ("POST", "/turfs/cut") => post(turfs::cut_form),
+        ("GET", "/turfs/{id}") => get(turfs::cut_page),
+        ("GET", "/turfs/{id}/walk/{turf}") => get(turfs::walk_page),
         ("GET", "/allocations") => get(allocations::page),
         ("POST", "/allocations/run") => post(allocations::run_form),
         ("GET", "/allocations/{id}") => get(allocations::run_page),

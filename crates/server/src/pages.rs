@@ -22,6 +22,7 @@ pub struct Nav {
     pub review: bool,
     pub models: bool,
     pub universes: bool,
+    pub turfs: bool,
     pub csrf: String,
 }
 
@@ -33,6 +34,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         review: p.allows(Permission::Resolve),
         models: p.allows(Permission::ModelsRead),
         universes: p.allows(Permission::Universes),
+        turfs: p.allows(Permission::Turfs),
         csrf: match p {
             Principal::User { csrf, .. } => csrf.clone(),
             Principal::Key { .. } => String::new(),

@@ -52,6 +52,14 @@ fn goal_universes_count_and_keep_their_suppression_rules() {
         env.try_import(Kind::Csv, Some(m), name, &file(&out, data))
             .unwrap();
     }
+    let geo = app::geo::import(
+        env.store.sql(),
+        &file(&out, Out::Geocodes)[..],
+        "geocodes.csv",
+        NOW,
+    )
+    .unwrap();
+    assert!(geo.stored > 0 && geo.rejected == 0, "{geo:?}");
     app::resolve::resolve(&mut *env.store, 0.5, "test", NOW).unwrap();
     for target in Target::ALL {
         let t = app::scores::train(
@@ -178,6 +186,102 @@ fn goal_universes_count_and_keep_their_suppression_rules() {
     assert_eq!(maxed, at_limit);
 
     allocation_keeps_budgets_reach_suppression_and_caps(&mut env, &people, election);
+    turfs_hold_every_placed_door_once_within_bounds(&mut env, &people, &goals[2].expression);
+}
+
+/// Turfs of the GOTV universe in the biggest county: every placed person in exactly one stop,
+/// doors per turf within bounds, an organizer held to their counties, walk lists in order.
+fn turfs_hold_every_placed_door_once_within_bounds(
+    env: &mut Env,
+    people: &targeting::People,
+    gotv: &str,
+) {
+    use app::turfs::{self, CutRequest};
+    use store::people::Scope;
+    let county = match &people.columns["county"] {
+        Column::Category { codes, dict } => {
+            let mut n = vec![0usize; dict.len()];
+            for c in codes {
+                n[*c as usize] += 1;
+            }
+            dict[(1..dict.len()).max_by_key(|&k| n[k]).unwrap()].clone()
+        }
+        _ => panic!("county is a category"),
+    };
+    let req = CutRequest {
+        name: "gotv".into(),
+        expression: gotv.into(),
+        county: county.clone(),
+        doors: 30,
+    };
+    let (summary, stops) = turfs::cut(people, &req, &Scope::All).unwrap();
+    let selected = plan(people, &format!("({gotv}) and county = \"{county}\""))
+        .unwrap()
+        .eval(people);
+    assert_eq!(summary.people + summary.people_not_placed, selected.count());
+    assert!(
+        summary.people_not_placed > 0,
+        "the generator leaves 2% of addresses without a geocode"
+    );
+    assert!(
+        summary.people_not_placed * 10 < summary.people,
+        "{summary:?}"
+    );
+    let ids: std::collections::BTreeSet<i64> = stops.iter().map(|s| s.3).collect();
+    assert_eq!(ids.len(), stops.len(), "a person at two stops");
+    let mut door_turf = std::collections::HashMap::new();
+    for (t, _, h, _) in &stops {
+        assert_eq!(
+            *door_turf.entry(*h).or_insert(*t),
+            *t,
+            "a door in two turfs"
+        );
+    }
+    for t in &summary.turfs {
+        assert!(
+            t.doors <= 30 && t.doors >= 15,
+            "turf {} has {} doors",
+            t.turf,
+            t.doors
+        );
+    }
+    assert_eq!(
+        summary
+            .turfs
+            .iter()
+            .map(|t| u64::from(t.doors))
+            .sum::<u64>(),
+        summary.doors
+    );
+    // An organizer of another county may not cut this one.
+    let other = Scope::Counties(vec!["NOT-THIS-ONE".into()]);
+    let err = turfs::cut(people, &req, &other).unwrap_err().to_string();
+    assert!(err.starts_with("county:"), "{err}");
+    let kept = turfs::save(env.store.sql(), &req, &summary, &stops, "test", NOW).unwrap();
+    assert!(turfs::get(env.store.sql(), kept.id, &other)
+        .unwrap()
+        .is_none());
+    assert_eq!(
+        turfs::all(
+            env.store.sql(),
+            &Scope::Counties(vec![county.to_lowercase()])
+        )
+        .unwrap()
+        .len(),
+        1
+    );
+    let walk = turfs::walk_list(env.store.sql(), kept.id, Some(1)).unwrap();
+    assert_eq!(walk.len() as u32, summary.turfs[0].people);
+    assert!(
+        walk.windows(2).all(|w| w[0].0 .1 <= w[1].0 .1),
+        "walking order"
+    );
+    assert!(walk
+        .iter()
+        .all(|(_, r)| r.county == county && !r.address.is_empty()));
+    let csv = turfs::csv(&walk, app::lists::Format::Tusk, 2026);
+    assert_eq!(csv.lines().count(), walk.len() + 1);
+    assert!(csv.lines().next().unwrap().ends_with(",turf,stop"));
 }
 
 /// The allocation over the same campaign: budgets, reach, suppression and caps hold for every

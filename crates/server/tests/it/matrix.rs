@@ -245,6 +245,47 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/allocations/{id}",
         [303, 303, 404, 404, 404, 403, 403, 403, 403, 403],
     ),
+    // Turfs: organizers (their counties), data directors, admins; `{id}` names no cut.
+    (
+        "GET",
+        "/api/v1/turfs",
+        [401, 401, 200, 200, 403, 200, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/turfs",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/turfs/{id}",
+        [401, 401, 404, 404, 403, 404, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/turfs/{id}/export",
+        [401, 401, 404, 404, 403, 404, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/turfs",
+        [303, 303, 200, 200, 403, 200, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/turfs/cut",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/turfs/{id}",
+        [303, 303, 404, 404, 403, 404, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/turfs/{id}/walk/{turf}",
+        [303, 303, 404, 404, 403, 404, 403, 403, 403, 403],
+    ),
     // Models: analysts, data directors and admins (PRODUCT.md §5); no key scope grants them.
     // `{id}` names no model: allowed roles get 404, the body `{}`-less POST is refused as JSON.
     (
@@ -386,6 +427,7 @@ fn every_role_gets_exactly_what_it_may() {
             };
             let mut uri = path
                 .replace("{person_id}", &f.a.to_string())
+                .replace("{turf}", "1")
                 .replace("{id}", &id.to_string());
             if *path == "/api/v1/people" {
                 uri.push_str("?name=SMITH");

@@ -368,3 +368,141 @@ fn an_analyst_allocates_reads_why_and_exports_an_audited_list() {
         assert_eq!(call("GET", "/api/v1/allocations/999999", None).status, 404);
     }
 }
+
+#[test]
+fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
+    let rt = rt();
+    for f in fixtures() {
+        use store::sql::RowExt;
+        // Geocodes for every registration address: a 10 × n grid of points 40 m apart.
+        let mut store = (f.open)();
+        let rows = store
+            .sql()
+            .query(
+                "SELECT DISTINCT address_line, city, zip5 FROM voters WHERE removed_load_id IS NULL ORDER BY 1, 2, 3",
+                &[],
+            )
+            .unwrap();
+        let mut csv = String::from("Address,City,State,Zip,Lat,Lon\n");
+        for (i, r) in rows.iter().enumerate() {
+            let text = |k: usize| match &r[k] {
+                store::Value::Text(t) => t.clone(),
+                _ => String::new(),
+            };
+            csv.push_str(&format!(
+                "\"{}\",{},NC,{},{:.6},{:.6}\n",
+                text(0),
+                text(1),
+                text(2),
+                35.8 + (i / 10) as f64 * 0.00036,
+                -78.6 + (i % 10) as f64 * 0.00044
+            ));
+        }
+        let geo = app::geo::import(store.sql(), csv.as_bytes(), "geo.csv", NOW).unwrap();
+        assert!(geo.stored > 0, "{geo:?}");
+        rt.block_on(server::universes::build_now(&f.state)).unwrap();
+        let organizer = Some(f.tokens["organizer"].as_str());
+        let call = |method: &str, uri: &str, body: Option<serde_json::Value>| {
+            rt.block_on(send(
+                &f.app,
+                req(
+                    method,
+                    uri,
+                    organizer,
+                    body.map(|b| ("application/json", b.to_string())),
+                ),
+            ))
+        };
+        let r = call(
+            "POST",
+            "/api/v1/turfs",
+            Some(serde_json::json!({"name": "first walk", "county": f.county_a, "doors": 5})),
+        );
+        assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
+        let cut = r.json();
+        let id = cut["id"].as_i64().unwrap();
+        let in_county: u64 = store
+            .sql()
+            .query(
+                "SELECT COUNT(DISTINCT person_id) FROM voters WHERE removed_load_id IS NULL AND county = ?",
+                &[store::Value::Text(f.county_a.clone())],
+            )
+            .unwrap()[0]
+            .int(0)
+            .unwrap() as u64;
+        let s = &cut["summary"];
+        assert_eq!(
+            s["people"].as_u64().unwrap() + s["people_not_placed"].as_u64().unwrap(),
+            in_county,
+            "{cut}"
+        );
+        let turfs = s["turfs"].as_array().unwrap();
+        assert!(!turfs.is_empty());
+        assert!(turfs.iter().all(|t| t["doors"].as_u64().unwrap() <= 5));
+        // Another county: refused, naming the field.
+        let other = store
+            .sql()
+            .query(
+                "SELECT county FROM voters WHERE county <> ? LIMIT 1",
+                &[store::Value::Text(f.county_a.clone())],
+            )
+            .unwrap()[0][0]
+            .clone();
+        let other = match other {
+            store::Value::Text(t) => t,
+            _ => panic!("a county"),
+        };
+        let r = call(
+            "POST",
+            "/api/v1/turfs",
+            Some(serde_json::json!({"name": "x", "county": other, "doors": 5})),
+        );
+        assert_eq!(
+            (r.status, r.json()["field"].as_str()),
+            (400, Some("county")),
+            "{}",
+            r.body
+        );
+        // The walk list: printable page and CSV, both audited.
+        let page = call("GET", &format!("/turfs/{id}/walk/1"), None);
+        assert_eq!(page.status, 200, "{}", page.body);
+        assert!(page.body.contains("walk-stops") && page.body.contains("window.print()"));
+        let csv = call("GET", &format!("/api/v1/turfs/{id}/export?turf=1"), None);
+        assert_eq!(csv.status, 200, "{}", csv.body);
+        assert_eq!(
+            csv.body.lines().count() as u64,
+            turfs[0]["people"].as_u64().unwrap() + 1
+        );
+        assert!(csv.body.lines().next().unwrap().ends_with(",turf,stop"));
+        assert_eq!(
+            call("GET", &format!("/api/v1/turfs/{id}/export?turf=999"), None).json()["field"],
+            "turf"
+        );
+        let admin = Some(f.tokens["admin"].as_str());
+        let audit = rt
+            .block_on(send(
+                &f.app,
+                req("GET", "/api/v1/audit?action=export", admin, None),
+            ))
+            .json();
+        let n = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["target"] == format!("turf_cut:{id}:1") && e["actor"] == "user:organizer")
+            .count();
+        assert_eq!(n, 2, "the printed list and the CSV are audited: {audit}");
+        // The director sees the cut; the pages list it.
+        let director = Some(f.tokens["director"].as_str());
+        let list = rt
+            .block_on(send(&f.app, req("GET", "/api/v1/turfs", director, None)))
+            .json();
+        assert_eq!(list["items"][0]["id"], id);
+        assert!(call("GET", "/turfs", None)
+            .body
+            .contains(&format!("/turfs/{id}")));
+        assert!(call("GET", &format!("/turfs/{id}"), None)
+            .body
+            .contains("/walk/1"));
+    }
+}
