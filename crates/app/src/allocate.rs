@@ -78,6 +78,13 @@ fn as_text<S: serde::Serializer>(d: &Date, s: S) -> Result<S::Ok, S::Error> {
     s.serialize_str(&d.to_string())
 }
 
+/// Latest field results that take a person off every channel (as upper-cased in the table)…
+pub const RESULTS_NO_CONTACT: [&str; 2] = ["MOVED", "DECEASED"];
+/// …off calls and texts…
+pub const RESULTS_NO_PHONE: [&str; 1] = ["WRONG NUMBER"];
+/// …and off the door.
+pub const RESULTS_NO_DOOR: [&str; 1] = ["INACCESSIBLE"];
+
 /// Dollars counted as one net vote unless the campaign says otherwise (what a field program
 /// typically spends per net vote; to be set by the campaign).
 pub const DOLLARS_PER_VOTE_DEFAULT: f64 = 1_000.0;
@@ -128,6 +135,11 @@ pub fn candidates(people: &People, req: &Request) -> Result<Vec<Candidate>, Allo
     let phone = flag(people, "has_phone");
     let address = flag(people, "has_address");
     let dnc = flag(people, "do_not_contact");
+    let last = match people.columns.get("last_result") {
+        Some(Column::Category { codes, dict }) => Some((codes, dict)),
+        _ => None,
+    };
+    let last_of = |i: usize| last.map_or("", |(c, d)| d[c[i] as usize].as_str());
     let col = |name| number(people, name);
     let (support, turnout, uplift, value) = (
         col("support"),
@@ -149,14 +161,18 @@ pub fn candidates(people: &People, req: &Request) -> Result<Vec<Candidate>, Allo
                 goals |= 1 << k;
             }
         }
-        if goals == 0 || dnc.get(i) {
+        let result = last_of(i);
+        if goals == 0 || dnc.get(i) || RESULTS_NO_CONTACT.contains(&result) {
             continue;
         }
         let mut allowed = 0u8;
         for c in Channel::ALL {
             let reach = match c {
-                Channel::Door | Channel::Mail => address.get(i),
-                Channel::Phone | Channel::Text => phone.get(i),
+                Channel::Door => address.get(i) && !RESULTS_NO_DOOR.contains(&result),
+                Channel::Mail => address.get(i),
+                Channel::Phone | Channel::Text => {
+                    phone.get(i) && !RESULTS_NO_PHONE.contains(&result)
+                }
             };
             if reach && !capped[c.index()].get(i) {
                 allowed |= 1 << c.index();

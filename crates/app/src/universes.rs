@@ -221,23 +221,33 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         },
     )?;
     people.add("canvassed", Column::Flag(contacted));
-    // Contact attempts, for frequency caps.
+    // Contact attempts, for frequency caps, and each person's latest result.
+    let mut latest: HashMap<u32, (Date, String)> = HashMap::new();
     sql.query_each(
-        "SELECT voter_id, CAST(date AS TEXT), contact_type FROM field_results \
+        "SELECT voter_id, CAST(date AS TEXT), contact_type, result FROM field_results \
          WHERE source = 'canvass' AND date IS NOT NULL",
         &[],
         &mut |r| {
             let channel = targeting::allocate::Channel::parse(text_of(&r[2]));
-            if let (Some(&row), Some(date), Some(channel)) =
-                (by_voter.get(text_of(&r[0])), date_of(&r[1]), channel)
-            {
-                people
-                    .contacts
-                    .push(targeting::Attempt { row, channel, date });
+            if let (Some(&row), Some(date)) = (by_voter.get(text_of(&r[0])), date_of(&r[1])) {
+                if let Some(channel) = channel {
+                    people
+                        .contacts
+                        .push(targeting::Attempt { row, channel, date });
+                }
+                let e = latest.entry(row).or_insert((date, String::new()));
+                if date >= e.0 {
+                    *e = (date, text_of(&r[3]).to_string());
+                }
             }
             Ok(())
         },
     )?;
+    let mut last_result = CategoryBuilder::new();
+    for i in 0..n {
+        last_result.push(latest.get(&(i as u32)).map_or("", |x| x.1.as_str()));
+    }
+    people.add("last_result", last_result.finish().0);
     // Ways to reach: a phone on any record; an address (a registration, or a street address
     // on a volunteer or contact record).
     let mut phone = flag(

@@ -693,7 +693,7 @@ fn demo(
     )?;
     // A budget over the four goals, and the GOTV universe's turfs in the organizer's county.
     println!();
-    allocate::run(
+    let allocated = allocate::run(
         &cli,
         &allocate::AllocateAction::Run {
             door_hours: 200.0,
@@ -712,7 +712,11 @@ fn demo(
             dry_run: false,
             json: false,
         },
-    )?;
+    );
+    if let Err(e) = allocated {
+        // A small demo may have too few answers to train every model: say so and go on.
+        println!("allocation skipped: {e:#}");
+    }
     println!();
     let mut store = open_store(&cli.database)?;
     let election = app::scores::current_election(store.sql())?;
@@ -726,7 +730,7 @@ fn demo(
     .find(|g| g.goal == targeting::goals::Goal::Turnout)
     .map(|g| g.expression)
     .unwrap_or_default();
-    turf::run(
+    let cut = turf::run(
         &cli,
         &turf::TurfAction::Cut {
             county,
@@ -736,7 +740,10 @@ fn demo(
             by: None,
             json: false,
         },
-    )?;
+    );
+    if let Err(e) = cut {
+        println!("turf cutting skipped: {e:#}");
+    }
     println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.

@@ -481,6 +481,8 @@ struct PersonPage {
     identifiers: String,
     provenance: Vec<(String, String)>,
     records: Vec<RecordView>,
+    /// Canvass and call results, newest first: (date, channel, result, support ID, by).
+    contacts: Vec<(String, String, String, String, String)>,
 }
 
 pub async fn person(
@@ -522,6 +524,30 @@ pub async fn person(
         (None, Some(y)) => y.to_string(),
         _ => String::new(),
     };
+    let mut contacts: Vec<(String, String, String, String, String)> = detail
+        .records
+        .records
+        .iter()
+        .filter(|r| r.table == "field_results" && r.rkey.starts_with("canvass:"))
+        .map(|r| {
+            let get = |name: &str| {
+                r.header
+                    .iter()
+                    .position(|h| h.eq_ignore_ascii_case(name))
+                    .and_then(|k| r.fields.get(k))
+                    .cloned()
+                    .unwrap_or_default()
+            };
+            (
+                get("date"),
+                get("contact_type"),
+                get("result"),
+                get("support_id"),
+                get("canvasser"),
+            )
+        })
+        .collect();
+    contacts.sort_by(|a, b| b.0.cmp(&a.0));
     let mut ids = vec![format!("tusk:{}", detail.id)];
     ids.extend(detail.sources.iter().map(|r| r.rkey.clone()));
     render(
@@ -536,6 +562,7 @@ pub async fn person(
             party: g.party.clone(),
             status: g.status.clone(),
             identifiers: ids.join(" "),
+            contacts,
             provenance: g
                 .provenance
                 .iter()

@@ -306,6 +306,12 @@ fn allocation_keeps_budgets_reach_suppression_and_caps(
         .int(0)
         .unwrap();
     assert!(with_dates > 0);
+    // The generator's canvass has Moved results: they must be in the table to be suppressed.
+    let moved = plan(people, "last_result = \"MOVED\"")
+        .unwrap()
+        .eval(people)
+        .count();
+    assert!(moved > 0, "no Moved result in the canvass file");
     assert_eq!(people.contacts.len() as i64, with_dates);
     // Caps counted on the day of the latest door attempt, one door knock a day: everyone
     // knocked that day is capped on doors.
@@ -376,6 +382,17 @@ fn allocation_keeps_budgets_reach_suppression_and_caps(
         }
         if x.channel == Channel::Door {
             assert!(!knocked_today.contains(&x.row), "a door knock over the cap");
+        }
+        let result = match &people.columns["last_result"] {
+            Column::Category { codes, dict } => dict[codes[i] as usize].as_str(),
+            _ => panic!("last_result is a category"),
+        };
+        assert!(
+            !app::allocate::RESULTS_NO_CONTACT.contains(&result),
+            "chose someone whose last result is {result}"
+        );
+        if matches!(x.channel, Channel::Phone | Channel::Text) {
+            assert!(!app::allocate::RESULTS_NO_PHONE.contains(&result));
         }
         let (_, m) = goal_members.iter().find(|(g, _)| *g == x.goal).unwrap();
         assert!(m.get(i), "chosen for {:?} outside its universe", x.goal);

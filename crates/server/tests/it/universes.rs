@@ -207,6 +207,22 @@ fn an_organizer_records_canvass_results_in_their_region() {
                 .any(|r| r["table"] == "field_results" && r["rkey"] == "canvass:api-k-1"),
             "{person}"
         );
+        // The person page shows the contact history, newest first.
+        let page = rt.block_on(send(
+            &f.app,
+            req("GET", &format!("/people/{}", f.a), organizer, None),
+        ));
+        assert!(
+            page.body.contains("id=\"contact-history\""),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body
+                .contains("<td>2026-10-01</td><td>door</td><td>Contacted</td><td>1</td>"),
+            "{}",
+            page.body
+        );
         rt.block_on(server::universes::build_now(&f.state)).unwrap();
         let c = rt
             .block_on(send(
