@@ -19,7 +19,7 @@ T=target/release/tusk
 DB="$WORK/tusk.db"
 log "synthetic campaign: $VOTERS voters"
 $T synth --state NC --voters "$VOTERS" --seed 1 --out "$WORK/c" >&2
-for k in "ncvoter ncvoter_Statewide.txt" "ncvhis ncvhis_Statewide.txt" "nc-absentee absentee_20261028.csv" \
+for k in "ncvoter ncvoter_Statewide.txt" "ncvhis ncvhis_Statewide.txt" "nc-absentee absentee_20261028.csv" "geocodes geocodes.csv" \
          "canvass canvass.csv" "experiment persuasion_experiment.csv" "fec itcont.txt"; do
   set -- $k
   $T --database "$DB" import "$1" "$WORK/c/$2" >&2

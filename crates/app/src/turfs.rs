@@ -90,6 +90,11 @@ pub fn cut(
         )));
     }
     let county = req.county.trim().to_uppercase();
+    if county.is_empty() {
+        return Err(TurfError::Invalid(
+            "county: empty; name the county to cut".into(),
+        ));
+    }
     match scope {
         Scope::All => {}
         Scope::Counties(c) if c.iter().any(|x| x.eq_ignore_ascii_case(&county)) => {}
@@ -106,7 +111,13 @@ pub fn cut(
             "county: no county column (no voters loaded)".into(),
         ));
     };
-    let Some(code) = dict.iter().position(|d| *d == county) else {
+    // Code 0 is "unknown": never a county to cut.
+    let Some(code) = dict
+        .iter()
+        .skip(1)
+        .position(|d| *d == county)
+        .map(|k| k + 1)
+    else {
         return Err(TurfError::Invalid(format!(
             "county: no one lives in {county:?}"
         )));

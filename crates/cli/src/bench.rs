@@ -755,6 +755,37 @@ fn bench_allocate(database: &str, people: usize, budgets: [f64; 4]) -> Result<()
         a.dollars,
         peak_rss_mb()
     );
+    // Turfs: everyone registered in the biggest county, 60 doors a turf. The repeated copies
+    // of a household sit at its place (the same coordinates, different households).
+    let county = match &p.columns["county"] {
+        targeting::Column::Category { codes, dict } => {
+            let mut n = vec![0usize; dict.len()];
+            for c in codes {
+                n[*c as usize] += 1;
+            }
+            dict[(1..dict.len()).max_by_key(|&k| n[k]).unwrap_or(0)].clone()
+        }
+        _ => anyhow::bail!("county is not a category"),
+    };
+    let req = app::turfs::CutRequest {
+        name: "bench".into(),
+        expression: "registered".into(),
+        county: county.clone(),
+        doors: 60,
+    };
+    let t = Instant::now();
+    let (cut, _) = app::turfs::cut(&p, &req, &store::people::Scope::All)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    println!(
+        "turfs of {county}: {} doors, {} people, {} turfs of at most 60 doors in {:.2} s; mean distance to the turf's centre {:.0} m, {:.0} m walked per door; {} people without a geocode",
+        cut.doors,
+        cut.people,
+        cut.turfs.len(),
+        t.elapsed().as_secs_f64(),
+        cut.mean_radius_m,
+        cut.walk_m_per_door,
+        cut.people_not_placed
+    );
     Ok(())
 }
 

@@ -468,17 +468,19 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
             store::Value::Text(t) => t,
             _ => panic!("a county"),
         };
-        let r = call(
-            "POST",
-            "/api/v1/turfs",
-            Some(serde_json::json!({"name": "x", "county": other, "doors": 5})),
-        );
-        assert_eq!(
-            (r.status, r.json()["field"].as_str()),
-            (400, Some("county")),
-            "{}",
-            r.body
-        );
+        for county in [other.as_str(), "", "  "] {
+            let r = call(
+                "POST",
+                "/api/v1/turfs",
+                Some(serde_json::json!({"name": "x", "county": county, "doors": 5})),
+            );
+            assert_eq!(
+                (r.status, r.json()["field"].as_str()),
+                (400, Some("county")),
+                "{}",
+                r.body
+            );
+        }
         // The walk list: printable page and CSV, both audited.
         let page = call("GET", &format!("/turfs/{id}/walk/1"), None);
         assert_eq!(page.status, 200, "{}", page.body);
