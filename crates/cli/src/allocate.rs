@@ -373,7 +373,7 @@ pub fn run(cli: &Cli, action: &AllocateAction) -> Result<()> {
 
 fn print_summary(s: &app::allocate::Summary, dollars_per_vote: f64) {
     println!(
-        "\n{:<6} {:>12} {:>10} {:>10} {:>10} {:>10} {:>12}  {:>9} {:>9} {:>9} {:>9}  {}",
+        "\n{:<6} {:>12} {:>10} {:>10} {:>10} {:>10} {:>12}  {:>9} {:>9} {:>9} {:>9}",
         "",
         "budget",
         "attempts",
@@ -385,7 +385,6 @@ fn print_summary(s: &app::allocate::Summary, dollars_per_vote: f64) {
         "persuade",
         "turnout",
         "fundr.",
-        ""
     );
     for c in &s.channels {
         println!(
