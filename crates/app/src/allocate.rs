@@ -489,3 +489,42 @@ pub fn items(
     }
     Ok(out)
 }
+
+/// A run's list for one channel as CSV, best first (the person's columns, then `channel`,
+/// `goal`, `value`), with the number of people in it. Ages as of `year`. The caller writes
+/// the export's audit record (`crate::lists::audit`).
+pub fn list_csv(
+    sql: &mut dyn Sql,
+    run: &Run,
+    channel: Channel,
+    format: crate::lists::Format,
+    year: i64,
+) -> Result<(String, usize), AllocateError> {
+    let mut chosen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let page = items(sql, run, Some(channel), ITEMS_PAGE_MAX, offset)?;
+        let full = page.len() as i64 == ITEMS_PAGE_MAX;
+        chosen.extend(page.into_iter().map(|x| (x.person_id, x.goal, x.value)));
+        if !full {
+            break;
+        }
+        offset += ITEMS_PAGE_MAX;
+    }
+    let ids: Vec<i64> = chosen.iter().map(|x| x.0).collect();
+    let rows = crate::lists::rows(sql, &ids)?;
+    let by_id: std::collections::HashMap<i64, (&String, f64)> =
+        chosen.iter().map(|x| (x.0, (&x.1, x.2))).collect();
+    let extra: Vec<crate::lists::Extra> = rows
+        .iter()
+        .map(|r| {
+            let (goal, value) = by_id[&r.person_id];
+            vec![
+                ("channel".to_string(), channel.name().to_string()),
+                ("goal".to_string(), goal.clone()),
+                ("value".to_string(), format!("{value:.6}")),
+            ]
+        })
+        .collect();
+    Ok((crate::lists::csv(&rows, &extra, format, year), rows.len()))
+}

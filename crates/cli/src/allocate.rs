@@ -171,18 +171,7 @@ pub fn run(cli: &Cli, action: &AllocateAction) -> Result<()> {
                     .with_context(|| format!("--universe {u:?}: GOAL=@NAME or GOAL=EXPRESSION"))?;
                 let goal = Goal::parse(g.trim())
                     .with_context(|| format!("--universe {u:?}: {g:?} is not a goal"))?;
-                let expr = match expr.trim().strip_prefix('@') {
-                    Some(n) => {
-                        app::universes::all(store.sql())?
-                            .into_iter()
-                            .find(|x| x.name == n)
-                            .with_context(|| {
-                                format!("no saved universe named {n:?}: see `tusk universe list`")
-                            })?
-                            .expression
-                    }
-                    None => expr.to_string(),
-                };
+                let expr = crate::universe::expression_of(store.sql(), expr)?;
                 match req.goals.iter_mut().find(|(x, _)| *x == goal) {
                     Some(slot) => slot.1 = expr,
                     None => req.goals.push((goal, expr)),
@@ -322,50 +311,21 @@ pub fn run(cli: &Cli, action: &AllocateAction) -> Result<()> {
                 .with_context(|| format!("--format {format:?}: use tusk or van"))?;
             let run = app::allocate::get(store.sql(), *id)?
                 .with_context(|| format!("no allocation {id}: see `tusk allocate list`"))?;
-            let mut ids = Vec::new();
-            let mut offset = 0;
-            loop {
-                let page = app::allocate::items(
-                    store.sql(),
-                    &run,
-                    Some(ch),
-                    app::allocate::ITEMS_PAGE_MAX,
-                    offset,
-                )?;
-                ids.extend(page.iter().map(|x| (x.person_id, x.goal.clone(), x.value)));
-                if (page.len() as i64) < app::allocate::ITEMS_PAGE_MAX {
-                    break;
-                }
-                offset += app::allocate::ITEMS_PAGE_MAX;
-            }
-            let person_ids: Vec<i64> = ids.iter().map(|x| x.0).collect();
-            let rows = app::lists::rows(store.sql(), &person_ids)?;
-            let by_id: std::collections::HashMap<i64, (&String, f64)> =
-                ids.iter().map(|x| (x.0, (&x.1, x.2))).collect();
-            let extra: Vec<app::lists::Extra> = rows
-                .iter()
-                .map(|r| {
-                    let (goal, value) = by_id[&r.person_id];
-                    vec![
-                        ("channel".to_string(), ch.name().to_string()),
-                        ("goal".to_string(), goal.clone()),
-                        ("value".to_string(), format!("{value:.6}")),
-                    ]
-                })
-                .collect();
             let year = app::universes::age_year(store.sql(), now()[..4].parse().unwrap_or(2026));
-            let text = app::lists::csv(&rows, &extra, format, i64::from(year));
-            std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+            let (text, rows) =
+                app::allocate::list_csv(store.sql(), &run, ch, format, i64::from(year))?;
             let by = by.clone().unwrap_or_else(crate::accounts::cli_actor);
             let audit = app::lists::audit(
                 &by,
                 &format!("allocation:{id}:{}", ch.name()),
-                rows.len(),
+                rows,
                 format,
                 &now(),
             );
+            // Audited first: an export that then fails to be written is still on record.
             store::accounts::write_audit(store.sql(), &[audit])?;
-            println!("wrote {} people to {} (audited)", rows.len(), out.display());
+            std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
+            println!("wrote {rows} people to {} (audited)", out.display());
             Ok(())
         }
     }

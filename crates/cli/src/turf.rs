@@ -64,18 +64,7 @@ pub fn run(cli: &Cli, action: &TurfAction) -> Result<()> {
             by,
             json,
         } => {
-            let expression = match universe.trim().strip_prefix('@') {
-                Some(n) => {
-                    app::universes::all(store.sql())?
-                        .into_iter()
-                        .find(|u| u.name == n)
-                        .with_context(|| {
-                            format!("no saved universe named {n:?}: see `tusk universe list`")
-                        })?
-                        .expression
-                }
-                None => universe.clone(),
-            };
+            let expression = crate::universe::expression_of(store.sql(), universe)?;
             let t = Instant::now();
             let year = app::universes::age_year(store.sql(), now()[..4].parse().unwrap_or(2026));
             let people = app::universes::load(store.sql(), year)?;
@@ -178,16 +167,17 @@ pub fn run(cli: &Cli, action: &TurfAction) -> Result<()> {
             }
             let year = app::universes::age_year(store.sql(), now()[..4].parse().unwrap_or(2026));
             let text = app::turfs::csv(&list, format, i64::from(year));
-            std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
             let by = by.clone().unwrap_or_else(crate::accounts::cli_actor);
             let target = match turf {
                 Some(t) => format!("turf_cut:{cut}:{t}"),
                 None => format!("turf_cut:{cut}"),
             };
+            // Audited first: an export that then fails to be written is still on record.
             store::accounts::write_audit(
                 store.sql(),
                 &[app::lists::audit(&by, &target, list.len(), format, &now())],
             )?;
+            std::fs::write(out, text).with_context(|| format!("cannot write {}", out.display()))?;
             println!("wrote {} people to {} (audited)", list.len(), out.display());
             Ok(())
         }

@@ -52,6 +52,18 @@ pub enum UniverseAction {
     },
 }
 
+/// A saved universe's expression for `@NAME`, else the text itself.
+pub(crate) fn expression_of(sql: &mut dyn store::sql::Sql, text: &str) -> Result<String> {
+    match text.trim().strip_prefix('@') {
+        Some(name) => Ok(app::universes::all(sql)?
+            .into_iter()
+            .find(|u| u.name == name)
+            .with_context(|| format!("no saved universe named {name:?}: see `tusk universe list`"))?
+            .expression),
+        None => Ok(text.to_string()),
+    }
+}
+
 fn this_year() -> u16 {
     now()[..4].parse().unwrap_or(2026)
 }
@@ -79,18 +91,7 @@ pub fn run(cli: &Cli, action: &UniverseAction) -> Result<()> {
             ids,
             json,
         } => {
-            let expr = match expression.strip_prefix('@') {
-                Some(name) => {
-                    app::universes::all(store.sql())?
-                        .into_iter()
-                        .find(|u| u.name == name)
-                        .with_context(|| {
-                            format!("no saved universe named {name:?}: see `tusk universe list`")
-                        })?
-                        .expression
-                }
-                None => expression.clone(),
-            };
+            let expr = expression_of(store.sql(), expression)?;
             let t = Instant::now();
             let c = app::universes::count(&people, &expr, by).map_err(|e| show(e, &expr))?;
             let ms = t.elapsed().as_secs_f64() * 1e3;

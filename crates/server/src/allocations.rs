@@ -8,7 +8,7 @@ use app::accounts::Principal;
 use app::allocate::{AllocateError, Request, Run};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::{Deserialize, Serialize};
@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{parse_id, principal, JsonBody, QueryOf};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{error_page, form_csrf, nav, render, Nav};
+use crate::pages::{csrf_of, error_page, form_csrf, nav, render, Nav};
 use crate::universes::table;
 use crate::{now_iso, AppState, Who};
 
@@ -358,42 +358,14 @@ pub async fn export(
     let (text, rows) = state
         .pool
         .run(move |s| {
-            let mut chosen = Vec::new();
-            let mut offset = 0;
-            loop {
-                let page = app::allocate::items(
-                    s.sql(),
-                    &run,
-                    Some(ch),
-                    app::allocate::ITEMS_PAGE_MAX,
-                    offset,
-                )?;
-                chosen.extend(page.iter().map(|x| (x.person_id, x.goal.clone(), x.value)));
-                if (page.len() as i64) < app::allocate::ITEMS_PAGE_MAX {
-                    break;
-                }
-                offset += app::allocate::ITEMS_PAGE_MAX;
-            }
-            let ids: Vec<i64> = chosen.iter().map(|x| x.0).collect();
-            let rows = app::lists::rows(s.sql(), &ids)?;
-            let by_id: std::collections::HashMap<i64, (&String, f64)> =
-                chosen.iter().map(|x| (x.0, (&x.1, x.2))).collect();
-            let extra: Vec<app::lists::Extra> = rows
-                .iter()
-                .map(|r| {
-                    let (goal, value) = by_id[&r.person_id];
-                    vec![
-                        ("channel".into(), ch.name().into()),
-                        ("goal".into(), goal.clone()),
-                        ("value".into(), format!("{value:.6}")),
-                    ]
-                })
-                .collect();
             let year = app::universes::age_year(s.sql(), now_iso()[..4].parse().unwrap_or(2026));
-            Ok((
-                app::lists::csv(&rows, &extra, format, i64::from(year)),
-                rows.len(),
-            ))
+            Ok(app::allocate::list_csv(
+                s.sql(),
+                &run,
+                ch,
+                format,
+                i64::from(year),
+            )?)
         })
         .await?;
     state
@@ -406,20 +378,10 @@ pub async fn export(
             &now_iso(),
         ))
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!(
-                    "attachment; filename=\"allocation-{run_id}-{}.csv\"",
-                    ch.name()
-                ),
-            ),
-        ],
+    Ok(crate::api::csv_attachment(
+        &format!("allocation-{run_id}-{}.csv", ch.name()),
         text,
-    )
-        .into_response())
+    ))
 }
 
 // ---- pages ----
@@ -487,10 +449,7 @@ pub async fn page(State(state): State<AppState>, Extension(who): Extension<Who>)
             .collect(),
         Err(e) => return error_page(&e, Some(&p)),
     };
-    let csrf = match &p {
-        Principal::User { csrf, .. } => csrf.clone(),
-        Principal::Key { .. } => String::new(),
-    };
+    let csrf = csrf_of(&p);
     render(
         &AllocationsPage {
             nav: nav(Some(&p)),

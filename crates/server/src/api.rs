@@ -1347,3 +1347,18 @@ pub async fn volunteer_get(
         .await?;
     Ok(Json(row))
 }
+
+/// A CSV download (an export: the caller has written its audit record).
+pub(crate) fn csv_attachment(file_name: &str, text: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+        ],
+        text,
+    )
+        .into_response()
+}

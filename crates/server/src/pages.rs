@@ -35,11 +35,16 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         models: p.allows(Permission::ModelsRead),
         universes: p.allows(Permission::Universes),
         turfs: p.allows(Permission::Turfs),
-        csrf: match p {
-            Principal::User { csrf, .. } => csrf.clone(),
-            Principal::Key { .. } => String::new(),
-        },
+        csrf: csrf_of(p),
     })
+}
+
+/// The form token of a signed-in user (keys post no forms).
+pub(crate) fn csrf_of(p: &Principal) -> String {
+    match p {
+        Principal::User { csrf, .. } => csrf.clone(),
+        Principal::Key { .. } => String::new(),
+    }
 }
 
 pub(crate) fn render(t: &impl Template, status: StatusCode) -> Response {
@@ -815,10 +820,7 @@ pub async fn review(
             }
         })
         .collect();
-    let csrf = match &p {
-        Principal::User { csrf, .. } => csrf.clone(),
-        Principal::Key { .. } => String::new(),
-    };
+    let csrf = csrf_of(&p);
     let pages = total.div_ceil(per);
     let message = match q.done.as_deref() {
         Some("accept") => {

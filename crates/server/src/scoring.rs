@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 
 use crate::api::{parse_id, principal, JsonBody};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{error_page, nav, render, Nav};
+use crate::pages::{csrf_of, error_page, nav, render, Nav};
 use crate::{now_iso, AppState, Who};
 
 /// Seeds accepted (JSON numbers stay exact below 2^53).
@@ -418,10 +418,7 @@ pub async fn model_page(
         format!("{} of {} labelled", r.test_rows, r.train_rows + r.test_rows),
     ));
     data.push(("training time".into(), format!("{:.2} s", v.train_seconds)));
-    let csrf = match &p {
-        Principal::User { csrf, .. } => csrf.clone(),
-        Principal::Key { .. } => String::new(),
-    };
+    let csrf = csrf_of(&p);
     render(
         &ModelPage {
             nav: nav(Some(&p)),

@@ -6,7 +6,7 @@ use app::accounts::Principal;
 use app::turfs::{Cut, CutRequest, TurfError};
 use askama::Template;
 use axum::extract::{Path, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::{Extension, Form, Json};
 use serde::{Deserialize, Serialize};
@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{parse_id, principal, JsonBody, QueryOf};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{error_page, form_csrf, nav, render, Nav};
+use crate::pages::{csrf_of, error_page, form_csrf, nav, render, Nav};
 use crate::universes::table;
 use crate::{now_iso, AppState, Who};
 
@@ -205,17 +205,10 @@ pub async fn export(
             &now_iso(),
         ))
         .await?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"turfs-{cut_id}.csv\""),
-            ),
-        ],
+    Ok(crate::api::csv_attachment(
+        &format!("turfs-{cut_id}.csv"),
         text,
-    )
-        .into_response())
+    ))
 }
 
 // ---- pages ----
@@ -278,10 +271,7 @@ pub async fn page(State(state): State<AppState>, Extension(who): Extension<Who>)
             .into_iter()
             .map(|u| (format!("saved: {}", u.name), u.expression)),
     );
-    let csrf = match &p {
-        Principal::User { csrf, .. } => csrf.clone(),
-        Principal::Key { .. } => String::new(),
-    };
+    let csrf = csrf_of(&p);
     render(
         &TurfsPage {
             nav: nav(Some(&p)),

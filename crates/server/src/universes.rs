@@ -20,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{parse_id, principal, JsonBody, QueryOf};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{error_page, form_csrf, nav, render, Nav};
+use crate::pages::{csrf_of, error_page, form_csrf, nav, render, Nav};
 use crate::{now_iso, AppState, Who};
 
 /// Seconds a client is told to wait while the first table is built.
@@ -478,10 +478,7 @@ pub async fn page(
         // No current election loaded: the goals need one; the page works without them.
         Err(_) => Vec::new(),
     };
-    let csrf = match &p {
-        Principal::User { csrf, .. } => csrf.clone(),
-        Principal::Key { .. } => String::new(),
-    };
+    let csrf = csrf_of(&p);
     render(
         &UniversesPage {
             goals,

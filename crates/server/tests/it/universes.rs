@@ -524,3 +524,66 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
             .contains("/walk/1"));
     }
 }
+
+#[test]
+fn a_result_recorded_now_changes_the_next_allocation() {
+    let rt = rt();
+    for f in fixtures() {
+        let admin = Some(f.tokens["admin"].as_str());
+        let call = |method: &str, uri: &str, body: Option<serde_json::Value>| {
+            rt.block_on(send(
+                &f.app,
+                req(
+                    method,
+                    uri,
+                    admin,
+                    body.map(|b| ("application/json", b.to_string())),
+                ),
+            ))
+        };
+        // Person A moved; person B was knocked (not home) the day before.
+        for (person, result) in [(f.a, "Moved"), (f.b, "Not Home")] {
+            let r = call(
+                "POST",
+                &format!("/api/v1/people/{person}/record_canvass"),
+                Some(
+                    serde_json::json!({"identifier": format!("r-{person}"), "result": result, "date": "2026-10-19"}),
+                ),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
+        rt.block_on(server::universes::build_now(&f.state)).unwrap();
+        // Enough doors and mail for everyone; one knock a week.
+        let r = call(
+            "POST",
+            "/api/v1/allocations",
+            Some(serde_json::json!({
+                "name": "everyone",
+                "channels": [{"channel": "door", "budget": 100}, {"channel": "mail", "budget": 1000}],
+                "goals": ["registration"],
+                "universes": {"registration": "registered"},
+                "caps": [{"channel": "door", "max_attempts": 1, "window_days": 7}],
+                "election": "2026-11-03",
+                "today": "2026-10-20"
+            })),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        let id = r.json()["id"].as_i64().unwrap();
+        let items = call(
+            "GET",
+            &format!("/api/v1/allocations/{id}/items?limit=1000"),
+            None,
+        )
+        .json();
+        let items = items["items"].as_array().unwrap().clone();
+        assert!(items.len() > 100, "everyone is chosen: {}", items.len());
+        let of = |p: i64| items.iter().find(|x| x["person_id"] == p).cloned();
+        assert!(of(f.a).is_none(), "a person who moved is still allocated");
+        let b = of(f.b).expect("person B is still reachable by mail");
+        assert_eq!(b["channel"], "mail", "person B is over the door cap: {b}");
+        assert!(
+            items.iter().any(|x| x["channel"] == "door"),
+            "others get doors"
+        );
+    }
+}
