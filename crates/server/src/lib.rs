@@ -6,6 +6,7 @@
 //! route cannot exist without an access rule (deny by default). Which people a request may
 //! read is then narrowed by `Principal::people_scope` in the use cases.
 
+pub mod admin;
 pub mod allocations;
 pub mod api;
 pub mod audit;
@@ -289,6 +290,19 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/people", Needs(Permission::PeopleRead), Page),
     r("GET", "/people/{id}", Needs(Permission::PeopleRead), Page),
     r("GET", "/admin/audit", Needs(Permission::AuditRead), Page),
+    r("GET", "/admin/users", Needs(Permission::UsersManage), Page),
+    r(
+        "POST",
+        "/admin/users/add",
+        Needs(Permission::UsersManage),
+        Page,
+    ),
+    r(
+        "POST",
+        "/admin/users/{username}/disabled",
+        Needs(Permission::UsersManage),
+        Page,
+    ),
     r("GET", "/review", Needs(Permission::Resolve), Page),
     r("POST", "/review/decide", Needs(Permission::Resolve), Page),
     r("GET", "/universes", Needs(Permission::Universes), Page),
@@ -387,6 +401,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/people") => get(pages::people),
         ("GET", "/people/{id}") => get(pages::person),
         ("GET", "/admin/audit") => get(pages::audit),
+        ("GET", "/admin/users") => get(admin::page),
+        ("POST", "/admin/users/add") => post(admin::add),
+        ("POST", "/admin/users/{username}/disabled") => post(admin::set_disabled),
         ("GET", "/review") => get(pages::review),
         ("POST", "/review/decide") => post(pages::review_decide),
         ("GET", "/universes") => get(universes::page),

@@ -23,6 +23,7 @@ pub struct Nav {
     pub models: bool,
     pub universes: bool,
     pub turfs: bool,
+    pub users: bool,
     pub csrf: String,
 }
 
@@ -35,6 +36,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         models: p.allows(Permission::ModelsRead),
         universes: p.allows(Permission::Universes),
         turfs: p.allows(Permission::Turfs),
+        users: p.allows(Permission::UsersManage),
         csrf: csrf_of(p),
     })
 }

@@ -410,3 +410,100 @@ fn a_person_page_shows_the_golden_record_and_sources() {
         .unwrap()
         .contains("default-src 'self'"));
 }
+
+#[test]
+fn an_admin_adds_disables_and_enables_users_from_the_page() {
+    let rt = rt();
+    for f in fixtures() {
+        let admin = Some(f.tokens["admin"].as_str());
+        let form = |uri: &str, body: &str| {
+            rt.block_on(send(
+                &f.app,
+                req(
+                    "POST",
+                    uri,
+                    admin,
+                    Some(("application/x-www-form-urlencoded", body.to_string())),
+                ),
+            ))
+        };
+        let page = rt.block_on(send(&f.app, req("GET", "/admin/users", admin, None)));
+        assert_eq!(page.status, 200);
+        assert!(
+            page.body.contains("<td>organizer</td>") && page.body.contains("id=\"keys\""),
+            "{}",
+            page.body
+        );
+        // A staff user: added, with the two-factor secret shown once.
+        let r = form(
+            "/admin/users/add",
+            "csrf=csrf-admin&username=bea&role=analyst&password=another+long+passphrase",
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        assert!(
+            r.body.contains("Added bea (analyst)") && r.body.contains("id=\"totp-secret\""),
+            "{}",
+            r.body
+        );
+        // Bad input names the field; a wrong form token is refused.
+        let r = form(
+            "/admin/users/add",
+            "csrf=csrf-admin&username=cy&role=organizer&password=another+long+passphrase",
+        );
+        assert!(
+            r.status == 400 && r.body.contains("regions"),
+            "{}: {}",
+            r.status,
+            r.body
+        );
+        assert_eq!(
+            form("/admin/users/analyst/disabled", "csrf=wrong&disabled=1").status,
+            403
+        );
+        // The analyst disabled: their session ends; enabled again: they sign in anew.
+        let r = form(
+            "/admin/users/analyst/disabled",
+            "csrf=csrf-admin&disabled=1",
+        );
+        assert_eq!(
+            (r.status, r.headers["location"].to_str().unwrap()),
+            (303, "/admin/users?done=disabled")
+        );
+        let analyst = Some(f.tokens["analyst"].as_str());
+        assert_eq!(
+            rt.block_on(send(&f.app, req("GET", "/api/v1/me", analyst, None)))
+                .status,
+            401
+        );
+        assert!(rt
+            .block_on(send(&f.app, req("GET", "/admin/users", admin, None)))
+            .body
+            .contains("<td>disabled</td>"));
+        let r = form(
+            "/admin/users/analyst/disabled",
+            "csrf=csrf-admin&disabled=0",
+        );
+        assert_eq!(r.status, 303);
+        // Not oneself, and every change is in the audit log.
+        assert_eq!(
+            form("/admin/users/admin/disabled", "csrf=csrf-admin&disabled=1").status,
+            400
+        );
+        let audit = rt
+            .block_on(send(
+                &f.app,
+                req("GET", "/api/v1/audit?limit=1000", admin, None),
+            ))
+            .json();
+        let actions: Vec<&str> = audit["entries"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| e["actor"] == "user:admin")
+            .map(|e| e["action"].as_str().unwrap())
+            .collect();
+        for a in ["user.add", "user.disable", "user.enable"] {
+            assert!(actions.contains(&a), "{a} not audited: {actions:?}");
+        }
+    }
+}

@@ -203,6 +203,22 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/static/universes.js",
         [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     ),
+    // The users page: admins only; its forms refuse a post without the form token.
+    (
+        "GET",
+        "/admin/users",
+        [303, 303, 200, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/users/add",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/admin/users/{username}/disabled",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // Allocations: as universes. `{id}` names no allocation; the export without its channel
     // and the empty POST are refused before anything is read.
     (
@@ -428,6 +444,7 @@ fn every_role_gets_exactly_what_it_may() {
             let mut uri = path
                 .replace("{person_id}", &f.a.to_string())
                 .replace("{turf}", "1")
+                .replace("{username}", "analyst")
                 .replace("{id}", &id.to_string());
             if *path == "/api/v1/people" {
                 uri.push_str("?name=SMITH");
