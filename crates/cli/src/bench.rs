@@ -70,13 +70,13 @@ pub enum BenchCommand {
     Allocate {
         #[arg(long, default_value_t = 7_500_000)]
         people: usize,
-        #[arg(long, default_value_t = 50_000.0)]
+        #[arg(long, default_value_t = 20_000.0)]
         door_hours: f64,
-        #[arg(long, default_value_t = 1_000_000.0)]
+        #[arg(long, default_value_t = 300_000.0)]
         calls: f64,
-        #[arg(long, default_value_t = 3_000_000.0)]
-        texts: f64,
         #[arg(long, default_value_t = 1_000_000.0)]
+        texts: f64,
+        #[arg(long, default_value_t = 300_000.0)]
         mail: f64,
     },
     /// Parse a file without storing it: reader + normalisation speed alone.
@@ -723,6 +723,9 @@ fn bench_allocate(database: &str, people: usize, budgets: [f64; 4]) -> Result<()
             anyhow::bail!("no approved model gives {need}: train, approve and apply the four models first (scripts/bench-allocate.sh does)");
         }
     }
+    // Turfs of the biggest county on the store's own people (their real places), then on the
+    // repeated rows.
+    bench_turfs(&base, "the store's people")?;
     let p = base.repeated(people);
     drop(base);
     let today = model::Date::parse("2026-10-28").expect("date");
@@ -755,8 +758,15 @@ fn bench_allocate(database: &str, people: usize, budgets: [f64; 4]) -> Result<()
         a.dollars,
         peak_rss_mb()
     );
-    // Turfs: everyone registered in the biggest county, 60 doors a turf. The repeated copies
-    // of a household sit at its place (the same coordinates, different households).
+    bench_turfs(
+        &p,
+        "the repeated rows (each household's copies at its place)",
+    )?;
+    Ok(())
+}
+
+/// Turfs of everyone registered in the biggest county, 60 doors a turf: time and compactness.
+fn bench_turfs(p: &targeting::People, what: &str) -> Result<()> {
     let county = match &p.columns["county"] {
         targeting::Column::Category { codes, dict } => {
             let mut n = vec![0usize; dict.len()];
@@ -774,10 +784,10 @@ fn bench_allocate(database: &str, people: usize, budgets: [f64; 4]) -> Result<()
         doors: 60,
     };
     let t = Instant::now();
-    let (cut, _) = app::turfs::cut(&p, &req, &store::people::Scope::All)
-        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (cut, _) =
+        app::turfs::cut(p, &req, &store::people::Scope::All).map_err(|e| anyhow::anyhow!("{e}"))?;
     println!(
-        "turfs of {county}: {} doors, {} people, {} turfs of at most 60 doors in {:.2} s; mean distance to the turf's centre {:.0} m, {:.0} m walked per door; {} people without a geocode",
+        "turfs of {county}, {what}: {} doors, {} people, {} turfs of at most 60 doors in {:.2} s; mean distance to the turf's centre {:.0} m, {:.0} m walked per door; {} people without a geocode",
         cut.doors,
         cut.people,
         cut.turfs.len(),
