@@ -12,6 +12,7 @@ pub mod lists;
 pub mod people;
 pub mod people_csv;
 pub mod resolve;
+pub mod retention;
 pub mod review;
 pub mod scores;
 pub mod signup;

@@ -338,25 +338,42 @@ pub fn entry_of(input: &SignupInput) -> Result<Entry, PeopleError> {
     Ok(e)
 }
 
+/// The person fields of an API record, in `SIGNUP_HEADER`'s order.
+fn person_fields(e: &Entry) -> Vec<String> {
+    vec![
+        e.name.first.clone(),
+        e.name.middle.clone(),
+        e.name.last.clone(),
+        e.email.clone().unwrap_or_default(),
+        e.phone.clone().unwrap_or_default(),
+        e.address.line.clone(),
+        e.address.city.clone(),
+        e.address.state.clone(),
+        e.address.zip5.clone().unwrap_or_default(),
+        e.birth_year.map(|y| y.to_string()).unwrap_or_default(),
+        e.birth_date.map(|d| d.to_string()).unwrap_or_default(),
+    ]
+}
+
 /// The verbatim form kept for an API record: its normalised fields, tab-joined.
 fn raw_of(e: &Entry) -> String {
-    model::records::join_fields([
-        e.name.first.as_str(),
-        e.name.middle.as_str(),
-        e.name.last.as_str(),
-        e.email.as_deref().unwrap_or(""),
-        e.phone.as_deref().unwrap_or(""),
-        e.address.line.as_str(),
-        e.address.city.as_str(),
-        e.address.state.as_str(),
-        e.address.zip5.as_deref().unwrap_or(""),
-        &e.birth_year.map(|y| y.to_string()).unwrap_or_default(),
-        &e.birth_date.map(|d| d.to_string()).unwrap_or_default(),
-    ])
+    model::records::join_fields(person_fields(e).iter().map(String::as_str))
 }
 
 /// Header of the verbatim fields of an API sign-up.
 pub const SIGNUP_HEADER: &str = "given_name\tadditional_name\tfamily_name\temail\tphone\taddress_line\tlocality\tregion\tpostal_code\tbirth_year\tbirthdate";
+
+/// A record arriving through the API, ready to write and match.
+struct Incoming {
+    table: Table,
+    row: store::tables::Row,
+    rkey: String,
+    /// What the identity model compares with the voters.
+    record: Record,
+    source: String,
+    kind: &'static str,
+    header: &'static str,
+}
 
 /// Writes and matches one sign-up. `index`: the voters (see `VoterIndex::build`).
 pub fn signup(
@@ -369,21 +386,208 @@ pub fn signup(
     let entry = entry_of(input)?;
     let rkey = format!("{}:{}", entry.source, entry.key);
     let record = crate::linkage::entry(rkey.clone(), &entry);
-    let best = index.index.best_above(&record, REVIEW_PROBABILITY_MIN);
     let raw = raw_of(&entry);
     let source = entry.source.clone();
-    let (_, row, _) = store::tables::to_row(model::Record::Volunteer(Box::new(entry)), 1, raw);
+    let (table, row, _) = store::tables::to_row(model::Record::Volunteer(Box::new(entry)), 1, raw);
+    create_or_match(
+        store,
+        index,
+        who,
+        Incoming {
+            table,
+            row,
+            rkey,
+            record,
+            source,
+            kind: SIGNUP_LOAD_KIND,
+            header: SIGNUP_HEADER,
+        },
+        now,
+    )
+}
+
+/// Load kind of a donation recorded through the API.
+pub const DONATION_LOAD_KIND: &str = "api-donation";
+/// Header of the verbatim fields of an API donation.
+pub const DONATION_HEADER: &str = "identifier\tamount_cents\taction_date\telection\temployer\toccupation\tgiven_name\tadditional_name\tfamily_name\temail\tphone\taddress_line\tlocality\tregion\tpostal_code\tbirth_year\tbirthdate";
+/// Largest gift one API call may record, in cents ($100,000: far above any individual limit;
+/// a bigger one is a typo or belongs in a file load).
+pub const DONATION_CENTS_MAX: i64 = 10_000_000;
+
+/// A gift as a fundraising tool sends it (OSDI `record_donation_helper`): the donation and
+/// the person who gave.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DonationInput {
+    /// `system:id` of the gift in the sending tool (`actblue:AB123`): its record key; sending
+    /// it again changes nothing.
+    pub identifier: String,
+    pub amount_cents: i64,
+    /// YYYY-MM-DD.
+    pub action_date: String,
+    /// The election the gift is for (`G2026`, `P2026`; default: the general of its year).
+    pub election: Option<String>,
+    pub employer: Option<String>,
+    pub occupation: Option<String>,
+    pub person: SignupInput,
+}
+
+/// Checks every field and builds the donation record and the giver as a person record.
+pub fn donation_of(input: &DonationInput) -> Result<(model::Donation, Entry), PeopleError> {
+    let mut person = input.person.clone();
+    person.identifier = Some(input.identifier.clone());
+    let entry = entry_of(&person).map_err(|e| match e {
+        PeopleError::Field(f) if f.field == "person.identifiers" => field("identifiers", f.message),
+        other => other,
+    })?;
+    if !(1..=DONATION_CENTS_MAX).contains(&input.amount_cents) {
+        return Err(field(
+            "amount",
+            format!(
+                "a gift of more than 0 and at most {} dollars",
+                DONATION_CENTS_MAX / 100
+            ),
+        ));
+    }
+    let date = Date::parse(&input.action_date)
+        .filter(|d| d.to_string() == input.action_date)
+        .ok_or_else(|| {
+            field(
+                "action_date",
+                format!("{:?} is not a date (YYYY-MM-DD)", input.action_date),
+            )
+        })?;
+    let election = match input.election.as_deref().map(str::trim) {
+        None | Some("") => format!("G{}", date.year),
+        Some(e) => {
+            let ok = e.len() == 5
+                && matches!(e.as_bytes()[0], b'P' | b'G' | b'R' | b'S' | b'C' | b'O')
+                && e[1..].bytes().all(|b| b.is_ascii_digit());
+            if !ok {
+                return Err(field(
+                    "election",
+                    format!("{e:?}: a letter P, G, R, S, C or O and a year, e.g. G2026"),
+                ));
+            }
+            e.to_string()
+        }
+    };
+    for (n, v) in [
+        ("employer", &input.employer),
+        ("occupation", &input.occupation),
+    ] {
+        if let Some(v) = v {
+            check_len(n, v)?;
+        }
+    }
+    let d = model::Donation {
+        source: entry.source.clone(),
+        sub_id: entry.key.clone(),
+        committee_id: String::new(),
+        amendment: String::new(),
+        report_type: String::new(),
+        election,
+        image_num: String::new(),
+        transaction_type: String::new(),
+        entity_type: "IND".into(),
+        name: entry.name.clone(),
+        city: entry.address.city.clone(),
+        state: entry.address.state.clone(),
+        zip5: entry.address.zip5.clone(),
+        zip4: entry.address.zip4.clone(),
+        employer: input
+            .employer
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        occupation: input
+            .occupation
+            .clone()
+            .unwrap_or_default()
+            .trim()
+            .to_string(),
+        date: Some(date),
+        amount_cents: input.amount_cents,
+        other_id: String::new(),
+        tran_id: String::new(),
+        file_num: String::new(),
+        memo: false,
+        memo_text: String::new(),
+    };
+    Ok((d, entry))
+}
+
+/// Writes and matches one gift: the donation is kept with everything sent (verbatim), and its
+/// giver — matched on all the person fields sent (street, e-mail, phone where given) — joins a
+/// voter's person, starts one, or goes to the review queue, as a sign-up does.
+pub fn record_donation(
+    store: &mut dyn Store,
+    index: &VoterIndex,
+    who: &Principal,
+    input: &DonationInput,
+    now: &str,
+) -> Result<SignupResult, PeopleError> {
+    let (d, entry) = donation_of(input)?;
+    let rkey = format!("{}:{}", entry.source, entry.key);
+    let record = crate::linkage::entry(rkey.clone(), &entry);
+    let mut fields = vec![
+        input.identifier.trim().to_string(),
+        d.amount_cents.to_string(),
+        d.date.map(|x| x.to_string()).unwrap_or_default(),
+        d.election.clone(),
+        d.employer.clone(),
+        d.occupation.clone(),
+    ];
+    fields.extend(person_fields(&entry));
+    let raw = model::records::join_fields(fields.iter().map(String::as_str));
+    let source = entry.source.clone();
+    let (table, row, _) = store::tables::to_row(model::Record::Donation(Box::new(d)), 1, raw);
+    debug_assert_eq!(table, Table::Donations);
+    create_or_match(
+        store,
+        index,
+        who,
+        Incoming {
+            table,
+            row,
+            rkey,
+            record,
+            source,
+            kind: DONATION_LOAD_KIND,
+            header: DONATION_HEADER,
+        },
+        now,
+    )
+}
+
+fn create_or_match(
+    store: &mut dyn Store,
+    index: &VoterIndex,
+    who: &Principal,
+    inc: Incoming,
+    now: &str,
+) -> Result<SignupResult, PeopleError> {
+    let Incoming {
+        table,
+        row,
+        rkey,
+        record,
+        source,
+        kind,
+        header,
+    } = inc;
+    let best = index.index.best_above(&record, REVIEW_PROBABILITY_MIN);
     let meta = LoadMeta {
-        kind: SIGNUP_LOAD_KIND.into(),
-        source: source.clone(),
+        kind: kind.into(),
+        source,
         file_name: "(api)".into(),
         file_bytes: 0,
-        header: SIGNUP_HEADER.into(),
+        header: header.into(),
         loaded_by: who.actor(),
         started_at: now.into(),
     };
     let mut load = store.begin_load(&meta)?;
-    let outcome = load.apply(Table::Volunteers, std::slice::from_ref(&row))?[0];
+    let outcome = load.apply(table, std::slice::from_ref(&row))?[0];
     let mut counts = LoadCounts {
         read: 1,
         ..Default::default()
@@ -391,7 +595,7 @@ pub fn signup(
     counts.add(outcome);
     if matches!(outcome, Outcome::Unchanged | Outcome::Duplicate) {
         drop(load); // nothing to write: no load recorded
-        let person_id = existing_person(store, &rkey)?;
+        let person_id = existing_person(store, table, &rkey)?;
         return Ok(SignupResult {
             person_id,
             outcome: SignupOutcome::Unchanged,
@@ -409,7 +613,7 @@ pub fn signup(
         (Some(_), Some(_)) => (PersonRef::New(0), SignupOutcome::Review),
         _ => (PersonRef::New(0), SignupOutcome::Created),
     };
-    load.assign_persons(&[(Table::Volunteers, rkey.clone(), who_ref)])?;
+    load.assign_persons(&[(table, rkey.clone(), who_ref)])?;
     if result_outcome == SignupOutcome::Review {
         if let Some(b) = best {
             load.enqueue_reviews(&[ReviewCandidate {
@@ -430,7 +634,7 @@ pub fn signup(
         ..Default::default()
     };
     let load_id = load.commit(&end)?;
-    let person_id = existing_person(store, &rkey)?;
+    let person_id = existing_person(store, table, &rkey)?;
     Ok(SignupResult {
         person_id,
         outcome: result_outcome,
@@ -441,10 +645,10 @@ pub fn signup(
     })
 }
 
-fn existing_person(store: &mut dyn Store, rkey: &str) -> Result<i64, StoreError> {
+fn existing_person(store: &mut dyn Store, table: Table, rkey: &str) -> Result<i64, StoreError> {
     use store::sql::RowExt;
     let rows = store.sql().query(
-        "SELECT person_id FROM volunteers WHERE rkey = ?",
+        &format!("SELECT person_id FROM {} WHERE rkey = ?", table.name()),
         &[store::Value::Text(rkey.into())],
     )?;
     rows.first()

@@ -241,6 +241,16 @@ enum Command {
         #[command(subcommand)]
         action: turf::TurfAction,
     },
+    /// Retention: erase shared contacts never matched to a registration, a sign-up or a gift,
+    /// loaded more than --older-than-days ago (and people left with no record). Audited; the
+    /// change feed says `deleted` for each.
+    Retention {
+        #[arg(long, default_value_t = app::retention::CONTACT_RETENTION_DAYS_DEFAULT)]
+        older_than_days: u32,
+        /// Count what would be erased; erase nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Webhooks that push the change feed to other tools: add, list, disable, enable.
     Webhook {
         #[command(subcommand)]
@@ -340,6 +350,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Universe { action } => universe::run(&cli, action),
         Command::Allocate { action } => allocate::run(&cli, action),
         Command::Turf { action } => turf::run(&cli, action),
+        Command::Retention {
+            older_than_days,
+            dry_run,
+        } => retention(&cli, *older_than_days, *dry_run),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -393,6 +407,25 @@ fn run(cli: Cli) -> Result<()> {
             out,
         } => synth(state, *voters, *seed, out).map(|_| ()),
     }
+}
+
+fn retention(cli: &Cli, days: u32, dry_run: bool) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    let now = app::accounts::parse_timestamp(&scoring::now()).context("the clock")?;
+    let (erased, audit) = app::retention::erase_unmatched_contacts(
+        store.sql(),
+        days,
+        &accounts::cli_actor(),
+        now,
+        dry_run,
+    )?;
+    store::accounts::write_audit(store.sql(), &[audit])?;
+    let verb = if dry_run { "would erase" } else { "erased" };
+    println!(
+        "{verb} {} shared contacts loaded more than {days} days ago and known only as contacts, and {} people left with no record",
+        erased.contacts, erased.people
+    );
+    Ok(())
 }
 
 fn import_geocodes(cli: &Cli, files: &[PathBuf], json: bool) -> Result<()> {

@@ -330,9 +330,13 @@ pub struct FieldResult {
     pub canvasser: String,
 }
 
-/// One FEC individual contribution (`itcont.txt` row).
+/// One individual contribution: an FEC `itcont.txt` row, or a gift sent by a fundraising tool
+/// through the API (`record_donation_helper`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Donation {
+    /// Where it came from: empty for the FEC file (record key `fec:<SUB_ID>`), else the sending
+    /// system (record key `<source>:<its id>`).
+    pub source: String,
     pub sub_id: String,
     pub committee_id: String,
     pub amendment: String,

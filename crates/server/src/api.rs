@@ -606,6 +606,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         people_search,
         person_get,
         person_signup_helper,
+        record_donation_helper,
         donations,
         donation_get,
         volunteers,
@@ -827,6 +828,112 @@ pub async fn person_signup_helper(
             &now_iso(),
             &p.actor(),
             "person.signup",
+            &format!("person:{}", result.person_id),
+            serde_json::json!({ "outcome": result.outcome, "record": result.rkey }),
+        ))
+        .await?;
+    let status = if result.outcome == app::signup::SignupOutcome::Unchanged {
+        axum::http::StatusCode::OK
+    } else {
+        axum::http::StatusCode::CREATED
+    };
+    Ok((
+        status,
+        Json(SignupAnswer {
+            outcome: result.outcome,
+            person_id: visible.then_some(result.person_id),
+            identifier: result.rkey,
+            probability: result.probability,
+        }),
+    )
+        .into_response())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DonationBody {
+    /// `system:id` of the gift in the sending tool (e.g. `actblue:AB123`): sending the same
+    /// one again changes nothing.
+    #[schema(min_items = 1, max_items = 10)]
+    pub identifiers: Vec<String>,
+    /// US dollars, more than 0 and at most 100,000.
+    #[schema(exclusive_minimum = 0, maximum = 100000)]
+    pub amount: f64,
+    /// YYYY-MM-DD.
+    #[schema(format = Date)]
+    pub action_date: String,
+    /// `G2026`, `P2026`, … (default: the general election of the gift's year).
+    #[schema(pattern = "^[PGRSCO][0-9]{4}$")]
+    pub election: Option<String>,
+    #[schema(max_length = 200)]
+    pub employer: Option<String>,
+    #[schema(max_length = 200)]
+    pub occupation: Option<String>,
+    /// The giver (as in `person_signup_helper`, without identifiers).
+    pub person: SignupPerson,
+}
+
+/// Record a gift from a fundraising tool (OSDI `record_donation_helper`): the donation is kept
+/// with everything sent, and its giver is created-or-matched against the voters like a
+/// sign-up (joins a voter's person, starts one, or a borderline match waits in the review
+/// queue). Resending the same gift changes nothing. 503 with Retry-After while the matching
+/// index is first built.
+#[utoipa::path(post, path = "/api/v1/donations/record_donation_helper", request_body = DonationBody,
+    responses((status = 201, body = SignupAnswer), (status = 200, body = SignupAnswer, description = "unchanged: already recorded"),
+        (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn record_donation_helper(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    JsonBody(body): JsonBody<DonationBody>,
+) -> Result<Response, ApiError> {
+    let p = principal(&who)?;
+    if body.identifiers.len() > LIST_ITEMS_MAX {
+        return Err(ApiError::field(
+            "identifiers",
+            format!("identifiers: at most {LIST_ITEMS_MAX}"),
+        ));
+    }
+    if !body.person.identifiers.is_empty() {
+        return Err(ApiError::field(
+            "person.identifiers",
+            "person.identifiers: the gift's identifiers name the record; send none for the person",
+        ));
+    }
+    let cents = body.amount * 100.0;
+    if !(cents.is_finite() && cents >= 1.0 && (cents - cents.round()).abs() < 1e-6) {
+        return Err(ApiError::field(
+            "amount",
+            "amount: dollars and cents, more than 0 (e.g. 25 or 19.99)",
+        ));
+    }
+    let input = app::signup::DonationInput {
+        identifier: body.identifiers.first().cloned().unwrap_or_default(),
+        amount_cents: cents.round() as i64,
+        action_date: body.action_date,
+        election: body.election,
+        employer: body.employer,
+        occupation: body.occupation,
+        person: signup_input(body.person)?,
+    };
+    // Check the fields before waiting for the index: bad input is answered at once.
+    app::signup::donation_of(&input).map_err(ApiError::from)?;
+    let index = crate::matching::current(&state).await?;
+    let p2 = p.clone();
+    let (result, visible) = state
+        .pool
+        .run(move |s| {
+            let r = app::signup::record_donation(s, &index, &p2, &input, &now_iso())
+                .map_err(ApiError::from)?;
+            let visible = store::people::in_scope(s.sql(), r.person_id, &p2.people_scope())?;
+            Ok((r, visible))
+        })
+        .await?;
+    state
+        .audit
+        .write(AuditRecord::new(
+            &now_iso(),
+            &p.actor(),
+            "donation.record",
             &format!("person:{}", result.person_id),
             serde_json::json!({ "outcome": result.outcome, "record": result.rkey }),
         ))

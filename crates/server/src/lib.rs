@@ -99,6 +99,12 @@ pub const ROUTES: &[RouteInfo] = &[
         Api,
     ),
     r(
+        "POST",
+        "/api/v1/donations/record_donation_helper",
+        Needs(Permission::DonationsWrite),
+        Api,
+    ),
+    r(
         "GET",
         "/api/v1/people/{id}",
         Needs(Permission::PeopleRead),
@@ -354,6 +360,7 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/me") => get(api::me),
         ("GET", "/api/v1/people") => get(api::people_search),
         ("POST", "/api/v1/people/person_signup_helper") => post(api::person_signup_helper),
+        ("POST", "/api/v1/donations/record_donation_helper") => post(api::record_donation_helper),
         ("GET", "/api/v1/people/{id}") => get(api::person_get),
         ("POST", "/api/v1/people/{id}/record_canvass") => post(universes::record_canvass),
         ("GET", "/api/v1/donations") => get(api::donations),

@@ -7,8 +7,8 @@
 //! skips a change that commits later with a smaller number.
 //!
 //! Kinds: `created`, `updated` (including "removed from the voter file"), `merged` (a source
-//! record joined the person), `unmerged` (a source record left the person). Retention
-//! deletions will add `deleted`.
+//! record joined the person), `unmerged` (a source record left the person), `deleted`
+//! (erased by retention: `store::retention`; the row is gone, the feed keeps its id and key).
 
 use serde::Serialize;
 

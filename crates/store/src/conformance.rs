@@ -52,6 +52,7 @@ pub fn voter_row(v: &Voter, row_number: u64) -> Row {
 
 fn donation(sub_id: &str, cents: i64, memo: bool) -> Row {
     let d = Donation {
+        source: String::new(),
         sub_id: sub_id.into(),
         committee_id: "C001".into(),
         amendment: "N".into(),
@@ -867,6 +868,121 @@ pub fn tags_and_lists_hold_people_and_feed_changes(s: &mut dyn Store) {
 }
 
 /// Expands to one `#[test]` per conformance check; `$make` builds a fresh empty store.
+/// Retention erases the contacts known only as shared contacts (and people left with no
+/// record), their earlier versions and review pairs, with `deleted` changes; a contact on a
+/// voter's person stays; a dry run changes nothing; running again erases nothing more.
+pub fn retention_erases_unmatched_contacts_and_says_so(s: &mut dyn Store) {
+    use crate::sql::RowExt;
+    use crate::{changes, retention, PersonRef};
+    let v = voter("V1", "WAKE", "DOE", "5 OAK ST");
+    apply(s, Table::Voters, &[voter_row(&v, 1)]);
+    let contact = |key: &str, last: &str, n: u64| {
+        let e = model::Entry {
+            source: "shared".into(),
+            key: key.into(),
+            owner: "v1".into(),
+            name: NameFields::from_parts("ANN", "", last, ""),
+            ..Default::default()
+        };
+        to_row(Record::Contact(Box::new(e)), n, format!("{key}\t{last}")).1
+    };
+    apply(
+        s,
+        Table::Contacts,
+        &[
+            contact("c1", "DOE", 1),
+            contact("c2", "ROE", 2),
+            contact("c3", "POE", 3),
+        ],
+    );
+    let pid = s.person_of_voter("nc:V1").unwrap().unwrap();
+    let mut load = s.begin_load(&meta("resolve")).unwrap();
+    load.assign_persons(&[
+        (
+            Table::Contacts,
+            "shared:c1".into(),
+            PersonRef::Existing(pid),
+        ),
+        (Table::Contacts, "shared:c2".into(), PersonRef::New(1)),
+        (Table::Contacts, "shared:c3".into(), PersonRef::New(2)),
+    ])
+    .unwrap();
+    load.commit(&end(LoadCounts::default())).unwrap();
+    let person_of = |s: &mut dyn Store, rkey: &str| -> i64 {
+        s.sql()
+            .query(
+                "SELECT person_id FROM contacts WHERE rkey = ?",
+                &[crate::Value::Text(rkey.into())],
+            )
+            .unwrap()[0]
+            .int(0)
+            .unwrap()
+    };
+    let roe = person_of(s, "shared:c2");
+    let keys = |s: &mut dyn Store| -> Vec<String> {
+        s.sql()
+            .query("SELECT rkey FROM contacts ORDER BY rkey", &[])
+            .unwrap()
+            .iter()
+            .map(|r| r.text(0).unwrap())
+            .collect()
+    };
+    let now = "2026-07-01T00:00:00Z";
+    let none = retention::Erased::default();
+    assert_eq!(
+        retention::erase_unmatched_contacts(s.sql(), "2025-01-01T00:00:00Z", now, false).unwrap(),
+        none,
+        "nothing loaded before the cut-off"
+    );
+    let would =
+        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, true).unwrap();
+    assert_eq!(
+        would,
+        retention::Erased {
+            contacts: 2,
+            people: 2
+        }
+    );
+    assert_eq!(keys(s).len(), 3, "a dry run erases nothing");
+    let last = changes::after(s.sql(), 0, 1000)
+        .unwrap()
+        .last()
+        .unwrap()
+        .seq;
+    let done =
+        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, false).unwrap();
+    assert_eq!(done, would);
+    assert_eq!(
+        keys(s),
+        ["shared:c1"],
+        "the contact on the voter's person stays"
+    );
+    assert!(
+        s.person(roe).unwrap().is_none(),
+        "a person with no record left is erased"
+    );
+    assert!(s.person(pid).unwrap().is_some());
+    let feed: Vec<(String, String, String)> = changes::after(s.sql(), last, 100)
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.kind, c.resource, c.rkey))
+        .collect();
+    let d = |r: &str, k: &str| ("deleted".to_string(), r.to_string(), k.to_string());
+    assert_eq!(
+        feed,
+        [
+            d("contact", "shared:c2"),
+            d("contact", "shared:c3"),
+            d("person", ""),
+            d("person", "")
+        ]
+    );
+    assert_eq!(
+        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, false).unwrap(),
+        none
+    );
+}
+
 #[macro_export]
 macro_rules! conformance_tests {
     ($make:expr) => {
@@ -886,7 +1002,8 @@ macro_rules! conformance_tests {
             audit_log_is_ordered_and_filtered,
             people_search_respects_scope,
             change_feed_follows_loads_and_merges,
-            tags_and_lists_hold_people_and_feed_changes);
+            tags_and_lists_hold_people_and_feed_changes,
+            retention_erases_unmatched_contacts_and_says_so);
     };
     (@each $make:expr; $($name:ident),*) => {
         $(

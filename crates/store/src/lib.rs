@@ -12,6 +12,7 @@ pub mod donations;
 pub mod groups;
 pub mod models;
 pub mod people;
+pub mod retention;
 pub mod sql;
 pub mod tables;
 pub mod volunteers;

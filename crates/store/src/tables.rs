@@ -535,7 +535,12 @@ pub fn to_row(record: Record, row_number: u64, raw: String) -> (Table, Row, Opti
             (Table::Ballots, rkey, ballot_values(r), None)
         }
         Record::Donation(r) => {
-            let rkey = format!("fec:{}", r.sub_id);
+            let source = if r.source.is_empty() {
+                "fec"
+            } else {
+                r.source.as_str()
+            };
+            let rkey = format!("{source}:{}", r.sub_id);
             (Table::Donations, rkey, donation_values(*r), None)
         }
         Record::Volunteer(r) => {

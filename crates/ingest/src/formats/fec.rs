@@ -88,6 +88,7 @@ impl RowParser for Parser {
         };
         let (zip5, zip4) = normalize::zip(g(10));
         let d = Donation {
+            source: String::new(),
             sub_id: sub_id.to_string(),
             committee_id: g(0).to_string(),
             amendment: g(1).to_string(),

@@ -65,6 +65,13 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/api/v1/people/person_signup_helper",
         [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
     ),
+    // A gift from a fundraising tool: donations:write (admins, data directors; no key here has
+    // it). The empty form body is refused as JSON after the access check.
+    (
+        "POST",
+        "/api/v1/donations/record_donation_helper",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
     // Donations: campaign-wide staff and keys with donations:read. `{id}` = a donation.
     (
         "GET",

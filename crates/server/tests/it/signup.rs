@@ -8,13 +8,23 @@ fn signup(
     token: &str,
     body: serde_json::Value,
 ) -> Answer {
+    post_helper(f, rt, token, "/api/v1/people/person_signup_helper", body)
+}
+
+fn post_helper(
+    f: &Fixture,
+    rt: &tokio::runtime::Runtime,
+    token: &str,
+    uri: &str,
+    body: serde_json::Value,
+) -> Answer {
     // The first request starts the matching index; retry while it is built.
     for _ in 0..300 {
         let got = rt.block_on(send(
             &f.app,
             req(
                 "POST",
-                "/api/v1/people/person_signup_helper",
+                uri,
                 Some(token),
                 Some(("application/json", body.to_string())),
             ),
@@ -126,5 +136,113 @@ fn sign_ups_join_their_voter_or_start_a_person() {
         let got = signup(&f, &rt, &f.tokens["organizer"], theirs).json();
         assert_eq!(got["outcome"], "matched", "{got}");
         assert!(got.get("person_id").is_none(), "{got}");
+    }
+}
+
+#[test]
+fn a_gift_from_a_fundraising_tool_joins_its_voter_and_is_kept_whole() {
+    let rt = rt();
+    for f in fixtures() {
+        let director = f.tokens["director"].as_str();
+        let a = crate::flows_support::person_json(&f, f.a);
+        let addr = &a["postal_addresses"][0];
+        let gift = serde_json::json!({
+            "identifiers": ["actblue:AB-1001"],
+            "amount": 27.5,
+            "action_date": "2026-10-02",
+            "employer": "Acme Mills",
+            "occupation": "Weaver",
+            "person": {
+                "given_name": a["given_name"], "family_name": a["family_name"],
+                "email_addresses": [{"address": "gift.1001@example.org"}],
+                "postal_addresses": [{"address_lines": addr["address_lines"], "locality": addr["locality"],
+                                      "region": addr["region"], "postal_code": addr["postal_code"]}]
+            }
+        });
+        let uri = "/api/v1/donations/record_donation_helper";
+        let got = post_helper(&f, &rt, director, uri, gift.clone());
+        assert_eq!(got.status, 201, "{}: {}", f.backend, got.body);
+        let body = got.json();
+        assert_eq!(
+            (body["outcome"].as_str(), body["person_id"].as_i64()),
+            (Some("matched"), Some(f.a)),
+            "{body}"
+        );
+        assert_eq!(body["identifier"], "actblue:AB-1001");
+        // Sent again: nothing changes.
+        let again = post_helper(&f, &rt, director, uri, gift.clone());
+        assert_eq!(
+            (again.status, again.json()["outcome"].as_str()),
+            (200, Some("unchanged"))
+        );
+        // The gift is a donation of person A, 2750 cents for the 2026 general election.
+        let list = rt
+            .block_on(send(
+                &f.app,
+                req(
+                    "GET",
+                    &format!("/api/v1/donations?person={}", f.a),
+                    Some(director),
+                    None,
+                ),
+            ))
+            .json();
+        let d = list["_embedded"]["osdi:donations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|d| {
+                d["identifiers"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|i| i == "actblue:AB-1001")
+            })
+            .cloned()
+            .unwrap_or_else(|| panic!("the gift is listed: {list}"));
+        assert_eq!(
+            (d["amount"].as_f64(), d["tusk:election"].as_str()),
+            (Some(27.5), Some("G2026")),
+            "{d}"
+        );
+        // Kept whole: the e-mail sent is in the record's verbatim fields.
+        let person = crate::flows_support::person_json(&f, f.a);
+        assert!(
+            person.to_string().contains("gift.1001@example.org"),
+            "{person}"
+        );
+        // Bad input names the field and writes nothing.
+        for (patch, field) in [
+            (serde_json::json!({"amount": 0}), "amount"),
+            (serde_json::json!({"amount": 10.001}), "amount"),
+            (
+                serde_json::json!({"action_date": "10/02/2026"}),
+                "action_date",
+            ),
+            (serde_json::json!({"election": "X2026"}), "election"),
+            (
+                serde_json::json!({"identifiers": ["fec:123"]}),
+                "identifiers",
+            ),
+            (
+                serde_json::json!({"identifiers": ["no-system"]}),
+                "identifiers",
+            ),
+        ] {
+            let mut b = gift.clone();
+            for (k, v) in patch.as_object().unwrap() {
+                b[k] = v.clone();
+            }
+            let r = post_helper(&f, &rt, director, uri, b);
+            assert_eq!(
+                (r.status, r.json()["field"].as_str()),
+                (400, Some(field)),
+                "{}",
+                r.body
+            );
+        }
+        // A key with only donations:read may not record gifts.
+        let r = post_helper(&f, &rt, f.tokens["key_people"].as_str(), uri, gift);
+        assert_eq!(r.status, 403);
     }
 }
