@@ -81,14 +81,17 @@ log "schemathesis against http://127.0.0.1:$PORT/api/v1/openapi.json: integratio
 st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /api/v1/users --exclude-path /api/v1/logout \
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
+  --exclude-path /api/v1/donations/record_donation_helper \
   --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|people/\{id\}/record_canvass)$' "$@"
-# People search, sign-ups and adding people to tags and lists validate meaning beyond what a
-# schema can say (a name needs a last name, an address a house number and street, a sign-up
-# some way to reach the person, a person id an existing person one may see):
+# People search, sign-ups, gifts and adding people to tags and lists validate meaning beyond
+# what a schema can say (a name needs a last name, an address a house number and street, a
+# sign-up some way to reach the person, an amount whole cents, a person id an existing person
+# one may see):
 # 400 with the field named is the intended answer there, so "schema-valid request accepted"
 # is not checked on them.
 log "schemathesis: people search and sign-ups"
 st -H "Authorization: Bearer $KEY" --include-path /api/v1/people --include-path /api/v1/people/person_signup_helper \
+  --include-path /api/v1/donations/record_donation_helper \
   --include-path-regex '^/api/v1/(tags|lists)/\{id\}/(taggings|items)$' \
   --exclude-checks positive_data_acceptance "$@"
 log "schemathesis: admin session (operations keys never get)"
