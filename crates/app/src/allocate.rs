@@ -436,10 +436,13 @@ pub fn items(
     limit: i64,
     offset: i64,
 ) -> Result<Vec<Item>, AllocateError> {
-    if !(1..=ITEMS_PAGE_MAX).contains(&limit) || offset < 0 {
+    if !(1..=ITEMS_PAGE_MAX).contains(&limit) {
         return Err(AllocateError::Invalid(format!(
-            "limit: 1 to {ITEMS_PAGE_MAX}; offset: 0 or more"
+            "limit: 1 to {ITEMS_PAGE_MAX}"
         )));
+    }
+    if offset < 0 {
+        return Err(AllocateError::Invalid("offset: 0 or more".into()));
     }
     let spec: Spec = run
         .request
@@ -500,17 +503,20 @@ pub fn list_csv(
     format: crate::lists::Format,
     year: i64,
 ) -> Result<(String, usize), AllocateError> {
-    let mut chosen = Vec::new();
-    let mut offset = 0;
-    loop {
-        let page = items(sql, run, Some(channel), ITEMS_PAGE_MAX, offset)?;
-        let full = page.len() as i64 == ITEMS_PAGE_MAX;
-        chosen.extend(page.into_iter().map(|x| (x.person_id, x.goal, x.value)));
-        if !full {
-            break;
-        }
-        offset += ITEMS_PAGE_MAX;
-    }
+    let mut chosen: Vec<(i64, String, f64)> = Vec::new();
+    sql.query_each(
+        "SELECT person_id, goal, value_nano FROM allocation_items WHERE allocation_id = ? AND channel = ? \
+         ORDER BY value_nano DESC, person_id",
+        &[Value::Int(run.id), Value::Text(channel.name().into())],
+        &mut |r| {
+            chosen.push((
+                int_of(&r[0]).unwrap_or(0),
+                text_of(&r[1]).to_string(),
+                int_of(&r[2]).unwrap_or(0) as f64 / NANO,
+            ));
+            Ok(())
+        },
+    )?;
     let ids: Vec<i64> = chosen.iter().map(|x| x.0).collect();
     let rows = crate::lists::rows(sql, &ids)?;
     let by_id: std::collections::HashMap<i64, (&String, f64)> =

@@ -65,6 +65,12 @@ pub struct Row {
 
 /// The rows of `ids`, in the order given (ids unknown to the store are left out).
 pub fn rows(sql: &mut dyn Sql, ids: &[i64]) -> Result<Vec<Row>, StoreError> {
+    if ids.len() > EXPORT_ROWS_MAX {
+        return Err(StoreError::Invalid(format!(
+            "export: {} people, more than {EXPORT_ROWS_MAX} in one list; export a turf, a channel or a narrower universe",
+            ids.len()
+        )));
+    }
     let mut found: HashMap<i64, Row> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(IDS_PER_QUERY) {
         let marks = vec!["?"; chunk.len()].join(",");
@@ -267,9 +273,19 @@ pub fn csv(rows: &[Row], extra: &[Extra], format: Format, year: i64) -> String {
         if let Some(e) = extra.get(i) {
             rec.extend(e.iter().map(|(_, v)| v.clone()));
         }
+        let rec: Vec<String> = rec.into_iter().map(|c| cell(&c)).collect();
         w.write_record(&rec).expect("in memory");
     }
     String::from_utf8(w.into_inner().expect("in memory")).expect("UTF-8 fields")
+}
+
+/// A cell a spreadsheet will not run as a formula: text that starts with `=`, `+`, `-`, `@`,
+/// a tab or a carriage return gets a leading `'` (names and addresses come from outside).
+fn cell(s: &str) -> String {
+    match s.as_bytes().first() {
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
 }
 
 /// The audit record of an export: who, what list, how many people, which format (ids and
@@ -315,5 +331,15 @@ mod tests {
         let row = lines.next().unwrap();
         assert!(row.starts_with("AB12,DIAZ,ANA,,,12 OAK ST,APT 4,"), "{row}");
         assert!(row.contains(",36,"), "age as of 2026: {row}");
+        let evil = Row {
+            last_name: "=HYPERLINK(\"http://x\")".into(),
+            first_name: "@SUM(A1)".into(),
+            ..Row::default()
+        };
+        let out = csv(&[evil], &[], Format::Tusk, 2026);
+        assert!(
+            out.contains("'@SUM(A1)") && out.contains("'=HYPERLINK"),
+            "{out}"
+        );
     }
 }

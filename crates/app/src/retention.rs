@@ -1,7 +1,6 @@
 //! Retention (the admin's duty, PRODUCT.md §5): erase what the campaign no longer needs, on a
 //! schedule the campaign sets, audited. See `store::retention` for what each rule erases.
 
-use store::accounts::AuditRecord;
 use store::sql::Sql;
 use store::StoreError;
 
@@ -12,14 +11,15 @@ pub const CONTACT_RETENTION_DAYS_DEFAULT: u32 = 180;
 pub const RETENTION_DAYS_MAX: u32 = 3_660;
 
 /// Erases shared contacts loaded more than `days` days before `now_secs` whose person is known
-/// only from shared contacts. Returns what was (or, dry, would be) erased and the audit record.
+/// only from shared contacts, audited in the same transaction. Returns what was (or, dry,
+/// would be) erased.
 pub fn erase_unmatched_contacts(
     sql: &mut dyn Sql,
     days: u32,
     by: &str,
     now_secs: i64,
     dry_run: bool,
-) -> Result<(store::retention::Erased, AuditRecord), StoreError> {
+) -> Result<store::retention::Erased, StoreError> {
     if days > RETENTION_DAYS_MAX {
         return Err(StoreError::Invalid(format!(
             "days: at most {RETENTION_DAYS_MAX}"
@@ -27,17 +27,12 @@ pub fn erase_unmatched_contacts(
     }
     let now = model::date::timestamp_utc(now_secs);
     let cutoff = model::date::timestamp_utc(now_secs - i64::from(days) * 86_400);
-    let erased = store::retention::erase_unmatched_contacts(sql, &cutoff, &now, dry_run)?;
-    let audit = AuditRecord::new(
+    store::retention::erase_unmatched_contacts(
+        sql,
+        &cutoff,
         &now,
+        dry_run,
         by,
-        if dry_run {
-            "retention.dry_run"
-        } else {
-            "retention.erase"
-        },
-        "contacts:unmatched",
-        serde_json::json!({ "older_than_days": days, "cutoff": cutoff, "contacts": erased.contacts, "people": erased.people }),
-    );
-    Ok((erased, audit))
+        &serde_json::json!({ "older_than_days": days, "cutoff": cutoff }),
+    )
 }

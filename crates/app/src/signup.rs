@@ -433,6 +433,12 @@ pub struct DonationInput {
 
 /// Checks every field and builds the donation record and the giver as a person record.
 pub fn donation_of(input: &DonationInput) -> Result<(model::Donation, Entry), PeopleError> {
+    if input.identifier.trim().is_empty() {
+        return Err(field(
+            "identifiers",
+            "the gift's `system:id` in your tool (e.g. actblue:AB123) is needed: it keeps two gifts apart",
+        ));
+    }
     let mut person = input.person.clone();
     person.identifier = Some(input.identifier.clone());
     let entry = entry_of(&person).map_err(|e| match e {

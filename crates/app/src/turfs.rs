@@ -353,13 +353,20 @@ pub fn stops(sql: &mut dyn Sql, cut_id: i64, turf: Option<u32>) -> Result<Vec<St
     Ok(out)
 }
 
-/// A walk list: the stops of a turf (or all turfs) with each person's row, in walking order.
+/// A walk list: the stops of a turf (or all turfs) with each person's row, in walking order —
+/// only the people `scope` admits now (an organizer: registered in their counties today).
 pub fn walk_list(
     sql: &mut dyn Sql,
     cut_id: i64,
     turf: Option<u32>,
+    scope: &Scope,
 ) -> Result<Vec<(Stop, crate::lists::Row)>, StoreError> {
-    let stops = stops(sql, cut_id, turf)?;
+    let mut stops = stops(sql, cut_id, turf)?;
+    if !matches!(scope, Scope::All) {
+        let ids: Vec<i64> = stops.iter().map(|s| s.3).collect();
+        let ok = store::people::admitted(sql, &ids, scope)?;
+        stops.retain(|s| ok.contains(&s.3));
+    }
     let ids: Vec<i64> = stops.iter().map(|s| s.3).collect();
     let rows = crate::lists::rows(sql, &ids)?;
     let by_id: HashMap<i64, crate::lists::Row> =

@@ -517,25 +517,32 @@ pub fn count(
         .map_err(UniverseError::Expression)
 }
 
-/// What the universe table was built from: changes (loads, tags, lists, merges) and model
-/// approvals and scores. A different answer means the table is stale.
+/// What the universe table was built from: changes (loads, tags, lists, merges), every load
+/// (field results are loads without person changes), the geocodes, and model approvals and
+/// scores. A different answer means the table is stale.
 pub fn data_version(sql: &mut dyn Sql) -> Result<String, StoreError> {
     let rows = sql.query(
         "SELECT (SELECT COALESCE(MAX(seq), 0) FROM changes), \
          (SELECT COALESCE(MAX(approved_at), '') FROM models), \
          (SELECT COALESCE(MAX(scored_at), '') FROM models), \
-         (SELECT COUNT(*) FROM models WHERE status = 'approved')",
+         (SELECT COUNT(*) FROM models WHERE status = 'approved'), \
+         (SELECT COALESCE(MAX(id), 0) FROM loads), \
+         (SELECT COUNT(*) FROM geocodes), \
+         (SELECT COALESCE(MAX(loaded_at), '') FROM geocodes)",
         &[],
     )?;
     let r = rows
         .first()
         .ok_or_else(|| StoreError::Backend("no row".into()))?;
     Ok(format!(
-        "{}|{}|{}|{}",
+        "{}|{}|{}|{}|{}|{}|{}",
         r.int(0)?,
         r.text(1)?,
         r.text(2)?,
-        r.int(3)?
+        r.int(3)?,
+        r.int(4)?,
+        r.int(5)?,
+        r.text(6)?
     ))
 }
 

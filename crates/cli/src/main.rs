@@ -412,14 +412,13 @@ fn run(cli: Cli) -> Result<()> {
 fn retention(cli: &Cli, days: u32, dry_run: bool) -> Result<()> {
     let mut store = open_store(&cli.database)?;
     let now = app::accounts::parse_timestamp(&scoring::now()).context("the clock")?;
-    let (erased, audit) = app::retention::erase_unmatched_contacts(
+    let erased = app::retention::erase_unmatched_contacts(
         store.sql(),
         days,
         &accounts::cli_actor(),
         now,
         dry_run,
     )?;
-    store::accounts::write_audit(store.sql(), &[audit])?;
     let verb = if dry_run { "would erase" } else { "erased" };
     println!(
         "{verb} {} shared contacts loaded more than {days} days ago and known only as contacts, and {} people left with no record",

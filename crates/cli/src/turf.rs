@@ -157,7 +157,7 @@ pub fn run(cli: &Cli, action: &TurfAction) -> Result<()> {
                 .with_context(|| format!("--format {format:?}: use tusk or van"))?;
             let c = app::turfs::get(store.sql(), *cut, &all)?
                 .with_context(|| format!("no cut {cut}: see `tusk turf list`"))?;
-            let list = app::turfs::walk_list(store.sql(), c.id, *turf)?;
+            let list = app::turfs::walk_list(store.sql(), c.id, *turf, &all)?;
             if list.is_empty() {
                 anyhow::bail!(
                     "cut {cut} has no turf {}: it has {} turfs",

@@ -852,9 +852,9 @@ pub async fn person_signup_helper(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DonationBody {
-    /// `system:id` of the gift in the sending tool (e.g. `actblue:AB123`): sending the same
-    /// one again changes nothing.
-    #[schema(min_items = 1, max_items = 10)]
+    /// Exactly one: `system:id` of the gift in the sending tool (e.g. `actblue:AB123`); sending
+    /// the same one again changes nothing.
+    #[schema(min_items = 1, max_items = 1)]
     pub identifiers: Vec<String>,
     /// US dollars, more than 0 and at most 100,000.
     #[schema(exclusive_minimum = 0, maximum = 100000)]
@@ -887,10 +887,10 @@ pub async fn record_donation_helper(
     JsonBody(body): JsonBody<DonationBody>,
 ) -> Result<Response, ApiError> {
     let p = principal(&who)?;
-    if body.identifiers.len() > LIST_ITEMS_MAX {
+    if body.identifiers.len() != 1 || body.identifiers[0].trim().is_empty() {
         return Err(ApiError::field(
             "identifiers",
-            format!("identifiers: at most {LIST_ITEMS_MAX}"),
+            "identifiers: exactly one, the gift's `system:id` in your tool (e.g. actblue:AB123): it keeps two gifts apart and makes a resend change nothing",
         ));
     }
     if !body.person.identifiers.is_empty() {

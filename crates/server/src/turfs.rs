@@ -64,9 +64,25 @@ async fn cut_and_keep(state: &AppState, p: &Principal, req: CutRequest) -> Resul
     let t = table(state).await?;
     let scope = p.people_scope();
     let actor = p.actor();
+    // Who may not build universes (organizers) cuts from the ones analysts made: a saved
+    // universe or a goal template — never an expression over fields they may not read.
+    let free = p.allows(auth::Permission::Universes);
     state
         .pool
         .run(move |s| {
+            if !free && !req.expression.trim().is_empty() {
+                let mut allowed: Vec<String> = app::universes::all(s.sql())?
+                    .into_iter()
+                    .map(|u| u.expression)
+                    .collect();
+                allowed.extend(goal_choices(s.sql()).into_iter().map(|g| g.1));
+                if !allowed.iter().any(|a| a.trim() == req.expression.trim()) {
+                    return Err(ApiError::field(
+                        "expression",
+                        "expression: cut from a saved universe or a goal template (the turf page lists them; an analyst saves new ones)",
+                    ));
+                }
+            }
             let (summary, stops) = app::turfs::cut(&t.people, &req, &scope)?;
             Ok(app::turfs::save(
                 s.sql(),
@@ -183,10 +199,11 @@ pub async fn export(
     }
     let cut_id = cut.id;
     let turf = q.turf;
+    let scope = p.people_scope();
     let (text, rows) = state
         .pool
         .run(move |s| {
-            let list = app::turfs::walk_list(s.sql(), cut_id, turf)?;
+            let list = app::turfs::walk_list(s.sql(), cut_id, turf, &scope)?;
             let year = app::universes::age_year(s.sql(), now_iso()[..4].parse().unwrap_or(2026));
             Ok((app::turfs::csv(&list, format, i64::from(year)), list.len()))
         })
@@ -209,6 +226,29 @@ pub async fn export(
         &format!("turfs-{cut_id}.csv"),
         text,
     ))
+}
+
+/// The goal templates an organizer may cut from: (label, expression), for the current election.
+fn goal_choices(sql: &mut dyn store::sql::Sql) -> Vec<(String, String)> {
+    let Ok(e) = app::scores::current_election(sql) else {
+        return Vec::new();
+    };
+    let params = targeting::goals::GoalParams {
+        election: e,
+        state: "NC".into(),
+    };
+    [
+        targeting::goals::Goal::Turnout,
+        targeting::goals::Goal::Persuasion,
+    ]
+    .into_iter()
+    .map(|g| {
+        (
+            format!("goal: {}", g.name()),
+            targeting::goals::expression(g, &params),
+        )
+    })
+    .collect()
 }
 
 // ---- pages ----
@@ -242,30 +282,15 @@ pub async fn page(State(state): State<AppState>, Extension(who): Extension<Who>)
         .run(move |s| {
             let cuts = app::turfs::all(s.sql(), &s2)?;
             let saved = app::universes::all(s.sql())?;
-            let election = app::scores::current_election(s.sql()).ok();
-            Ok((cuts, saved, election))
+            Ok((cuts, saved, goal_choices(s.sql())))
         })
         .await;
-    let (cuts, saved, election) = match loaded {
+    let (cuts, saved, goals) = match loaded {
         Ok(x) => x,
         Err(e) => return error_page(&e, Some(&p)),
     };
     let mut universes = vec![("everyone".to_string(), String::new())];
-    if let Some(e) = election {
-        let params = targeting::goals::GoalParams {
-            election: e,
-            state: "NC".into(),
-        };
-        for g in [
-            targeting::goals::Goal::Turnout,
-            targeting::goals::Goal::Persuasion,
-        ] {
-            universes.push((
-                format!("goal: {}", g.name()),
-                targeting::goals::expression(g, &params),
-            ));
-        }
-    }
+    universes.extend(goals);
     universes.extend(
         saved
             .into_iter()
@@ -441,11 +466,15 @@ pub async fn walk_page(
     };
     let cut_id = cut.id;
     let n = t.turf;
+    let scope = p.people_scope();
     let list = match state
         .pool
         .run(move |s| {
             let year = app::universes::age_year(s.sql(), now_iso()[..4].parse().unwrap_or(2026));
-            Ok((app::turfs::walk_list(s.sql(), cut_id, Some(n))?, year))
+            Ok((
+                app::turfs::walk_list(s.sql(), cut_id, Some(n), &scope)?,
+                year,
+            ))
         })
         .await
     {

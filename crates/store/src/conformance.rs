@@ -930,12 +930,27 @@ pub fn retention_erases_unmatched_contacts_and_says_so(s: &mut dyn Store) {
     let now = "2026-07-01T00:00:00Z";
     let none = retention::Erased::default();
     assert_eq!(
-        retention::erase_unmatched_contacts(s.sql(), "2025-01-01T00:00:00Z", now, false).unwrap(),
+        retention::erase_unmatched_contacts(
+            s.sql(),
+            "2025-01-01T00:00:00Z",
+            now,
+            false,
+            "test",
+            &serde_json::json!({})
+        )
+        .unwrap(),
         none,
         "nothing loaded before the cut-off"
     );
-    let would =
-        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, true).unwrap();
+    let would = retention::erase_unmatched_contacts(
+        s.sql(),
+        "2026-06-01T00:00:00Z",
+        now,
+        true,
+        "test",
+        &serde_json::json!({}),
+    )
+    .unwrap();
     assert_eq!(
         would,
         retention::Erased {
@@ -949,8 +964,15 @@ pub fn retention_erases_unmatched_contacts_and_says_so(s: &mut dyn Store) {
         .last()
         .unwrap()
         .seq;
-    let done =
-        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, false).unwrap();
+    let done = retention::erase_unmatched_contacts(
+        s.sql(),
+        "2026-06-01T00:00:00Z",
+        now,
+        false,
+        "test",
+        &serde_json::json!({}),
+    )
+    .unwrap();
     assert_eq!(done, would);
     assert_eq!(
         keys(s),
@@ -978,8 +1000,25 @@ pub fn retention_erases_unmatched_contacts_and_says_so(s: &mut dyn Store) {
         ]
     );
     assert_eq!(
-        retention::erase_unmatched_contacts(s.sql(), "2026-06-01T00:00:00Z", now, false).unwrap(),
+        retention::erase_unmatched_contacts(
+            s.sql(),
+            "2026-06-01T00:00:00Z",
+            now,
+            false,
+            "test",
+            &serde_json::json!({})
+        )
+        .unwrap(),
         none
+    );
+    let audited = crate::accounts::audit_entries(s.sql(), 0, 100, Some("retention.erase")).unwrap();
+    assert_eq!(audited.len(), 3, "every run is audited, in its transaction");
+    assert_eq!(audited[1].detail["contacts"], 2);
+    assert_eq!(
+        crate::accounts::audit_entries(s.sql(), 0, 100, Some("retention.dry_run"))
+            .unwrap()
+            .len(),
+        1
     );
 }
 

@@ -162,6 +162,35 @@ pub(crate) fn scope_filter(scope: &Scope, column: &str, args: &mut Vec<Value>) -
     }
 }
 
+/// Of `ids`, the people `scope` admits (chunks of `IDS_PER_SCOPE_QUERY`).
+pub fn admitted(
+    sql: &mut dyn Sql,
+    ids: &[i64],
+    scope: &Scope,
+) -> Result<std::collections::HashSet<i64>> {
+    let mut out = std::collections::HashSet::new();
+    for chunk in ids.chunks(IDS_PER_SCOPE_QUERY) {
+        let mut args: Vec<Value> = chunk.iter().map(|i| Value::Int(*i)).collect();
+        let Some(filter) = scope_filter(scope, "id", &mut args) else {
+            return Ok(out);
+        };
+        let rows = sql.query(
+            &format!(
+                "SELECT id FROM people WHERE id IN ({}){filter}",
+                placeholders(chunk.len())
+            ),
+            &args,
+        )?;
+        for r in rows {
+            out.insert(r.int(0)?);
+        }
+    }
+    Ok(out)
+}
+
+/// Ids per query of `admitted`.
+pub const IDS_PER_SCOPE_QUERY: usize = 500;
+
 fn placeholders(n: usize) -> String {
     vec!["?"; n].join(", ")
 }

@@ -30,12 +30,16 @@ fn ids_in(ids: &[i64]) -> (String, Vec<Value>) {
 
 /// Erases the shared contacts whose person has no registration, sign-up or gift and whose
 /// record was first loaded by a load finished before `cutoff` (an ISO timestamp). One
-/// transaction; `deleted` changes for each contact and each person erased.
+/// transaction, with `deleted` changes for each contact and each person erased and the audit
+/// entry of the run (`retention.erase`, or `retention.dry_run`, by `actor`, with `detail` and
+/// the counts): an erasure is never unaudited.
 pub fn erase_unmatched_contacts(
     sql: &mut dyn Sql,
     cutoff: &str,
     now: &str,
     dry_run: bool,
+    actor: &str,
+    detail: &serde_json::Value,
 ) -> Result<Erased> {
     let mut erased = Erased::default();
     sql.transaction(&mut |tx| {
@@ -91,6 +95,10 @@ pub fn erase_unmatched_contacts(
                     ),
                     &both,
                 )?;
+                tx.execute(
+                    &format!("DELETE FROM person_assignments WHERE table_name = 'contacts' AND rkey IN ({key_marks})"),
+                    &keys,
+                )?;
                 tx.execute(&format!("DELETE FROM contacts WHERE id IN ({marks})"), &params)?;
             }
         }
@@ -120,12 +128,25 @@ pub fn erase_unmatched_contacts(
             }
         }
         erased.people = gone.len() as u64;
+        let mut d = detail.clone();
+        if let Some(o) = d.as_object_mut() {
+            o.insert("contacts".into(), erased.contacts.into());
+            o.insert("people".into(), erased.people.into());
+        }
+        crate::accounts::audit(
+            tx,
+            now,
+            actor,
+            if dry_run { "retention.dry_run" } else { "retention.erase" },
+            "contacts:unmatched",
+            &d,
+        )?;
         if dry_run {
             return Ok(());
         }
         for chunk in gone.chunks(IDS_PER_STATEMENT) {
             let (marks, params) = ids_in(chunk);
-            for table in ["taggings", "list_items", "scores", "allocation_items", "turf_stops"] {
+            for table in ["taggings", "list_items", "scores", "allocation_items", "turf_stops", "person_assignments"] {
                 tx.execute(&format!("DELETE FROM {table} WHERE person_id IN ({marks})"), &params)?;
             }
             let mut p = vec![Value::Text(now.into())];

@@ -548,9 +548,8 @@ pub fn allocate(spec: &Spec, candidates: &[Candidate]) -> Allocation {
             if let Some((v, ..)) = attempt_value(c, s, spec.dollars_per_vote) {
                 let k = s.channel.index();
                 values[i][k] = v;
-                if cap[k] > 0 {
-                    entry[k].push(Key(v, i as u32));
-                }
+                // Also where the budget buys nothing: the marginal value of its first unit.
+                entry[k].push(Key(v, i as u32));
                 any = true;
             }
         }
@@ -843,6 +842,23 @@ mod tests {
                 .sum::<f64>(),
             0.0
         );
+    }
+
+    #[test]
+    fn a_channel_without_budget_still_says_what_its_first_unit_buys() {
+        let t = 1 << goal_index(Goal::Turnout);
+        let c = Candidate {
+            row: 1,
+            support: Some(0.9),
+            goals: t,
+            allowed: 0b1111,
+            ..Candidate::default()
+        };
+        let a = allocate(&spec([0, 0, 0, 0]), &[c]);
+        assert!(a.assignments.is_empty());
+        // One door attempt would reach 30% × 6% lift × 0.8 net margin.
+        let door = a.channels[0].marginal_value_per_unit;
+        assert!((door - 0.3 * 0.06 * 0.8).abs() < 1e-12, "{door}");
     }
 
     #[test]

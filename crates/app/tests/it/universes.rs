@@ -270,7 +270,7 @@ fn turfs_hold_every_placed_door_once_within_bounds(
         .len(),
         1
     );
-    let walk = turfs::walk_list(env.store.sql(), kept.id, Some(1)).unwrap();
+    let walk = turfs::walk_list(env.store.sql(), kept.id, Some(1), &Scope::All).unwrap();
     assert_eq!(walk.len() as u32, summary.turfs[0].people);
     assert!(
         walk.windows(2).all(|w| w[0].0 .1 <= w[1].0 .1),

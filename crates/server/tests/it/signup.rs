@@ -228,6 +228,11 @@ fn a_gift_from_a_fundraising_tool_joins_its_voter_and_is_kept_whole() {
                 serde_json::json!({"identifiers": ["no-system"]}),
                 "identifiers",
             ),
+            (serde_json::json!({"identifiers": []}), "identifiers"),
+            (
+                serde_json::json!({"identifiers": ["a:1", "b:2"]}),
+                "identifiers",
+            ),
         ] {
             let mut b = gift.clone();
             for (k, v) in patch.as_object().unwrap() {

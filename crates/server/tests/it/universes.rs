@@ -429,10 +429,40 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
                 ),
             ))
         };
+        // An organizer cuts from universes analysts made, not from any expression.
         let r = call(
             "POST",
             "/api/v1/turfs",
-            Some(serde_json::json!({"name": "first walk", "county": f.county_a, "doors": 5})),
+            Some(
+                serde_json::json!({"name": "by gifts", "county": f.county_a, "doors": 5, "expression": "gave"}),
+            ),
+        );
+        assert_eq!(
+            (r.status, r.json()["field"].as_str()),
+            (400, Some("expression")),
+            "{}",
+            r.body
+        );
+        let analyst = Some(f.tokens["analyst"].as_str());
+        let saved = rt.block_on(send(
+            &f.app,
+            req(
+                "POST",
+                "/api/v1/universes",
+                analyst,
+                Some((
+                    "application/json",
+                    serde_json::json!({"name": "voters", "expression": "registered"}).to_string(),
+                )),
+            ),
+        ));
+        assert_eq!(saved.status, 201, "{}", saved.body);
+        let r = call(
+            "POST",
+            "/api/v1/turfs",
+            Some(
+                serde_json::json!({"name": "first walk", "county": f.county_a, "doors": 5, "expression": "registered"}),
+            ),
         );
         assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
         let cut = r.json();
@@ -541,6 +571,8 @@ fn a_result_recorded_now_changes_the_next_allocation() {
                 ),
             ))
         };
+        let version = || app::universes::data_version((f.open)().sql()).unwrap();
+        let before = version();
         // Person A moved; person B was knocked (not home) the day before.
         for (person, result) in [(f.a, "Moved"), (f.b, "Not Home")] {
             let r = call(
@@ -552,6 +584,11 @@ fn a_result_recorded_now_changes_the_next_allocation() {
             );
             assert_eq!(r.status, 201, "{}", r.body);
         }
+        assert_ne!(
+            version(),
+            before,
+            "field results make the server's table stale"
+        );
         rt.block_on(server::universes::build_now(&f.state)).unwrap();
         // Enough doors and mail for everyone; one knock a week.
         let r = call(
