@@ -107,9 +107,24 @@ pub fn run(cli: &Cli, action: &UniverseAction) -> Result<()> {
                     out.push_str(&people.ids[i].to_string());
                     out.push('\n');
                 }
+                // Ids only, but a bulk list of people all the same: audited first.
+                store::accounts::write_audit(
+                    store.sql(),
+                    &[store::accounts::AuditRecord::new(
+                        &now(),
+                        &crate::accounts::cli_actor(),
+                        "export",
+                        "universe:ids",
+                        serde_json::json!({ "rows": c.count, "format": "person_id" }),
+                    )],
+                )?;
                 std::fs::write(path, out)
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                eprintln!("wrote {} person ids to {}", c.count, path.display());
+                eprintln!(
+                    "wrote {} person ids to {} (audited)",
+                    c.count,
+                    path.display()
+                );
             }
             if *json {
                 println!("{}", serde_json::json!({"counted": c, "milliseconds": ms}));
