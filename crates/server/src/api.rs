@@ -811,13 +811,33 @@ pub async fn person_signup_helper(
     let input = signup_input(body.person)?;
     // Check the fields before waiting for the index: bad input is answered at once.
     app::signup::entry_of(&input).map_err(ApiError::from)?;
-    let index = crate::matching::current(&state).await?;
+    create_or_match_answer(&state, &p, "person.signup", move |s, index, who| {
+        app::signup::signup(s, index, who, &input, &now_iso())
+    })
+    .await
+}
+
+/// The shared end of the create-or-match helpers: waits for the voter index, writes and
+/// matches on a pooled connection, audits (`action`), and answers 201 (or 200 when nothing
+/// changed) with the person only when the caller may read them.
+async fn create_or_match_answer(
+    state: &AppState,
+    p: &app::accounts::Principal,
+    action: &'static str,
+    write: impl FnOnce(
+            &mut dyn store::Store,
+            &app::signup::VoterIndex,
+            &app::accounts::Principal,
+        ) -> Result<app::signup::SignupResult, app::people::PeopleError>
+        + Send
+        + 'static,
+) -> Result<Response, ApiError> {
+    let index = crate::matching::current(state).await?;
     let p2 = p.clone();
     let (result, visible) = state
         .pool
         .run(move |s| {
-            let r =
-                app::signup::signup(s, &index, &p2, &input, &now_iso()).map_err(ApiError::from)?;
+            let r = write(s, &index, &p2).map_err(ApiError::from)?;
             let visible = store::people::in_scope(s.sql(), r.person_id, &p2.people_scope())?;
             Ok((r, visible))
         })
@@ -827,7 +847,7 @@ pub async fn person_signup_helper(
         .write(AuditRecord::new(
             &now_iso(),
             &p.actor(),
-            "person.signup",
+            action,
             &format!("person:{}", result.person_id),
             serde_json::json!({ "outcome": result.outcome, "record": result.rkey }),
         ))
@@ -917,42 +937,10 @@ pub async fn record_donation_helper(
     };
     // Check the fields before waiting for the index: bad input is answered at once.
     app::signup::donation_of(&input).map_err(ApiError::from)?;
-    let index = crate::matching::current(&state).await?;
-    let p2 = p.clone();
-    let (result, visible) = state
-        .pool
-        .run(move |s| {
-            let r = app::signup::record_donation(s, &index, &p2, &input, &now_iso())
-                .map_err(ApiError::from)?;
-            let visible = store::people::in_scope(s.sql(), r.person_id, &p2.people_scope())?;
-            Ok((r, visible))
-        })
-        .await?;
-    state
-        .audit
-        .write(AuditRecord::new(
-            &now_iso(),
-            &p.actor(),
-            "donation.record",
-            &format!("person:{}", result.person_id),
-            serde_json::json!({ "outcome": result.outcome, "record": result.rkey }),
-        ))
-        .await?;
-    let status = if result.outcome == app::signup::SignupOutcome::Unchanged {
-        axum::http::StatusCode::OK
-    } else {
-        axum::http::StatusCode::CREATED
-    };
-    Ok((
-        status,
-        Json(SignupAnswer {
-            outcome: result.outcome,
-            person_id: visible.then_some(result.person_id),
-            identifier: result.rkey,
-            probability: result.probability,
-        }),
-    )
-        .into_response())
+    create_or_match_answer(&state, &p, "donation.record", move |s, index, who| {
+        app::signup::record_donation(s, index, who, &input, &now_iso())
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
