@@ -14,7 +14,9 @@ rows = sqlite3.connect(db).execute(
     "where removed_load_id is null order by random() limit ?", (n,)).fetchall()
 conn = http.client.HTTPConnection("127.0.0.1", port)
 lat, outcomes = [], {}
-for i in range(n):
+start, ready = time.perf_counter(), None
+i = 0
+while i < n:
     if i % 2 == 0 and i // 2 < len(rows):
         f, l, a, c, z, y = rows[i // 2]
         person = {"given_name": f, "family_name": l,
@@ -30,13 +32,17 @@ for i in range(n):
                  {"Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     r = conn.getresponse()
     data = r.read()
-    lat.append((time.perf_counter() - t) * 1000)
     if r.status == 503:
+        # The voter index is being built: not a sign-up's latency; try the same one again.
         time.sleep(1)
         continue
+    if ready is None:
+        ready = time.perf_counter() - start
+    lat.append((time.perf_counter() - t) * 1000)
     o = json.loads(data).get("outcome", str(r.status))
     outcomes[o] = outcomes.get(o, 0) + 1
+    i += 1
 lat.sort()
 q = lambda p: lat[min(len(lat) - 1, int(p * len(lat)))]
-print(json.dumps({"requests": len(lat), "p50_ms": round(q(0.5), 2), "p90_ms": round(q(0.9), 2),
+print(json.dumps({"index_ready_after_s": round(ready or 0, 1), "requests": len(lat), "p50_ms": round(q(0.5), 2), "p90_ms": round(q(0.9), 2),
                   "p99_ms": round(q(0.99), 2), "max_ms": round(lat[-1], 2), "outcomes": outcomes}))
