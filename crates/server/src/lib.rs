@@ -752,12 +752,16 @@ pub async fn serve_on(
     .await
 }
 
+/// Seconds background work (index and table builds) may take to notice a stop before the
+/// process leaves without it. Requests in flight are drained before this.
+pub const SHUTDOWN_WAIT_SECONDS: u64 = 2;
+
 /// Serves until Ctrl-C / SIGTERM.
 pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    rt.block_on(async move {
+    let served = rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         let addr = listener.local_addr()?;
         println!("tusk: serving on http://{addr}/ (API under /api/v1/, OpenAPI at /api/v1/openapi.json); Ctrl-C stops");
@@ -776,5 +780,10 @@ pub fn serve(listen: SocketAddr, state: AppState) -> std::io::Result<()> {
             }
         })
         .await
-    })
+    });
+    // A voter index or universe table being built (minutes at state scale) must not keep a
+    // stopped server alive: nothing acknowledged waits on it, and it is rebuilt at the next
+    // start. Dropping the runtime would wait for it.
+    rt.shutdown_timeout(std::time::Duration::from_secs(SHUTDOWN_WAIT_SECONDS));
+    served
 }
