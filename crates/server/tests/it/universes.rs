@@ -522,6 +522,47 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
             turfs[0]["people"].as_u64().unwrap() + 1
         );
         assert!(csv.body.lines().next().unwrap().ends_with(",turf,stop"));
+        // Someone of turf 1 moves out of the county: the organizer's next export leaves them
+        // out; the data director's still has them.
+        let first_id: i64 = csv
+            .body
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        store
+            .sql()
+            .execute(
+                "UPDATE voters SET county = 'ELSEWHERE' WHERE person_id = ?",
+                &[store::Value::Int(first_id)],
+            )
+            .unwrap();
+        let after = call("GET", &format!("/api/v1/turfs/{id}/export?turf=1"), None);
+        assert_eq!(
+            after.body.lines().count(),
+            csv.body.lines().count() - 1,
+            "{}",
+            after.body
+        );
+        assert!(!after
+            .body
+            .lines()
+            .any(|l| l.starts_with(&format!("{first_id},"))));
+        let director = Some(f.tokens["director"].as_str());
+        let all = rt.block_on(send(
+            &f.app,
+            req(
+                "GET",
+                &format!("/api/v1/turfs/{id}/export?turf=1"),
+                director,
+                None,
+            ),
+        ));
+        assert_eq!(all.body.lines().count(), csv.body.lines().count());
         assert_eq!(
             call("GET", &format!("/api/v1/turfs/{id}/export?turf=999"), None).json()["field"],
             "turf"
@@ -539,7 +580,7 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
             .iter()
             .filter(|e| e["target"] == format!("turf_cut:{id}:1") && e["actor"] == "user:organizer")
             .count();
-        assert_eq!(n, 2, "the printed list and the CSV are audited: {audit}");
+        assert_eq!(n, 3, "the printed list and both CSVs are audited: {audit}");
         // The director sees the cut; the pages list it.
         let director = Some(f.tokens["director"].as_str());
         let list = rt
