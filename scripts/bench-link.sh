@@ -50,10 +50,15 @@ echo "|---|---|---|---|---|---|"
 row "$tusk" "tusk link" "$tsecs" "$tkib"
 row "$splink" "Splink $("$VENV/bin/python" -c 'import splink; print(splink.__version__)') (DuckDB), $(python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['seconds'])" "$WORK/splink.json") s train+predict" "$ssecs" "$skib"
 
-# 1b. FEBRL1-3: dedupe inside one file (Tusk only so far), pairwise precision/recall of clusters.
+# 1b. FEBRL1-3: dedupe inside one file, pairwise precision/recall of clusters; Splink's
+# dedupe_only with the same model beside it.
 echo
 echo "| FEBRL dedupe, no labels | records | true pairs | precision | recall | F1 | seconds (wall) |"
 echo "|---|---|---|---|---|---|---|"
+for d in 1 2 3; do
+  /usr/bin/time -f "%e" -o "$WORK/sd" "$VENV/bin/python" scripts/bench/splink_febrl_dedupe.py "$FEBRL/febrl$d.csv" "$FEBRL/febrl${d}_truth.csv" >"$WORK/sd$d.json" 2>/dev/null
+  python3 -c "import json,sys; j=json.load(open(sys.argv[1])); print(f\"| febrl{sys.argv[2]}, Splink (DuckDB) | | | {j['precision']:.4f} | {j['recall']:.4f} | {j['f1']:.4f} | {sys.argv[3]} |\")" "$WORK/sd$d.json" "$d" "$(cat "$WORK/sd")"
+done
 for d in 1 2 3; do
   /usr/bin/time -f "%e" -o "$WORK/td" target/release/tusk dedupe "$FEBRL/febrl$d.csv" --out "$WORK/c$d.csv" 2>/dev/null
   python3 - "$FEBRL/febrl${d}_truth.csv" "$WORK/c$d.csv" "$d" "$(cat "$WORK/td")" <<'PY'
