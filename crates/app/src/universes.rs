@@ -273,17 +273,10 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     people.households = (0..n)
         .map(|i| households.get(i).copied().flatten().unwrap_or(0))
         .collect();
-    let mut at: HashMap<i64, (f32, f32)> = HashMap::new();
-    sql.query_each(
-        "SELECT household_id, latitude_e6, longitude_e6 FROM geocodes",
-        &[],
-        &mut |r| {
-            if let (Some(h), Some(la), Some(lo)) = (int_of(&r[0]), int_of(&r[1]), int_of(&r[2])) {
-                at.insert(h, ((la as f64 / 1e6) as f32, (lo as f64 / 1e6) as f32));
-            }
-            Ok(())
-        },
-    )?;
+    let at: HashMap<i64, (f32, f32)> = crate::geo::all(sql)?
+        .into_iter()
+        .map(|(h, la, lo)| (h, (la as f32, lo as f32)))
+        .collect();
     let coord = |k: usize| -> Vec<f32> {
         people
             .households
