@@ -147,6 +147,16 @@ pub fn add_user(
             role.as_str()
         )));
     }
+    if role == Role::PollWatcher {
+        if let Some(bad) = regions
+            .iter()
+            .find(|r| crate::turnout::parse_precinct_region(r).is_none())
+        {
+            return Err(AccountError::Invalid(format!(
+                "regions: {bad:?}: a poll watcher's region is COUNTY/PRECINCT, the precinct code as on the voter file (e.g. WAKE/01-05)"
+            )));
+        }
+    }
     if role == Role::Volunteer && spec.person_id.is_none() {
         return Err(AccountError::Invalid(
             "person: a volunteer account belongs to one person: give --person ID (see `tusk person`)".into(),

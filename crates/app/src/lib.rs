@@ -17,6 +17,7 @@ pub mod review;
 pub mod scores;
 pub mod signup;
 pub mod turfs;
+pub mod turnout;
 pub mod universes;
 mod values;
 

@@ -119,10 +119,15 @@ pub enum Permission {
     Universes,
     /// Cut turfs and print or export walk lists (within one's regions for organizers).
     Turfs,
+    /// Report who has voted on election day (poll watchers: their precinct; organizers: their
+    /// counties).
+    TurnoutReport,
+    /// The turnout board and chase lists (organizers: their counties).
+    TurnoutRead,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 14] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -135,6 +140,8 @@ impl Permission {
         Permission::ModelsManage,
         Permission::Universes,
         Permission::Turfs,
+        Permission::TurnoutReport,
+        Permission::TurnoutRead,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -145,6 +152,8 @@ impl Permission {
             Permission::DonationsRead => Some("donations:read"),
             Permission::DonationsWrite => Some("donations:write"),
             Permission::ChangesRead => Some("changes:read"),
+            Permission::TurnoutReport => Some("turnout:write"),
+            Permission::TurnoutRead => Some("turnout:read"),
             Permission::AuditRead
             | Permission::UsersManage
             | Permission::Resolve
@@ -166,26 +175,37 @@ impl Role {
             // All data, read; models (PRODUCT.md §5).
             Role::Analyst => matches!(
                 p,
-                PeopleRead | DonationsRead | ChangesRead | ModelsRead | ModelsManage | Universes
+                PeopleRead
+                    | DonationsRead
+                    | ChangesRead
+                    | ModelsRead
+                    | ModelsManage
+                    | Universes
+                    | TurnoutRead
             ),
             // People in their regions (the scope narrows it); they record results and cut
             // turfs there.
-            Role::Organizer => matches!(p, PeopleRead | PeopleWrite | Turfs),
+            Role::Organizer => matches!(
+                p,
+                PeopleRead | PeopleWrite | Turfs | TurnoutReport | TurnoutRead
+            ),
             // Their own profile only (the scope narrows it).
             Role::Volunteer => matches!(p, PeopleRead),
-            // The precinct roster comes with election day (issue 8); nothing else.
-            Role::PollWatcher => false,
+            // Their precinct's roster and reports on it; nothing else.
+            Role::PollWatcher => matches!(p, TurnoutReport),
         }
     }
 }
 
 /// What an integration key may touch: `resource:read` or `resource:write`.
-pub const SCOPES: [&str; 5] = [
+pub const SCOPES: [&str; 7] = [
     "people:read",
     "people:write",
     "donations:read",
     "donations:write",
     "changes:read",
+    "turnout:write",
+    "turnout:read",
 ];
 
 pub fn parse_scopes(s: &str) -> Result<Vec<String>, AuthError> {

@@ -61,7 +61,8 @@ pub enum KeyAction {
     Add {
         name: String,
         /// Comma-separated: people:read, people:write, donations:read, donations:write,
-        /// changes:read.
+        /// changes:read, turnout:write (election-day reports, e.g. a call centre),
+        /// turnout:read.
         #[arg(long)]
         scopes: String,
     },
@@ -326,20 +327,31 @@ pub fn serve(
     listen: SocketAddr,
     connections: usize,
     insecure_cookies: bool,
+    turnout: server::turnout::Limits,
 ) -> Result<()> {
     let database = cli.database.clone();
     let open =
         move || open_store(&database).map_err(|e| store::StoreError::Backend(format!("{e:#}")));
     let pool =
         server::StorePool::open(connections, &open).context("opening the store for the server")?;
+    let auth_pool =
+        server::StorePool::open(1, &open).context("opening the store for election-day sign-ins")?;
+    let db = cli.database.clone();
+    let journal: std::sync::Arc<server::turnout::JournalOpener> = std::sync::Arc::new(move || {
+        crate::open_journal(&db).map_err(|e| store::StoreError::Backend(format!("{e:#}")))
+    });
     let state = server::AppState::new(
         pool,
         open().context("opening the store for the audit writer")?,
+        auth_pool,
+        journal,
         server::Config {
             secure_cookies: !insecure_cookies,
+            turnout,
             ..Default::default()
         },
-    );
+    )
+    .context("starting the election-day journal")?;
     server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
 }
 

@@ -204,6 +204,13 @@ enum Command {
         /// Send the session cookie without `Secure` (plain HTTP on a non-local address).
         #[arg(long)]
         insecure_cookies: bool,
+        /// Election day: reports waiting for the disk at most; beyond, 503 with Retry-After.
+        #[arg(long, default_value_t = server::turnout::REPORT_QUEUE_MAX)]
+        turnout_queue_max: usize,
+        /// Election day: report requests handled at once at most; beyond, 503 with
+        /// Retry-After.
+        #[arg(long, default_value_t = server::turnout::INGEST_IN_FLIGHT_MAX)]
+        turnout_in_flight_max: usize,
     },
     /// Accounts: add, list, disable, enable.
     User {
@@ -288,6 +295,31 @@ pub(crate) fn open_store(database: &str) -> Result<Box<dyn Store>> {
     }
 }
 
+/// The election-day journal beside a SQLite store: `tusk.db` → `tusk.turnout.db`.
+pub(crate) fn journal_path(database: &str) -> PathBuf {
+    let p = Path::new(database);
+    let stem = p
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "tusk".into());
+    p.with_file_name(format!("{stem}.turnout.db"))
+}
+
+/// A connection to the election-day journal: on PostgreSQL the store's own database, on
+/// SQLite a file of its own beside the store (`journal_path`).
+pub(crate) fn open_journal(database: &str) -> Result<Box<dyn store::sql::Sql + Send>> {
+    if database.starts_with("postgres://") || database.starts_with("postgresql://") {
+        let s = store_postgres::PostgresStore::connect(database)
+            .context("cannot connect to PostgreSQL for the election-day journal")?;
+        Ok(Box::new(s))
+    } else {
+        let path = journal_path(database);
+        let s = store_sqlite::SqliteJournal::open(&path)
+            .with_context(|| format!("cannot open the election-day journal {}", path.display()))?;
+        Ok(Box::new(s))
+    }
+}
+
 fn rejects_dir(cli: &Cli) -> PathBuf {
     if let Some(d) = &cli.rejects_dir {
         return d.clone();
@@ -342,7 +374,18 @@ fn run(cli: Cli) -> Result<()> {
             listen,
             connections,
             insecure_cookies,
-        } => accounts::serve(&cli, *listen, *connections, *insecure_cookies),
+            turnout_queue_max,
+            turnout_in_flight_max,
+        } => accounts::serve(
+            &cli,
+            *listen,
+            *connections,
+            *insecure_cookies,
+            server::turnout::Limits {
+                queue_max: *turnout_queue_max,
+                in_flight_max: *turnout_in_flight_max,
+            },
+        ),
         Command::User { action } => accounts::user(&cli, action),
         Command::Key { action } => accounts::key(&cli, action),
         Command::Model { action } => scoring::model(&cli, action),
@@ -823,7 +866,13 @@ fn demo(
         return Ok(());
     }
     println!();
-    accounts::serve(&cli, listen, server::STORE_CONNECTIONS_DEFAULT, false)
+    accounts::serve(
+        &cli,
+        listen,
+        server::STORE_CONNECTIONS_DEFAULT,
+        false,
+        Default::default(),
+    )
 }
 
 /// The person of some voter who also has a donation attached (demo output).

@@ -50,11 +50,16 @@ impl<T: serde::de::DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Que
             Err(e) => {
                 let text = e.body_text();
                 // "Failed to deserialize query string: per_page: invalid digit …"
+                let missing = text
+                    .split_once("missing field `")
+                    .and_then(|(_, rest)| rest.split_once('`'))
+                    .map(|(f, _)| f.to_string());
                 let field = text
                     .split_once("query string: ")
                     .and_then(|(_, rest)| rest.split_once(':'))
                     .map(|(f, _)| f.trim().to_string())
                     .filter(|f| !f.is_empty() && !f.contains(' '))
+                    .or(missing)
                     .unwrap_or_else(|| "query".into());
                 Err(ApiError {
                     field: Some(field),
@@ -195,6 +200,7 @@ pub async fn logout(
     if let Some((token, _)) = crate::token_of(&headers) {
         if matches!(p, Principal::User { .. }) {
             let actor = p.actor();
+            state.turnout.forget(&token);
             state
                 .pool
                 .run(move |s| {
@@ -641,6 +647,11 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         crate::turfs::list,
         crate::turfs::get,
         crate::turfs::export,
+        crate::turnout::post_reports,
+        crate::turnout::feed,
+        crate::turnout::board,
+        crate::turnout::chase,
+        crate::turnout::roster,
         crate::scoring::models_list,
         crate::scoring::model_get,
         crate::scoring::model_train,
@@ -668,7 +679,17 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         GroupNew,
         MembersNew,
         MembersAdded,
-        VolunteersPage
+        VolunteersPage,
+        crate::turnout::ReportsBody,
+        crate::turnout::ReportBody,
+        crate::turnout::ReportsAnswer,
+        crate::turnout::ReportResult,
+        crate::turnout::FeedPage,
+        crate::turnout::BoardAnswer,
+        crate::turnout::ChaseAnswer,
+        crate::turnout::ChaseEntry,
+        crate::turnout::RosterAnswer,
+        crate::turnout::RosterEntry
     ))
 )]
 pub struct ApiDoc;

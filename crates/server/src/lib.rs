@@ -17,6 +17,7 @@ pub mod pages;
 pub mod pool;
 pub mod scoring;
 pub mod turfs;
+pub mod turnout;
 pub mod universes;
 pub mod webhooks;
 
@@ -264,6 +265,36 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::Turfs),
         Api,
     ),
+    r(
+        "POST",
+        "/api/v1/turnout/reports",
+        Needs(Permission::TurnoutReport),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/turnout/reports",
+        Needs(Permission::TurnoutRead),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/turnout/board",
+        Needs(Permission::TurnoutRead),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/turnout/chase",
+        Needs(Permission::TurnoutRead),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/turnout/roster",
+        Needs(Permission::TurnoutReport),
+        Api,
+    ),
     r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
     r(
         "POST",
@@ -396,6 +427,13 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/allocations/{id}") => get(allocations::get),
         ("GET", "/api/v1/allocations/{id}/items") => get(allocations::items),
         ("GET", "/api/v1/allocations/{id}/export") => get(allocations::export),
+        ("POST", "/api/v1/turnout/reports") => {
+            post(turnout::post_reports).layer(DefaultBodyLimit::max(turnout::REPORT_BODY_BYTES_MAX))
+        }
+        ("GET", "/api/v1/turnout/reports") => get(turnout::feed),
+        ("GET", "/api/v1/turnout/board") => get(turnout::board),
+        ("GET", "/api/v1/turnout/chase") => get(turnout::chase),
+        ("GET", "/api/v1/turnout/roster") => get(turnout::roster),
         ("GET", "/api/v1/models") => get(scoring::models_list),
         ("POST", "/api/v1/models") => post(scoring::model_train),
         ("GET", "/api/v1/models/{id}") => get(scoring::model_get),
@@ -441,6 +479,8 @@ pub struct Config {
     pub webhook_retry_base_seconds: i64,
     /// How often due webhooks are looked for.
     pub webhook_tick_ms: u64,
+    /// Limits of the election-day report path.
+    pub turnout: turnout::Limits,
 }
 
 impl Default for Config {
@@ -449,6 +489,7 @@ impl Default for Config {
             secure_cookies: true,
             webhook_retry_base_seconds: 5,
             webhook_tick_ms: 1_000,
+            turnout: turnout::Limits::default(),
         }
     }
 }
@@ -457,6 +498,7 @@ impl Default for Config {
 /// deliveries. Call inside the runtime that serves.
 pub fn spawn_background(state: &AppState) {
     matching::rebuild(state);
+    turnout::spawn_refresh(state);
     let pool = state.pool.clone();
     tokio::spawn(async move {
         let mut tick =
@@ -491,21 +533,35 @@ pub struct AppState {
     pub audit: Arc<audit::AuditWriter>,
     pub matching: Arc<matching::Matching>,
     pub universes: Arc<universes::Universes>,
+    pub turnout: Arc<turnout::Turnout>,
     pub config: Arc<Config>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
 
 impl AppState {
-    /// `audit_store`: a connection of its own for the audit writer.
-    pub fn new(pool: StorePool, audit_store: Box<dyn store::Store>, config: Config) -> AppState {
-        AppState {
+    /// `audit_store`: a connection of its own for the audit writer. `turnout_auth`: the
+    /// election-day report path's own connection(s) for authentication; `journal` opens
+    /// connections to the election-day journal (`turnout`).
+    pub fn new(
+        pool: StorePool,
+        audit_store: Box<dyn store::Store>,
+        turnout_auth: StorePool,
+        journal: Arc<turnout::JournalOpener>,
+        config: Config,
+    ) -> store::Result<AppState> {
+        Ok(AppState {
             pool: Arc::new(pool),
             audit: Arc::new(audit::AuditWriter::start(audit_store)),
             matching: Arc::new(matching::Matching::default()),
             universes: Arc::new(universes::Universes::default()),
+            turnout: Arc::new(turnout::Turnout::start(
+                journal,
+                turnout_auth,
+                config.turnout,
+            )?),
             config: Arc::new(config),
             limiter: Arc::new(Mutex::new(HashMap::new())),
-        }
+        })
     }
 
     /// Counts a sign-in attempt from `ip`; `Err` with the seconds to wait when over the limit.
@@ -619,6 +675,11 @@ async fn guard(State(state): State<AppState>, mut req: Request, next: Next) -> R
     };
     let token = token_of(req.headers());
     let principal = match &token {
+        // Election-day reports authenticate through a cache and a connection of their own:
+        // a flood of them never takes the store connections the rest of the server needs.
+        Some((t, _)) if route.path == turnout::REPORTS_PATH && method == Method::POST => {
+            state.turnout.authenticate(t).await
+        }
         Some((t, _)) => {
             let t = t.clone();
             state

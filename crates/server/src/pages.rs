@@ -311,6 +311,7 @@ pub async fn logout(
     }
     if let Some((token, _)) = crate::token_of(&headers) {
         let actor = p.actor();
+        state.turnout.forget(&token);
         let _ = state
             .pool
             .run(move |s| {

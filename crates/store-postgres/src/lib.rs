@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_universes.sql")),
     (11, include_str!("../migrations/0011_allocations.sql")),
     (12, include_str!("../migrations/0012_turfs.sql")),
+    (13, include_str!("../migrations/0013_turnout.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

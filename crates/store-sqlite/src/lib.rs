@@ -28,7 +28,68 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (10, include_str!("../migrations/0010_universes.sql")),
     (11, include_str!("../migrations/0011_allocations.sql")),
     (12, include_str!("../migrations/0012_turfs.sql")),
+    (13, include_str!("../migrations/0013_turnout_indexes.sql")),
 ];
+
+/// The election-day journal's schema (a file of its own: `SqliteJournal`).
+const JOURNAL_MIGRATIONS: &[(i64, &str)] =
+    &[(1, include_str!("../migrations/journal_0001_turnout.sql"))];
+
+/// Page cache of a journal connection, in KiB.
+const JOURNAL_CACHE_KIB: i64 = 16_384;
+/// Page size of a journal file (small rows, appended).
+const JOURNAL_PAGE_BYTES: u32 = 4_096;
+
+/// The election-day journal: a SQLite file of its own beside the store (`turnout_reports`
+/// only), so its group commits and the store's loads never wait for each other's write lock.
+/// Offers the `Sql` face only.
+pub struct SqliteJournal(SqliteStore);
+
+impl SqliteJournal {
+    /// Opens (creating if needed) the journal at `path`.
+    pub fn open(path: &Path) -> Result<SqliteJournal> {
+        if let Some(dir) = path.parent() {
+            if !dir.as_os_str().is_empty() {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Invalid(format!("cannot create directory {}: {e}", dir.display()))
+                })?;
+            }
+        }
+        let conn = Connection::open(path).map_err(err)?;
+        Ok(SqliteJournal(SqliteStore::init(
+            conn,
+            JOURNAL_PAGE_BYTES,
+            JOURNAL_CACHE_KIB,
+            JOURNAL_MIGRATIONS,
+        )?))
+    }
+}
+
+impl store::sql::Sql for SqliteJournal {
+    fn dialect(&self) -> store::sql::Dialect {
+        store::sql::Dialect::Sqlite
+    }
+    fn query(&mut self, sql: &str, args: &[Value]) -> Result<Vec<store::sql::SqlRow>> {
+        store::sql::Sql::query(&mut self.0, sql, args)
+    }
+    fn query_each(
+        &mut self,
+        sql: &str,
+        args: &[Value],
+        f: &mut dyn FnMut(&[Value]) -> Result<()>,
+    ) -> Result<()> {
+        store::sql::Sql::query_each(&mut self.0, sql, args, f)
+    }
+    fn execute(&mut self, sql: &str, args: &[Value]) -> Result<u64> {
+        store::sql::Sql::execute(&mut self.0, sql, args)
+    }
+    fn transaction(
+        &mut self,
+        f: &mut dyn FnMut(&mut dyn store::sql::Sql) -> Result<()>,
+    ) -> Result<()> {
+        store::sql::Sql::transaction(&mut self.0, f)
+    }
+}
 
 /// Page cache for the connection, in KiB (SQLite's negative `cache_size`).
 const CACHE_KIB: i64 = 131_072;
@@ -69,39 +130,50 @@ impl SqliteStore {
             }
         }
         let conn = Connection::open(path).map_err(err)?;
-        Self::init(conn)
+        Self::init(conn, PAGE_BYTES, CACHE_KIB, MIGRATIONS)
     }
 
     /// A store in memory (tests).
     pub fn in_memory() -> Result<SqliteStore> {
-        Self::init(Connection::open_in_memory().map_err(err)?)
+        Self::init(
+            Connection::open_in_memory().map_err(err)?,
+            PAGE_BYTES,
+            CACHE_KIB,
+            MIGRATIONS,
+        )
     }
 
-    fn init(conn: Connection) -> Result<SqliteStore> {
+    fn init(
+        conn: Connection,
+        page_bytes: u32,
+        cache_kib: i64,
+        migrations: &[(i64, &str)],
+    ) -> Result<SqliteStore> {
         conn.busy_timeout(std::time::Duration::from_secs(30))
             .map_err(err)?;
+        // `synchronous=FULL` in WAL mode: every commit is on disk (fsync) before it returns.
         conn.execute_batch(&format!(
-            "PRAGMA page_size={PAGE_BYTES}; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{CACHE_KIB};"
+            "PRAGMA page_size={page_bytes}; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA cache_size=-{cache_kib};"
         ))
         .map_err(err)?;
         let mut s = SqliteStore { conn };
-        s.migrate()?;
+        s.migrate(migrations)?;
         Ok(s)
     }
 
-    fn migrate(&mut self) -> Result<()> {
+    fn migrate(&mut self, migrations: &[(i64, &str)]) -> Result<()> {
         let version: i64 = self
             .conn
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(err)?;
-        let known = MIGRATIONS.last().map(|m| m.0).unwrap_or(0);
+        let known = migrations.last().map(|m| m.0).unwrap_or(0);
         if version > known {
             return Err(StoreError::SchemaTooNew {
                 found: version,
                 known,
             });
         }
-        for (v, sql) in MIGRATIONS.iter().filter(|(v, _)| *v > version) {
+        for (v, sql) in migrations.iter().filter(|(v, _)| *v > version) {
             let tx = self.conn.transaction().map_err(err)?;
             tx.execute_batch(sql).map_err(err)?;
             tx.execute_batch(&format!("PRAGMA user_version = {v}"))

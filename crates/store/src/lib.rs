@@ -15,6 +15,7 @@ pub mod people;
 pub mod retention;
 pub mod sql;
 pub mod tables;
+pub mod turnout;
 pub mod volunteers;
 pub mod webhooks;
 

@@ -9,6 +9,7 @@ pub mod lang;
 pub mod plan;
 pub mod table;
 pub mod turf;
+pub mod turnout;
 
 pub use bitmap::Bitmap;
 pub use lang::{parse, LangError};

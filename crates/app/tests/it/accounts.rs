@@ -141,7 +141,7 @@ fn repeated_failures_lock_the_account_for_a_while() {
 fn disabled_and_expired_accounts_and_keys_cannot_sign_in() {
     on_backends(|env| {
         let s = &mut *env.store;
-        let mut w = spec("wes", "poll_watcher", &["01-07"]);
+        let mut w = spec("wes", "poll_watcher", &["WAKE/01-07"]);
         w.expires_on = Some("2026-11-04".into());
         accounts::add_user(s, &w, "cli:test", T0).unwrap();
         let end = accounts::parse_timestamp("2026-11-05T00:00:00Z").unwrap();

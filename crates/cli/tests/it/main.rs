@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use store::Store;
 
 mod architecture;
+mod turnout;
 
 fn tusk() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tusk"));

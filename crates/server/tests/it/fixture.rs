@@ -70,6 +70,7 @@ fn now_secs() -> i64 {
 pub fn build(
     mut store: Box<dyn Store>,
     open: Box<dyn Fn() -> Box<dyn Store> + Send + Sync>,
+    journal: std::sync::Arc<server::turnout::JournalOpener>,
     dir: Option<tempfile::TempDir>,
 ) -> Fixture {
     let backend = store.backend();
@@ -154,6 +155,17 @@ pub fn build(
         .find(|(_, c)| *c != county_a)
         .cloned()
         .expect("two counties");
+    let watch_precinct = {
+        use store::sql::RowExt;
+        let r = store
+            .sql()
+            .query(
+                "SELECT county, precinct FROM voters WHERE county = ? ORDER BY precinct LIMIT 1",
+                &[store::Value::Text(county_a.clone())],
+            )
+            .unwrap();
+        format!("{}/{}", r[0].text(0).unwrap(), r[0].text(1).unwrap())
+    };
     let mut tokens = HashMap::new();
     let mut totp = HashMap::new();
     let future = "2099-01-01T00:00:00Z";
@@ -163,7 +175,7 @@ pub fn build(
             role: role.into(),
             regions: match role {
                 "organizer" => vec![county_a.clone()],
-                "poll_watcher" => vec!["01-01".into()],
+                "poll_watcher" => vec![watch_precinct.clone()],
                 _ => vec![],
             },
             person_id: (role == "volunteer").then_some(a),
@@ -216,15 +228,21 @@ pub fn build(
     let open: std::sync::Arc<dyn Fn() -> Box<dyn Store> + Send + Sync> = std::sync::Arc::from(open);
     let o2 = open.clone();
     let pool = StorePool::open(2, &move || Ok(o2())).unwrap();
+    let o3 = open.clone();
+    let auth_pool = StorePool::open(1, &move || Ok(o3())).unwrap();
     let state = AppState::new(
         pool,
         open(),
+        auth_pool,
+        journal,
         Config {
             secure_cookies: false,
             webhook_retry_base_seconds: 0,
             webhook_tick_ms: 50,
+            turnout: Default::default(),
         },
-    );
+    )
+    .unwrap();
     let app = server::router(state.clone());
     Fixture {
         app,
@@ -249,9 +267,13 @@ pub fn sqlite() -> Fixture {
     let path = dir.path().join("tusk.db");
     let store = store_sqlite::SqliteStore::open(&path).unwrap();
     let p2 = path.clone();
+    let j = dir.path().join("tusk.turnout.db");
     build(
         Box::new(store),
         Box::new(move || Box::new(store_sqlite::SqliteStore::open(&p2).unwrap())),
+        std::sync::Arc::new(move || {
+            Ok(Box::new(store_sqlite::SqliteJournal::open(&j)?) as Box<dyn store::sql::Sql + Send>)
+        }),
         Some(dir),
     )
 }
@@ -259,9 +281,14 @@ pub fn sqlite() -> Fixture {
 pub fn postgres() -> Option<Fixture> {
     let url = store_postgres::test_database_url()?;
     let store = store_postgres::PostgresStore::connect(&url).unwrap();
+    let u2 = url.clone();
     Some(build(
         Box::new(store),
         Box::new(move || Box::new(store_postgres::PostgresStore::connect(&url).unwrap())),
+        std::sync::Arc::new(move || {
+            Ok(Box::new(store_postgres::PostgresStore::connect(&u2)?)
+                as Box<dyn store::sql::Sql + Send>)
+        }),
         None,
     ))
 }

@@ -268,6 +268,36 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/allocations/{id}",
         [303, 303, 404, 404, 404, 403, 403, 403, 403, 403],
     ),
+    // Election day. Reports: poll watchers (their precinct), organizers, directors, admins;
+    // the empty form body is refused as JSON after the access check.
+    (
+        "POST",
+        "/api/v1/turnout/reports",
+        [401, 401, 400, 400, 403, 400, 403, 400, 403, 403],
+    ),
+    // The journal feed, the board, chase lists: organizers, analysts, directors, admins (the
+    // chase list needs its precinct: 400 without).
+    (
+        "GET",
+        "/api/v1/turnout/reports",
+        [401, 401, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/turnout/board",
+        [401, 401, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/turnout/chase",
+        [401, 401, 400, 400, 400, 400, 403, 403, 403, 403],
+    ),
+    // The roster: a poll watcher's own precinct by default; others must name one.
+    (
+        "GET",
+        "/api/v1/turnout/roster",
+        [401, 401, 400, 400, 403, 400, 403, 200, 403, 403],
+    ),
     // Turfs: organizers (their counties), data directors, admins; `{id}` names no cut.
     (
         "GET",
@@ -427,6 +457,7 @@ fn every_role_gets_exactly_what_it_may() {
     let f = sqlite();
     let rt = rt();
     rt.block_on(server::universes::build_now(&f.state)).unwrap();
+    rt.block_on(server::turnout::build_now(&f.state)).unwrap();
     let mut failures = Vec::new();
     for (method, path, want) in EXPECT {
         for (col, who) in WHO.iter().enumerate() {
