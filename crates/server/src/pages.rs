@@ -24,6 +24,10 @@ pub struct Nav {
     pub universes: bool,
     pub turfs: bool,
     pub users: bool,
+    /// The turnout board (election day).
+    pub turnout: bool,
+    /// The poll-watcher page (reporters who cannot read the board).
+    pub watch: bool,
     pub csrf: String,
 }
 
@@ -37,6 +41,8 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         universes: p.allows(Permission::Universes),
         turfs: p.allows(Permission::Turfs),
         users: p.allows(Permission::UsersManage),
+        turnout: p.allows(Permission::TurnoutRead),
+        watch: p.allows(Permission::TurnoutReport) && !p.allows(Permission::TurnoutRead),
         csrf: csrf_of(p),
     })
 }

@@ -1076,3 +1076,231 @@ pub(crate) async fn roster_answer(
         voters,
     })
 }
+
+// ---- Pages ----
+
+#[derive(askama::Template)]
+#[template(path = "watch.html")]
+struct WatchPage {
+    nav: Option<crate::pages::Nav>,
+    csrf: String,
+    county: String,
+    precinct: String,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct PlaceQuery {
+    #[serde(default)]
+    pub county: Option<String>,
+    #[serde(default)]
+    pub precinct: Option<String>,
+}
+
+/// The poll watcher's page (phone-sized): the roster, tap to mark, a local queue that survives
+/// reloads and lost signal (`static/watch.js`).
+pub async fn watch_page(
+    Extension(who): Extension<Who>,
+    axum::extract::Query(q): axum::extract::Query<PlaceQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(p) = who.0.clone() else {
+        return axum::response::Redirect::to("/login?next=/watch").into_response();
+    };
+    let place = match (q.county, q.precinct) {
+        (Some(c), Some(pr)) if !c.trim().is_empty() && !pr.trim().is_empty() => {
+            Some((c.trim().to_uppercase(), pr.trim().to_uppercase()))
+        }
+        _ => home_precinct(&p),
+    };
+    let Some((county, precinct)) = place else {
+        return crate::pages::error_page(
+            &ApiError::field(
+                "precinct",
+                "open /watch?county=COUNTY&precinct=CODE (only a poll watcher has a precinct of their own)",
+            ),
+            Some(&p),
+        );
+    };
+    if !reach_of(&p).allows(&county, &precinct) {
+        return crate::pages::error_page(&ApiError::not_found("precinct"), Some(&p));
+    }
+    crate::pages::render(
+        &WatchPage {
+            nav: crate::pages::nav(Some(&p)),
+            csrf: crate::pages::csrf_of(&p),
+            county,
+            precinct,
+        },
+        axum::http::StatusCode::OK,
+    )
+}
+
+/// `static/watch.js`.
+pub async fn watch_js() -> axum::response::Response {
+    use axum::http::{header, HeaderValue};
+    use axum::response::IntoResponse;
+    let mut r = include_str!("../static/watch.js").into_response();
+    r.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
+    r.headers_mut().insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    r
+}
+
+#[derive(askama::Template)]
+#[template(path = "turnout.html")]
+struct BoardPage {
+    nav: Option<crate::pages::Nav>,
+    election: Option<String>,
+    day_share: String,
+    silent_minutes: i64,
+    /// (county, precinct, last report)
+    silent: Vec<(String, String, String)>,
+    /// (name, voted, registered, expected now, early, reported, chase, coverage, reporting)
+    totals: Vec<(String, u64, u64, String, u64, u64, u64, String, String)>,
+    county: Option<String>,
+    /// (precinct, voted, registered, expected now, early, reported, chase, watchers, last)
+    precincts: Vec<(String, u32, u32, String, u32, u32, u32, u32, String)>,
+}
+
+fn when(secs: i64) -> String {
+    if secs <= 0 {
+        "never".into()
+    } else {
+        model::date::timestamp_utc(secs)[11..16].to_string() + " UTC"
+    }
+}
+
+fn opt(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| format!("{v:.0}"))
+}
+
+/// The turnout board page: per county, and per precinct of one county, with coverage and
+/// silent precincts.
+pub async fn board_page(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    axum::extract::Query(q): axum::extract::Query<PlaceQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(p) = who.0.clone() else {
+        return axum::response::Redirect::to("/login?next=/turnout").into_response();
+    };
+    let a = match board_answer(&state, &p, q.county.as_deref()) {
+        Ok(a) => a,
+        Err(e) => return crate::pages::error_page(&e, Some(&p)),
+    };
+    let county = q
+        .county
+        .map(|c| c.trim().to_uppercase())
+        .filter(|c| !c.is_empty());
+    crate::pages::render(
+        &BoardPage {
+            nav: crate::pages::nav(Some(&p)),
+            election: a.election,
+            day_share: format!("{:.0} %", a.day_share * 100.0),
+            silent_minutes: targeting::turnout::SILENT_PRECINCT_SECONDS / 60,
+            silent: a
+                .silent
+                .iter()
+                .map(|r| (r.county.clone(), r.precinct.clone(), when(r.last_report_at)))
+                .collect(),
+            totals: a
+                .totals
+                .iter()
+                .map(|t| {
+                    (
+                        t.name.clone(),
+                        t.voted,
+                        t.registered,
+                        opt(t.expected_now),
+                        t.early,
+                        t.reported,
+                        t.chase,
+                        format!("{:.0} %", t.coverage * 100.0),
+                        format!("{} of {} watched", t.reporting, t.watched),
+                    )
+                })
+                .collect(),
+            county,
+            precincts: a
+                .precincts
+                .iter()
+                .map(|r| {
+                    (
+                        r.precinct.clone(),
+                        r.voted,
+                        r.registered,
+                        opt(r.expected_now),
+                        r.early,
+                        r.reported,
+                        r.chase,
+                        r.watchers,
+                        when(r.last_report_at),
+                    )
+                })
+                .collect(),
+        },
+        axum::http::StatusCode::OK,
+    )
+}
+
+#[derive(askama::Template)]
+#[template(path = "chase.html")]
+struct ChasePage {
+    nav: Option<crate::pages::Nav>,
+    county: String,
+    precinct: String,
+    remaining: u32,
+    /// (voter id, name, address, phone, support, turnout)
+    people: Vec<(String, String, String, String, String, String)>,
+}
+
+/// A precinct's chase list as a page (audited like the API).
+pub async fn chase_page(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    axum::extract::Query(q): axum::extract::Query<PlaceQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(p) = who.0.clone() else {
+        return axum::response::Redirect::to("/login?next=/turnout").into_response();
+    };
+    let (Some(c), Some(pr)) = (q.county, q.precinct) else {
+        return crate::pages::error_page(
+            &ApiError::field("precinct", "pick a precinct on the turnout board"),
+            Some(&p),
+        );
+    };
+    let a = match chase_answer(&state, &p, &c, &pr, 500).await {
+        Ok(a) => a,
+        Err(e) => return crate::pages::error_page(&e, Some(&p)),
+    };
+    crate::pages::render(
+        &ChasePage {
+            nav: crate::pages::nav(Some(&p)),
+            county: a.county,
+            precinct: a.precinct,
+            remaining: a.remaining,
+            people: a
+                .people
+                .into_iter()
+                .map(|e| {
+                    (
+                        e.voter_id,
+                        e.name,
+                        e.address,
+                        e.phone,
+                        format!("{:.2}", e.support),
+                        e.turnout.map_or("—".into(), |t| format!("{t:.2}")),
+                    )
+                })
+                .collect(),
+        },
+        axum::http::StatusCode::OK,
+    )
+}

@@ -235,3 +235,198 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         c.close().await.unwrap();
     });
 }
+
+/// Serves `app` on `addr` until the sender is used (or dropped).
+fn serve_until(
+    app: axum::Router,
+    addr: SocketAddr,
+) -> (
+    tokio::sync::oneshot::Sender<()>,
+    std::thread::JoinHandle<()>,
+) {
+    let l = std::net::TcpListener::bind(addr).unwrap();
+    l.set_nonblocking(true).unwrap();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let h = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(l).unwrap();
+            axum::serve(
+                listener,
+                app.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await
+            .unwrap();
+        });
+        rt.shutdown_timeout(Duration::from_secs(1));
+    });
+    (tx, h)
+}
+
+async fn local_queue(c: &Client) -> i64 {
+    c.execute(
+        "return JSON.parse(localStorage.getItem('tusk.watch.queue.v1') || '[]').length",
+        vec![],
+    )
+    .await
+    .unwrap()
+    .as_i64()
+    .unwrap()
+}
+
+/// A poll watcher on a phone marks voters while the server cannot be reached: the reports
+/// stay on the phone and go out, once each, when it is back.
+#[test]
+fn a_poll_watcher_keeps_reports_made_offline() {
+    let Some(driver_bin) = chromedriver() else {
+        if std::env::var("TUSK_REQUIRE_BROWSER").as_deref() == Ok("1") {
+            panic!("TUSK_REQUIRE_BROWSER=1 but chromedriver is not installed");
+        }
+        eprintln!("skipping browser test: no chromedriver");
+        return;
+    };
+    let f = sqlite();
+    rt().block_on(server::turnout::build_now(&f.state)).unwrap();
+    let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let (stop, server) = serve_until(f.app.clone(), addr);
+    let port = free_port();
+    let _driver = Driver(
+        Command::new(driver_bin)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver"),
+    );
+    let base = format!("http://{addr}");
+    let rt = rt();
+    let c = rt.block_on(async {
+        let webdriver = format!("http://127.0.0.1:{port}");
+        let started = Instant::now();
+        loop {
+            let mut caps = serde_json::Map::new();
+            caps.insert(
+                "goog:chromeOptions".into(),
+                serde_json::json!({
+                    "binary": "/usr/bin/chromium",
+                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                             format!("--window-size={},{}", PHONE.0, PHONE.1)]
+                }),
+            );
+            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(caps)
+                .connect(&webdriver)
+                .await
+            {
+                Ok(c) => break c,
+                Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                    tokio::time::sleep(Duration::from_millis(200)).await
+                }
+                Err(e) => panic!("cannot start a Chromium session: {e}"),
+            }
+        }
+    });
+    rt.block_on(async {
+        c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
+        sign_in(&c, &base, "watcher", None).await;
+        c.goto(&format!("{base}/watch")).await.unwrap();
+        // Everyone on the roster, not only targets (the fixture has no support model).
+        c.find(Locator::Css("#watch-targets"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        text(&c, "#watch-roster button").await;
+        shot(&c, "10-watch-roster").await;
+    });
+    // The network drops: the server is gone.
+    stop.send(()).unwrap();
+    server.join().unwrap();
+    let marked: Vec<String> = rt.block_on(async {
+        let mut ids = Vec::new();
+        for i in 0..2 {
+            // Each tap redraws the list: find the buttons afresh.
+            let buttons = c
+                .find_all(Locator::Css("#watch-roster button"))
+                .await
+                .unwrap();
+            ids.push(buttons[i].attr("data-voter").await.unwrap().unwrap());
+            buttons[i].click().await.unwrap();
+        }
+        // Kept on the phone, said so on the page.
+        let started = Instant::now();
+        loop {
+            let status = text(&c, "#watch-status").await;
+            if status.contains("saved on this phone") && status.contains("no connection") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "offline status: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        assert_eq!(local_queue(&c).await, 2, "two reports queued on the phone");
+        shot(&c, "11-watch-offline").await;
+        ids
+    });
+    // Nothing reached the server meanwhile.
+    let d = f.tokens.get("director").map(String::as_str);
+    let feed = rt.block_on(send(&f.app, req("GET", "/api/v1/turnout/reports", d, None)));
+    assert_eq!(feed.json()["reports"].as_array().unwrap().len(), 0);
+    // Back online: the page sends its queue by itself (retry with backoff).
+    let (stop, server) = serve_until(f.app.clone(), addr);
+    rt.block_on(async {
+        let started = Instant::now();
+        loop {
+            let status = text(&c, "#watch-status").await;
+            if status.contains("All reports sent") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(40),
+                "never sent: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(250)).await;
+        }
+        assert_eq!(local_queue(&c).await, 0);
+        shot(&c, "12-watch-sent").await;
+        // A reload shows them as voted, from the server.
+        c.refresh().await.unwrap();
+        c.find(Locator::Css("#watch-targets"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let voted = c
+            .wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::Css("#watch-roster button.voted"))
+            .await;
+        assert!(voted.is_ok(), "voted rows after a reload");
+        c.close().await.unwrap();
+    });
+    let feed = rt.block_on(send(&f.app, req("GET", "/api/v1/turnout/reports", d, None)));
+    let got: Vec<String> = feed.json()["reports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["voter_id"].as_str().unwrap().to_string())
+        .collect();
+    let mut want = marked.clone();
+    want.sort();
+    let mut got_sorted = got.clone();
+    got_sorted.sort();
+    assert_eq!(got_sorted, want, "each report once");
+    stop.send(()).unwrap();
+    server.join().unwrap();
+}

@@ -12,5 +12,6 @@ mod matrix;
 mod models;
 mod review;
 mod signup;
+mod turnout;
 mod universes;
 mod webhooks;

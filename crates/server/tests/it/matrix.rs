@@ -433,6 +433,28 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/admin/audit",
         [303, 303, 200, 403, 403, 403, 403, 403, 403, 403],
     ),
+    // Election-day pages: the poll-watcher page (a watcher's own precinct; others must name
+    // one), the board and chase lists (a chase list needs its precinct).
+    (
+        "GET",
+        "/watch",
+        [303, 303, 400, 400, 403, 400, 403, 200, 403, 403],
+    ),
+    (
+        "GET",
+        "/static/watch.js",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/turnout",
+        [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/turnout/chase",
+        [303, 303, 400, 400, 400, 400, 403, 403, 403, 403],
+    ),
     (
         "GET",
         "/static/tusk.css",
