@@ -79,6 +79,31 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300_000.0)]
         mail: f64,
     },
+    /// Election day: send `--reports` "has voted" reports to a running server (`tusk serve`)
+    /// in requests of `--batch` from `--clients` concurrent clients, to the store's voters;
+    /// prints acknowledged reports/s and ack latency (scripts/bench-turnout.sh). With
+    /// `--fsync-dir`, first the raw fsync rate of that directory's disk (the reference).
+    Turnout {
+        /// The server, e.g. http://127.0.0.1:8080.
+        #[arg(long)]
+        url: String,
+        /// A key with the turnout:write scope (`tusk key add NAME --scopes turnout:write`).
+        #[arg(long, env = "TUSK_BENCH_KEY")]
+        key: String,
+        #[arg(long, default_value_t = 200_000)]
+        reports: u64,
+        /// Reports per request (1: the single-report form).
+        #[arg(long, default_value_t = 100)]
+        batch: usize,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Prefix of the client ids (runs with different tags never collide).
+        #[arg(long, default_value = "bench")]
+        tag: String,
+        /// Measure `write + fdatasync` of 4 KiB per second in this directory first.
+        #[arg(long)]
+        fsync_dir: Option<PathBuf>,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -89,6 +114,34 @@ pub enum BenchCommand {
 
 pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
     match what {
+        BenchCommand::Turnout {
+            url,
+            key,
+            reports,
+            batch,
+            clients,
+            tag,
+            fsync_dir,
+        } => {
+            if let Some(d) = fsync_dir {
+                let r = crate::bench_turnout::fsync_rate(d)?;
+                println!(
+                    "raw fsync: {r:.0} write(4 KiB)+fdatasync per second in {}",
+                    d.display()
+                );
+            }
+            crate::bench_turnout::load(
+                database,
+                &crate::bench_turnout::LoadArgs {
+                    url,
+                    key,
+                    reports: *reports,
+                    batch: *batch,
+                    clients: *clients,
+                    tag,
+                },
+            )
+        }
         BenchCommand::Universes {
             people,
             runs,

@@ -4,6 +4,7 @@
 mod accounts;
 mod allocate;
 mod bench;
+mod bench_turnout;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

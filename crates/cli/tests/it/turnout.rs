@@ -13,8 +13,15 @@ use std::time::{Duration, Instant};
 
 use super::{databases, ncvoter, tusk, write};
 
-/// Kill-and-restart cycles in the test suite (the benchmark runs more).
+/// Kill-and-restart cycles in the test suite (the benchmark runs more: `TUSK_CRASH_CYCLES`).
 const CRASH_CYCLES: usize = 20;
+
+fn crash_cycles() -> usize {
+    std::env::var("TUSK_CRASH_CYCLES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(CRASH_CYCLES)
+}
 /// Threads sending reports during a cycle.
 const SENDERS: usize = 4;
 /// Reports per request.
@@ -270,7 +277,8 @@ fn acknowledged_reports_survive_sigkill_again_and_again() {
         let next = AtomicU64::new(0);
         let mut recoveries = Vec::new();
         let mut rng = 0x9e37_79b9_u64;
-        for cycle in 0..CRASH_CYCLES {
+        let cycles = crash_cycles();
+        for cycle in 0..cycles {
             let mut child = serve(db, port, &[]);
             recoveries.push(wait_ready(port, &token, &voters[0], &cycle.to_string()));
             // Resend what was in flight when the last server died: each is accepted or a
@@ -323,7 +331,7 @@ fn acknowledged_reports_survive_sigkill_again_and_again() {
         let _ = child.wait();
         let l = ledger.lock().unwrap();
         assert!(
-            l.acked.len() > CRASH_CYCLES * BATCH,
+            l.acked.len() > cycles * BATCH,
             "reports flowed: {} acknowledged",
             l.acked.len()
         );
@@ -343,7 +351,7 @@ fn acknowledged_reports_survive_sigkill_again_and_again() {
         assert!(invented.is_empty(), "reports nobody sent: {invented:?}");
         let slowest = recoveries.iter().max().unwrap();
         eprintln!(
-            "{db}: {CRASH_CYCLES} SIGKILL cycles, {} acknowledged, {} in the journal, 0 lost; slowest restart to first acknowledgement {slowest:?}",
+            "{db}: {cycles} SIGKILL cycles, {} acknowledged, {} in the journal, 0 lost; slowest restart to first acknowledgement {slowest:?}",
             l.acked.len(),
             seen.len()
         );
