@@ -383,11 +383,15 @@ pub fn demo_accounts(cli: &Cli) -> Result<Vec<(String, String, String, String)>>
         .first()
         .and_then(|r| r.opt_int(0).transpose())
         .transpose()?;
+    // The watcher's region: COUNTY/PRECINCT, in the organizer's county.
     let precinct = store
         .sql()
-        .query("SELECT precinct FROM voters ORDER BY precinct LIMIT 1", &[])?
+        .query(
+            "SELECT county, precinct FROM voters WHERE county = ? ORDER BY precinct LIMIT 1",
+            &[store::Value::Text(county.clone())],
+        )?
         .first()
-        .map(|r| r.text(0))
+        .map(|r| -> store::Result<String> { Ok(format!("{}/{}", r.text(0)?, r.text(1)?)) })
         .transpose()?
         .unwrap_or_default();
     let mut out = Vec::new();

@@ -679,7 +679,12 @@ pub async fn css() -> Response {
 
 /// The universe page's live count (same-origin script: the CSP allows it).
 pub async fn universes_js() -> Response {
-    let mut r = include_str!("../static/universes.js").into_response();
+    static_js(include_str!("../static/universes.js"))
+}
+
+/// A script of `static/`, cached for an hour.
+pub(crate) fn static_js(body: &'static str) -> Response {
+    let mut r = body.into_response();
     r.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/javascript; charset=utf-8"),

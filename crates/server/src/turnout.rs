@@ -1137,18 +1137,7 @@ pub async fn watch_page(
 
 /// `static/watch.js`.
 pub async fn watch_js() -> axum::response::Response {
-    use axum::http::{header, HeaderValue};
-    use axum::response::IntoResponse;
-    let mut r = include_str!("../static/watch.js").into_response();
-    r.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/javascript; charset=utf-8"),
-    );
-    r.headers_mut().insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    r
+    crate::pages::static_js(include_str!("../static/watch.js"))
 }
 
 #[derive(askama::Template)]

@@ -107,6 +107,34 @@ async fn sign_out(c: &Client) {
         .unwrap();
 }
 
+/// A headless Chromium session on a phone-sized window (chromedriver on `port`).
+async fn chromium(port: u16) -> Client {
+    let webdriver = format!("http://127.0.0.1:{port}");
+    let started = Instant::now();
+    loop {
+        let mut caps = serde_json::Map::new();
+        caps.insert(
+            "goog:chromeOptions".into(),
+            serde_json::json!({
+                "binary": "/usr/bin/chromium",
+                "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                         format!("--window-size={},{}", PHONE.0, PHONE.1)]
+            }),
+        );
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps)
+            .connect(&webdriver)
+            .await
+        {
+            Ok(c) => return c,
+            Err(_) if started.elapsed() < Duration::from_secs(30) => {
+                tokio::time::sleep(Duration::from_millis(200)).await
+            }
+            Err(e) => panic!("cannot start a Chromium session: {e}"),
+        }
+    }
+}
+
 #[test]
 fn sign_in_search_and_read_a_person_on_a_phone() {
     let Some(driver_bin) = chromedriver() else {
@@ -154,31 +182,7 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
     let family = api["family_name"].as_str().unwrap().to_string();
     let rt = rt();
     rt.block_on(async {
-        let webdriver = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        let c = loop {
-            let mut caps = serde_json::Map::new();
-            caps.insert(
-                "goog:chromeOptions".into(),
-                serde_json::json!({
-                    "binary": "/usr/bin/chromium",
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             format!("--window-size={},{}", PHONE.0, PHONE.1)]
-                }),
-            );
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps)
-                .connect(&webdriver)
-                .await
-            {
-                Ok(c) => break c,
-                Err(e) if started.elapsed() < Duration::from_secs(30) => {
-                    let _ = e;
-                    tokio::time::sleep(Duration::from_millis(200)).await;
-                }
-                Err(e) => panic!("cannot start a Chromium session: {e}"),
-            }
-        };
+        let c = chromium(port).await;
         c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
 
         // A page that needs a session sends us to sign in, and back after.
@@ -200,10 +204,16 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         assert_eq!(c.current_url().await.unwrap().path(), "/people");
         // The page fits a phone: nothing wider than the window.
         let overflow = c
-            .execute("return document.documentElement.scrollWidth - window.innerWidth", vec![])
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth",
+                vec![],
+            )
             .await
             .unwrap();
-        assert!(overflow.as_i64().unwrap_or(1) <= 0, "horizontal scroll on a phone: {overflow}");
+        assert!(
+            overflow.as_i64().unwrap_or(1) <= 0,
+            "horizontal scroll on a phone: {overflow}"
+        );
 
         // Search the person A by last name and open their page.
         fill(&c, "#name", &family).await;
@@ -222,7 +232,10 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         shot(&c, "03-person").await;
         sign_out(&c).await;
         text(&c, "#login-form").await;
-        assert!(c.find(Locator::Css("nav[aria-label=Main]")).await.is_err(), "signed out");
+        assert!(
+            c.find(Locator::Css("nav[aria-label=Main]")).await.is_err(),
+            "signed out"
+        );
 
         // A volunteer sees their own page, not another person's.
         sign_in(&c, &base, "volunteer", None).await;
@@ -307,32 +320,7 @@ fn a_poll_watcher_keeps_reports_made_offline() {
     );
     let base = format!("http://{addr}");
     let rt = rt();
-    let c = rt.block_on(async {
-        let webdriver = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
-        loop {
-            let mut caps = serde_json::Map::new();
-            caps.insert(
-                "goog:chromeOptions".into(),
-                serde_json::json!({
-                    "binary": "/usr/bin/chromium",
-                    "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                             format!("--window-size={},{}", PHONE.0, PHONE.1)]
-                }),
-            );
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps)
-                .connect(&webdriver)
-                .await
-            {
-                Ok(c) => break c,
-                Err(_) if started.elapsed() < Duration::from_secs(30) => {
-                    tokio::time::sleep(Duration::from_millis(200)).await
-                }
-                Err(e) => panic!("cannot start a Chromium session: {e}"),
-            }
-        }
-    });
+    let c = rt.block_on(chromium(port));
     rt.block_on(async {
         c.set_window_size(PHONE.0, PHONE.1).await.unwrap();
         sign_in(&c, &base, "watcher", None).await;
