@@ -132,6 +132,95 @@ pub fn add_user(
     by: &str,
     now_secs: i64,
 ) -> Result<CreatedUser, AccountError> {
+    let checked = check_user(store, spec)?;
+    let hash = auth::hash_password(&spec.password)?;
+    insert_user(store, spec, checked, hash, by, now_secs)
+}
+
+/// Creates many users: every spec is checked first (nothing is created if one is wrong: the
+/// errors come back with their index), passwords are hashed on `threads` threads (argon2 is
+/// the cost), then the users are written one by one, each audited. `progress` gets the
+/// number hashed so far.
+pub fn add_users(
+    store: &mut dyn Store,
+    specs: &[UserSpec],
+    by: &str,
+    now_secs: i64,
+    threads: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<CreatedUser>, Vec<(usize, AccountError)>> {
+    let mut errors = Vec::new();
+    let mut checked = Vec::with_capacity(specs.len());
+    let mut seen = std::collections::HashSet::new();
+    for (i, spec) in specs.iter().enumerate() {
+        if !seen.insert(spec.username.as_str()) {
+            errors.push((
+                i,
+                AccountError::Invalid(format!(
+                    "username {:?} appears twice in the list",
+                    spec.username
+                )),
+            ));
+            continue;
+        }
+        match check_user(store, spec).and_then(|c| {
+            if accounts::user_by_name(store.sql(), &spec.username)?.is_some() {
+                return Err(AccountError::Invalid(format!(
+                    "username {:?} is taken (see `tusk user list`)",
+                    spec.username
+                )));
+            }
+            Ok(c)
+        }) {
+            Ok(c) => checked.push(c),
+            Err(e) => errors.push((i, e)),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let chunk = specs.len().div_ceil(threads.max(1)).max(1);
+    let hashes: Vec<Result<String, AccountError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = specs
+            .chunks(chunk)
+            .map(|part| {
+                let done = &done;
+                s.spawn(move || {
+                    part.iter()
+                        .map(|spec| {
+                            let h = auth::hash_password(&spec.password).map_err(AccountError::from);
+                            progress(done.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1);
+                            h
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("a hashing thread panicked"))
+            .collect()
+    });
+    let mut out = Vec::with_capacity(specs.len());
+    for (i, ((spec, c), h)) in specs.iter().zip(checked).zip(hashes).enumerate() {
+        let made = h.and_then(|h| insert_user(store, spec, c, h, by, now_secs));
+        match made {
+            Ok(u) => out.push(u),
+            Err(e) => return Err(vec![(i, e)]),
+        }
+    }
+    Ok(out)
+}
+
+/// What checking a new user's fields settled.
+struct CheckedUser {
+    role: Role,
+    regions: Vec<String>,
+    expires_at: Option<String>,
+}
+
+fn check_user(store: &mut dyn Store, spec: &UserSpec) -> Result<CheckedUser, AccountError> {
     auth::check_username(&spec.username)?;
     let role = Role::parse(&spec.role)?;
     auth::check_password(&spec.password)?;
@@ -178,6 +267,26 @@ pub fn add_user(
             Some(timestamp_utc((date.to_days() + 1) * 86_400))
         }
     };
+    Ok(CheckedUser {
+        role,
+        regions,
+        expires_at,
+    })
+}
+
+fn insert_user(
+    store: &mut dyn Store,
+    spec: &UserSpec,
+    c: CheckedUser,
+    password_hash: String,
+    by: &str,
+    now_secs: i64,
+) -> Result<CreatedUser, AccountError> {
+    let CheckedUser {
+        role,
+        regions,
+        expires_at,
+    } = c;
     let totp_secret = if role.is_staff() {
         Some(auth::new_totp_secret()?)
     } else {
@@ -189,7 +298,7 @@ pub fn add_user(
         role: role.as_str().into(),
         regions,
         person_id: spec.person_id,
-        password_hash: auth::hash_password(&spec.password)?,
+        password_hash,
         totp_secret: totp_secret.clone(),
         expires_at,
     };
@@ -344,6 +453,14 @@ fn try_login(
             });
         }
     }
+    // A poll watcher's login code is accepted as typed: any case, dashes or spaces.
+    let code;
+    let password = if user.role == Role::PollWatcher.as_str() {
+        code = auth::canonical_login_code(password);
+        code.as_deref().unwrap_or(password)
+    } else {
+        password
+    };
     if !auth::verify_password(&user.password_hash, password) {
         let failures = user.failed_logins + 1;
         let lock = (failures >= auth::LOGIN_FAILURES_MAX)
@@ -382,7 +499,7 @@ fn try_login(
     accounts::login_succeeded(store.sql(), user.id)?;
     let token = auth::new_token("tusk_s_")?;
     let csrf = auth::new_token("")?;
-    let mut expires = now_secs + auth::SESSION_SECONDS;
+    let mut expires = now_secs + role.session_seconds();
     if let Some(at) = &user.expires_at {
         expires = expires.min(parse_timestamp(at).unwrap_or(expires));
     }

@@ -311,7 +311,7 @@ pub fn seconds_of(ts: &str) -> i64 {
 pub fn watchers(sql: &mut dyn Sql) -> Result<HashMap<(String, String), u32>, StoreError> {
     let mut out: HashMap<(String, String), u32> = HashMap::new();
     for r in sql.query(
-        "SELECT regions FROM users WHERE role = 'poll_watcher' AND NOT disabled",
+        "SELECT regions FROM users WHERE role = 'poll_watcher' AND disabled = 0",
         &[],
     )? {
         for reg in r.text(0)?.split(',') {
@@ -445,6 +445,163 @@ pub fn roster(
         },
     )?;
     Ok(out)
+}
+
+/// Poll watchers in one provisioning file at most.
+pub const WATCHERS_PER_FILE_MAX: usize = 200_000;
+
+/// A poll watcher made by `provision`, with the login code to hand them (shown once).
+#[derive(Debug, Clone, Serialize)]
+pub struct Provisioned {
+    pub username: String,
+    pub county: String,
+    pub precinct: String,
+    pub login_code: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// Rows that cannot be made into accounts: (row number, 1 = the header; field; why).
+    #[error("{} row(s) cannot be provisioned; nothing was created", .0.len())]
+    Rows(Vec<(usize, String, String)>),
+    #[error("{0}")]
+    File(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Account(#[from] crate::accounts::AccountError),
+}
+
+fn username_part(s: &str) -> String {
+    s.to_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+/// Creates one poll-watcher account per row of a CSV file (`county`, `precinct`, optional
+/// `username`; other columns are ignored and named in the answer), each with a fresh login
+/// code, expiring with `expires_on`. Every row is checked first — the precinct must be on the
+/// voter file, usernames free and unique — and nothing is created if one row is wrong.
+pub fn provision(
+    store: &mut dyn store::Store,
+    input: impl std::io::Read,
+    expires_on: Option<String>,
+    by: &str,
+    now_secs: i64,
+    threads: usize,
+    progress: &(dyn Fn(usize) + Sync),
+) -> Result<(Vec<Provisioned>, Vec<String>), ProvisionError> {
+    let mut r = csv::ReaderBuilder::new().flexible(true).from_reader(input);
+    let header: Vec<String> = r
+        .headers()
+        .map_err(|e| ProvisionError::File(format!("the header cannot be read: {e}")))?
+        .iter()
+        .map(|h| h.trim().to_lowercase())
+        .collect();
+    let col = |name: &str| header.iter().position(|h| h == name);
+    let (Some(c_county), Some(c_precinct)) = (col("county"), col("precinct")) else {
+        return Err(ProvisionError::File(
+            "the header needs the columns county and precinct (username is optional)".into(),
+        ));
+    };
+    let c_user = col("username");
+    let ignored: Vec<String> = header
+        .iter()
+        .filter(|h| !["county", "precinct", "username"].contains(&h.as_str()))
+        .cloned()
+        .collect();
+    let mut precincts: std::collections::HashSet<(String, String)> = Default::default();
+    store.sql().query_each(
+        "SELECT DISTINCT county, precinct FROM voters WHERE removed_load_id IS NULL",
+        &[],
+        &mut |r| {
+            precincts.insert((text_of(&r[0]).to_uppercase(), text_of(&r[1]).to_uppercase()));
+            Ok(())
+        },
+    )?;
+    let mut errors = Vec::new();
+    let mut rows: Vec<(String, String, String, String)> = Vec::new();
+    let mut per_precinct: HashMap<(String, String), usize> = HashMap::new();
+    for (i, rec) in r.records().enumerate() {
+        let row = i + 2;
+        let rec = match rec {
+            Ok(rec) => rec,
+            Err(e) => {
+                errors.push((row, "row".into(), format!("unreadable: {e}")));
+                continue;
+            }
+        };
+        if rows.len() + errors.len() >= WATCHERS_PER_FILE_MAX {
+            return Err(ProvisionError::File(format!(
+                "more than {WATCHERS_PER_FILE_MAX} rows: split the file"
+            )));
+        }
+        let get = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
+        let (county, precinct) = (get(c_county).to_uppercase(), get(c_precinct).to_uppercase());
+        if county.is_empty() || precinct.is_empty() {
+            errors.push((
+                row,
+                "precinct".into(),
+                "county and precinct are required".into(),
+            ));
+            continue;
+        }
+        if !precincts.contains(&(county.clone(), precinct.clone())) {
+            errors.push((
+                row,
+                "precinct".into(),
+                format!("{county}/{precinct} is not a precinct of the voter file loaded"),
+            ));
+            continue;
+        }
+        let n = per_precinct
+            .entry((county.clone(), precinct.clone()))
+            .or_default();
+        *n += 1;
+        let username = match c_user.map(get).filter(|u| !u.is_empty()) {
+            Some(u) => u.to_lowercase(),
+            None => format!(
+                "w-{}-{}-{n}",
+                username_part(&county),
+                username_part(&precinct)
+            ),
+        };
+        let code = auth::new_login_code().map_err(crate::accounts::AccountError::from)?;
+        rows.push((username, county, precinct, code));
+    }
+    if !errors.is_empty() {
+        return Err(ProvisionError::Rows(errors));
+    }
+    let specs: Vec<crate::accounts::UserSpec> = rows
+        .iter()
+        .map(|(u, c, p, code)| crate::accounts::UserSpec {
+            username: u.clone(),
+            role: "poll_watcher".into(),
+            regions: vec![format!("{c}/{p}")],
+            person_id: None,
+            password: code.clone(),
+            expires_on: expires_on.clone(),
+        })
+        .collect();
+    crate::accounts::add_users(store, &specs, by, now_secs, threads, progress).map_err(|errs| {
+        ProvisionError::Rows(
+            errs.into_iter()
+                .map(|(i, e)| (i + 2, "username".to_string(), e.to_string()))
+                .collect(),
+        )
+    })?;
+    Ok((
+        rows.into_iter()
+            .map(|(username, county, precinct, login_code)| Provisioned {
+                username,
+                county,
+                precinct,
+                login_code,
+            })
+            .collect(),
+        ignored,
+    ))
 }
 
 #[cfg(test)]

@@ -22,6 +22,13 @@ pub const LOGIN_FAILURES_MAX: i64 = 5;
 pub const LOCKOUT_SECONDS: i64 = 15 * 60;
 /// How long a session lasts.
 pub const SESSION_SECONDS: i64 = 8 * 3600;
+/// How long a poll watcher's session lasts: a readiness drill the evening before carries
+/// through election day, so the day needs no sign-in (and no sign-in surge).
+pub const WATCHER_SESSION_SECONDS: i64 = 40 * 3600;
+/// Letters of a login code: no 0/O, 1/I/L to misread.
+pub const LOGIN_CODE_ALPHABET: &[u8] = b"ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+/// Characters of a login code (31^12 ≈ 2^59), shown in groups of four.
+pub const LOGIN_CODE_CHARS: usize = 12;
 /// Accounts expire this long after election day unless told otherwise.
 pub const ACCOUNT_DAYS_AFTER_ELECTION: i64 = 30;
 
@@ -83,6 +90,14 @@ impl Role {
     }
 
     /// Staff roles must sign in with a second factor.
+    /// How long a session of this role lasts.
+    pub fn session_seconds(self) -> i64 {
+        match self {
+            Role::PollWatcher => WATCHER_SESSION_SECONDS,
+            _ => SESSION_SECONDS,
+        }
+    }
+
     pub fn is_staff(self) -> bool {
         matches!(
             self,
@@ -316,6 +331,48 @@ pub fn new_token(prefix: &str) -> Result<String, AuthError> {
     Ok(format!("{prefix}{}", hex(&random_bytes::<32>()?)))
 }
 
+/// A fresh login code for a poll watcher: `XXXX-XXXX-XXXX` from `LOGIN_CODE_ALPHABET`
+/// (uniform: bytes beyond the largest multiple of the alphabet are drawn again).
+pub fn new_login_code() -> Result<String, AuthError> {
+    let n = LOGIN_CODE_ALPHABET.len();
+    let limit = 256 - 256 % n;
+    let mut out = String::with_capacity(LOGIN_CODE_CHARS + 2);
+    let mut got = 0;
+    while got < LOGIN_CODE_CHARS {
+        for b in random_bytes::<32>()? {
+            if (b as usize) < limit && got < LOGIN_CODE_CHARS {
+                if got > 0 && got % 4 == 0 {
+                    out.push('-');
+                }
+                out.push(LOGIN_CODE_ALPHABET[b as usize % n] as char);
+                got += 1;
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A login code as typed (any case, with or without dashes or spaces) in its stored form;
+/// `None` if it is not `LOGIN_CODE_CHARS` letters and digits.
+pub fn canonical_login_code(typed: &str) -> Option<String> {
+    let chars: Vec<char> = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    if chars.len() != LOGIN_CODE_CHARS || !chars.iter().all(|c| c.is_ascii_alphanumeric()) {
+        return None;
+    }
+    let mut out = String::with_capacity(LOGIN_CODE_CHARS + 2);
+    for (i, c) in chars.into_iter().enumerate() {
+        if i > 0 && i % 4 == 0 {
+            out.push('-');
+        }
+        out.push(c);
+    }
+    Some(out)
+}
+
 /// What the store keeps of a token: its SHA-256, hex.
 pub fn token_hash(token: &str) -> String {
     hex(&sha2::Sha256::digest(token.as_bytes()))
@@ -447,5 +504,15 @@ mod tests {
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
         );
         assert!(constant_time_eq(b"abc", b"abc") && !constant_time_eq(b"abc", b"abd"));
+        let code = new_login_code().unwrap();
+        assert_eq!(code.len(), LOGIN_CODE_CHARS + 2);
+        assert!(code
+            .chars()
+            .all(|c| c == '-' || LOGIN_CODE_ALPHABET.contains(&(c as u8))));
+        assert_ne!(code, new_login_code().unwrap());
+        let typed = code.replace('-', " ").to_lowercase();
+        assert_eq!(canonical_login_code(&typed), Some(code.clone()));
+        assert_eq!(canonical_login_code(&code.replace('-', "")), Some(code));
+        assert_eq!(canonical_login_code("too-short"), None);
     }
 }

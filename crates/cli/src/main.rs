@@ -12,6 +12,7 @@ mod progress;
 mod scoring;
 mod turf;
 mod universe;
+mod watchers;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -244,6 +245,11 @@ enum Command {
         #[command(subcommand)]
         action: allocate::AllocateAction,
     },
+    /// Election day: provision poll watchers in bulk with login codes; the readiness drill.
+    Watchers {
+        #[command(subcommand)]
+        action: watchers::WatchersAction,
+    },
     /// Turfs: cut a county's doors into walkable turfs, list cuts, export walk lists.
     Turf {
         #[command(subcommand)]
@@ -394,6 +400,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Universe { action } => universe::run(&cli, action),
         Command::Allocate { action } => allocate::run(&cli, action),
         Command::Turf { action } => turf::run(&cli, action),
+        Command::Watchers { action } => watchers::run(&cli, action),
         Command::Retention {
             older_than_days,
             dry_run,

@@ -136,6 +136,12 @@ pub struct LoginAnswer {
     pub me: MeBody,
 }
 
+/// Seconds from now until a session's expiry (the cookie lives as long as the session).
+pub fn seconds_left(expires_at: &str) -> i64 {
+    app::accounts::parse_timestamp(expires_at)
+        .map_or(auth::SESSION_SECONDS, |at| (at - now_secs()).max(0))
+}
+
 pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValue {
     let secure = if state.config.secure_cookies {
         "; Secure"
@@ -178,7 +184,7 @@ pub async fn login(
             .map_err(ApiError::from)
         })
         .await?;
-    let cookie = session_cookie(&state, &signed.token, auth::SESSION_SECONDS);
+    let cookie = session_cookie(&state, &signed.token, seconds_left(&signed.expires_at));
     let mut r = Json(LoginAnswer {
         token: signed.token.clone(),
         expires_at: signed.expires_at.clone(),

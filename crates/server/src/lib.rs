@@ -381,6 +381,7 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::TurnoutRead),
         Page,
     ),
+    r("GET", "/watchers", Needs(Permission::TurnoutRead), Page),
     r("GET", "/models", Needs(Permission::ModelsRead), Page),
     r("GET", "/models/{id}", Needs(Permission::ModelsRead), Page),
     r(
@@ -474,6 +475,7 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/static/watch.js") => get(turnout::watch_js),
         ("GET", "/turnout") => get(turnout::board_page),
         ("GET", "/turnout/chase") => get(turnout::chase_page),
+        ("GET", "/watchers") => get(turnout::watchers_page),
         ("GET", "/models") => get(scoring::models_page),
         ("GET", "/models/{id}") => get(scoring::model_page),
         ("POST", "/models/{id}/approve") => post(scoring::model_approve_form),

@@ -276,7 +276,11 @@ pub async fn login_submit(
             let mut r = Redirect::to(&next).into_response();
             r.headers_mut().insert(
                 header::SET_COOKIE,
-                crate::api::session_cookie(&state, &signed.token, auth::SESSION_SECONDS),
+                crate::api::session_cookie(
+                    &state,
+                    &signed.token,
+                    crate::api::seconds_left(&signed.expires_at),
+                ),
             );
             r
         }

@@ -1293,3 +1293,72 @@ pub async fn chase_page(
         axum::http::StatusCode::OK,
     )
 }
+
+#[derive(askama::Template)]
+#[template(path = "watchers.html")]
+struct WatchersPage {
+    nav: Option<crate::pages::Nav>,
+    ready: usize,
+    total: usize,
+    /// (regions, username, last sign-in or "")
+    rows: Vec<(String, String, String)>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WatchersQuery {
+    #[serde(default)]
+    pub missing: Option<String>,
+}
+
+/// The readiness drill: every poll watcher (an organizer's counties only) and whether they
+/// have signed in.
+pub async fn watchers_page(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+    axum::extract::Query(q): axum::extract::Query<WatchersQuery>,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let Some(p) = who.0.clone() else {
+        return axum::response::Redirect::to("/login?next=/watchers").into_response();
+    };
+    let all = match state
+        .pool
+        .run(|s| Ok(app::turnout::readiness(s.sql())?))
+        .await
+    {
+        Ok(a) => a,
+        Err(e) => return crate::pages::error_page(&e, Some(&p)),
+    };
+    let counties = read_counties(&p);
+    let mine: Vec<app::turnout::Readiness> = all
+        .into_iter()
+        .filter(|r| !r.disabled)
+        .filter(|r| match &counties {
+            None => true,
+            Some(cs) => r.regions.split(',').any(|reg| {
+                app::turnout::parse_precinct_region(reg).is_some_and(|(c, _)| cs.contains(&c))
+            }),
+        })
+        .collect();
+    let ready = mine.iter().filter(|r| r.last_login.is_some()).count();
+    let missing = q.missing.is_some();
+    crate::pages::render(
+        &WatchersPage {
+            nav: crate::pages::nav(Some(&p)),
+            ready,
+            total: mine.len(),
+            rows: mine
+                .iter()
+                .filter(|r| !missing || r.last_login.is_none())
+                .map(|r| {
+                    (
+                        r.regions.clone(),
+                        r.username.clone(),
+                        r.last_login.clone().unwrap_or_default(),
+                    )
+                })
+                .collect(),
+        },
+        axum::http::StatusCode::OK,
+    )
+}

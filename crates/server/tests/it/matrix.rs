@@ -455,6 +455,12 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/turnout/chase",
         [303, 303, 400, 400, 400, 400, 403, 403, 403, 403],
     ),
+    // The readiness drill: who may read the board.
+    (
+        "GET",
+        "/watchers",
+        [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
     (
         "GET",
         "/static/tusk.css",
