@@ -811,10 +811,21 @@ pub(crate) fn board_answer(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ChaseQuery {
+    /// A precinct's list: its county and code.
+    #[serde(default)]
     #[param(min_length = 1, max_length = 64)]
-    pub county: String,
+    pub county: Option<String>,
+    #[serde(default)]
     #[param(min_length = 1, max_length = 32)]
-    pub precinct: String,
+    pub precinct: Option<String>,
+    /// Or a turf's list: the cut and the turf number (the turf's people, in their
+    /// registrations' precincts).
+    #[serde(default)]
+    #[param(minimum = 1)]
+    pub cut: Option<i64>,
+    #[serde(default)]
+    #[param(minimum = 1)]
+    pub turf: Option<u32>,
     /// 1 to 1,000 (default 200).
     #[serde(default)]
     #[param(minimum = 1, maximum = 1000)]
@@ -835,16 +846,22 @@ pub struct ChaseEntry {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChaseAnswer {
+    /// The precinct's county and code, or "" for a turf's list.
     pub county: String,
     pub precinct: String,
+    /// The turf's cut and number, for a turf's list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cut: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub turf: Option<u32>,
     /// Supporters in the precinct who have not voted yet (all of them, not only this page).
     pub remaining: u32,
     pub applied_seq: i64,
     pub people: Vec<ChaseEntry>,
 }
 
-/// A precinct's chase list: supporters who have not voted yet, best first (support, then
-/// turnout score). Reflects a report as soon as it is acknowledged.
+/// A precinct's or a turf's chase list: supporters who have not voted yet, best first
+/// (support, then turnout score). Reflects a report as soon as it is acknowledged.
 #[utoipa::path(get, path = "/api/v1/turnout/chase", tag = "turnout", params(ChaseQuery),
     responses((status = 200, body = ChaseAnswer), (status = 404, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn chase(
@@ -853,9 +870,91 @@ pub async fn chase(
     QueryOf(q): QueryOf<ChaseQuery>,
 ) -> Result<Json<ChaseAnswer>, ApiError> {
     let p = principal(&who)?;
-    chase_answer(&state, &p, &q.county, &q.precinct, q.limit.unwrap_or(200))
-        .await
-        .map(Json)
+    let limit = q.limit.unwrap_or(200);
+    match (q.cut, q.turf, q.county, q.precinct) {
+        (Some(cut), Some(turf), _, _) => chase_turf(&state, &p, cut, turf, limit).await,
+        (None, None, Some(c), Some(pr)) => chase_answer(&state, &p, &c, &pr, limit).await,
+        _ => Err(ApiError::field(
+            "precinct",
+            "give county and precinct, or cut and turf",
+        )),
+    }
+    .map(Json)
+}
+
+/// A turf's chase list: the turf's people (the cut must be one the principal may see).
+async fn chase_turf(
+    state: &AppState,
+    p: &Principal,
+    cut: i64,
+    turf: u32,
+    limit: usize,
+) -> Result<ChaseAnswer, ApiError> {
+    if !(1..=targeting::turnout::CHASE_ROWS_MAX).contains(&limit) {
+        return Err(ApiError::field(
+            "limit",
+            format!("use 1 to {}", targeting::turnout::CHASE_ROWS_MAX),
+        ));
+    }
+    let scope = p.people_scope();
+    let people = state
+        .pool
+        .run(move |s| {
+            if app::turfs::get(s.sql(), cut, &scope)?.is_none() {
+                return Err(ApiError::not_found("turf cut"));
+            }
+            let mut ids: Vec<i64> = app::turfs::stops(s.sql(), cut, Some(turf))?
+                .into_iter()
+                .map(|st| st.3)
+                .collect();
+            if !matches!(scope, store::people::Scope::All) {
+                let ok = store::people::admitted(s.sql(), &ids, &scope)?;
+                ids.retain(|i| ok.contains(i));
+            }
+            Ok(ids)
+        })
+        .await?;
+    if people.is_empty() {
+        return Err(ApiError::not_found("turf"));
+    }
+    let got = state.turnout.with_live(|l| {
+        let all = l
+            .board
+            .chase_people(&people, targeting::turnout::CHASE_ROWS_MAX);
+        let remaining = all.len() as u32;
+        (
+            remaining,
+            all.into_iter().take(limit).collect::<Vec<_>>(),
+            l.board.applied_seq,
+        )
+    });
+    let Some((remaining, rows, applied_seq)) = got else {
+        rebuild(state);
+        return Err(busy(
+            "the voter rolls are being read into memory: retry in a few seconds",
+            BOARD_RETRY_SECONDS,
+        ));
+    };
+    let people = with_names(state, rows).await?;
+    state
+        .audit
+        .write(store::accounts::AuditRecord {
+            at: now_iso(),
+            actor: p.actor(),
+            action: "turnout.chase".into(),
+            target: format!("turf:{cut}/{turf}"),
+            detail: serde_json::json!({ "rows": people.len() }),
+        })
+        .await?;
+    Ok(ChaseAnswer {
+        county: String::new(),
+        precinct: String::new(),
+        cut: Some(cut),
+        turf: Some(turf),
+        remaining,
+        applied_seq,
+        people,
+    })
 }
 
 pub(crate) async fn chase_answer(
@@ -914,6 +1013,8 @@ pub(crate) async fn chase_answer(
     Ok(ChaseAnswer {
         county,
         precinct,
+        cut: None,
+        turf: None,
         remaining,
         applied_seq,
         people,
