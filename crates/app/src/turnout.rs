@@ -284,9 +284,9 @@ pub fn load_board(sql: &mut dyn Sql, election: Option<Date>) -> Result<Board, St
 pub fn replay(journal: &mut dyn Sql, board: &mut Board) -> Result<u64, StoreError> {
     let mut n = 0u64;
     let after = board.applied_seq;
-    store::turnout::each_after(journal, after, &mut |r| {
-        let status = Status::parse(&r.status).unwrap_or(Status::Voted);
-        board.apply(r.seq, &r.voter_id, status, seconds_of(&r.received_at));
+    store::turnout::each_status_after(journal, after, &mut |seq, voter, status, received| {
+        let status = Status::parse(status).unwrap_or(Status::Voted);
+        board.apply(seq, voter, status, seconds_of(received));
         n += 1;
         Ok(())
     })?;

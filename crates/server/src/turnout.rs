@@ -86,7 +86,14 @@ pub struct Live {
     version: String,
     /// The election the board is for.
     pub election: Option<model::date::Date>,
+    /// The journal is fully applied. At start the board takes reports as soon as the voters
+    /// are read and replays the journal meanwhile (reports apply in any order): until then
+    /// its counts are incomplete, and say so.
+    pub complete: bool,
 }
+
+/// Journal reports applied per hold of the board's write lock while replaying at start.
+const REPLAY_CHUNK: usize = 50_000;
 
 pub struct Turnout {
     live: Arc<RwLock<Option<Live>>>,
@@ -295,16 +302,58 @@ async fn build(state: &AppState) -> Result<usize, ApiError> {
     let t = state.turnout.clone_handles();
     tokio::task::spawn_blocking(move || -> store::Result<usize> {
         let mut journal = (t.open)()?;
+        board.set_watchers(&watchers);
+        let n = board.len();
+        let first = t.live.read().unwrap_or_else(|p| p.into_inner()).is_none();
+        if first {
+            // At start: take reports at once, replay the journal meanwhile. Installed under
+            // the writer's lock, so every report committed before is in the replay below and
+            // every one after is applied by the writer (applying twice changes nothing).
+            {
+                let _g = t.apply.lock().unwrap_or_else(|p| p.into_inner());
+                *t.live.write().unwrap_or_else(|p| p.into_inner()) = Some(Live {
+                    board,
+                    version,
+                    election,
+                    complete: false,
+                });
+            }
+            let mut chunk: Vec<(i64, String, Status, i64)> = Vec::with_capacity(REPLAY_CHUNK);
+            let apply = |chunk: &mut Vec<(i64, String, Status, i64)>| {
+                if let Some(l) = t.live.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                    for (seq, voter, status, at) in chunk.drain(..) {
+                        l.board.apply(seq, &voter, status, at);
+                    }
+                }
+            };
+            store::turnout::each_status_after(&mut *journal, 0, &mut |seq, voter, status, at| {
+                chunk.push((
+                    seq,
+                    voter.to_string(),
+                    Status::parse(status).unwrap_or(Status::Voted),
+                    app::turnout::seconds_of(at),
+                ));
+                if chunk.len() >= REPLAY_CHUNK {
+                    apply(&mut chunk);
+                }
+                Ok(())
+            })?;
+            apply(&mut chunk);
+            if let Some(l) = t.live.write().unwrap_or_else(|p| p.into_inner()).as_mut() {
+                l.complete = true;
+            }
+            return Ok(n);
+        }
+        // A rebuild while serving: the old board answers until the new one is complete.
         // Most of the journal without holding up the writer, then the tail under the lock.
         app::turnout::replay(&mut *journal, &mut board)?;
         let _g = t.apply.lock().unwrap_or_else(|p| p.into_inner());
         app::turnout::replay(&mut *journal, &mut board)?;
-        board.set_watchers(&watchers);
-        let n = board.len();
         *t.live.write().unwrap_or_else(|p| p.into_inner()) = Some(Live {
             board,
             version,
             election,
+            complete: true,
         });
         Ok(n)
     })
@@ -721,6 +770,8 @@ pub struct BoardQuery {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BoardAnswer {
     pub election: Option<String>,
+    /// False while the journal is still being read after a start: counts are incomplete.
+    pub complete: bool,
     /// Share of the election-day vote expected by now (the assumed day curve).
     pub day_share: f64,
     /// The newest journal report on the board.
@@ -788,6 +839,7 @@ pub(crate) fn board_answer(
             None => Vec::new(),
         };
         BoardAnswer {
+            complete: l.complete,
             election: l.election.map(|e| e.to_string()),
             day_share: share,
             applied_seq: l.board.applied_seq,
@@ -846,6 +898,9 @@ pub struct ChaseEntry {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ChaseAnswer {
+    /// False while the journal is still being read after a start: some people on the list
+    /// may have voted.
+    pub complete: bool,
     /// The precinct's county and code, or "" for a turf's list.
     pub county: String,
     pub precinct: String,
@@ -946,7 +1001,9 @@ async fn chase_turf(
             detail: serde_json::json!({ "rows": people.len() }),
         })
         .await?;
+    let complete = state.turnout.with_live(|l| l.complete).unwrap_or(false);
     Ok(ChaseAnswer {
+        complete,
         county: String::new(),
         precinct: String::new(),
         cut: Some(cut),
@@ -1010,7 +1067,9 @@ pub(crate) async fn chase_answer(
             detail: serde_json::json!({ "rows": people.len() }),
         })
         .await?;
+    let complete = state.turnout.with_live(|l| l.complete).unwrap_or(false);
     Ok(ChaseAnswer {
+        complete,
         county,
         precinct,
         cut: None,
@@ -1245,6 +1304,7 @@ pub async fn watch_js() -> axum::response::Response {
 #[template(path = "turnout.html")]
 struct BoardPage {
     nav: Option<crate::pages::Nav>,
+    complete: bool,
     election: Option<String>,
     day_share: String,
     silent_minutes: i64,
@@ -1290,6 +1350,7 @@ pub async fn board_page(
         .filter(|c| !c.is_empty());
     crate::pages::render(
         &BoardPage {
+            complete: a.complete,
             nav: crate::pages::nav(Some(&p)),
             election: a.election,
             day_share: format!("{:.0} %", a.day_share * 100.0),

@@ -13,6 +13,5 @@ CREATE TABLE turnout_reports (
   observed_at  TEXT NOT NULL,
   received_at  TEXT NOT NULL
 );
-CREATE INDEX turnout_reports_voter ON turnout_reports (voter_id);
 CREATE INDEX voters_precinct ON voters (county, precinct);
 CREATE INDEX voters_voter_id ON voters (voter_id);

@@ -13,4 +13,3 @@ CREATE TABLE turnout_reports (
   observed_at  TEXT NOT NULL,
   received_at  TEXT NOT NULL
 );
-CREATE INDEX turnout_reports_voter ON turnout_reports (voter_id);

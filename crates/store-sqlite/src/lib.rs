@@ -36,7 +36,7 @@ const JOURNAL_MIGRATIONS: &[(i64, &str)] =
     &[(1, include_str!("../migrations/journal_0001_turnout.sql"))];
 
 /// Page cache of a journal connection, in KiB.
-const JOURNAL_CACHE_KIB: i64 = 16_384;
+const JOURNAL_CACHE_KIB: i64 = 65_536;
 /// Page size of a journal file (small rows, appended).
 const JOURNAL_PAGE_BYTES: u32 = 4_096;
 

@@ -116,16 +116,31 @@ pub fn append(sql: &mut dyn Sql, reports: &[NewReport]) -> Result<Vec<Option<i64
     Ok(out)
 }
 
-/// Hands every report after `after_seq` to `f`, in journal order.
-pub fn each_after(
+/// Hands `(seq, voter_id, status, received_at)` of every report after `after_seq` to `f`, in
+/// journal order, without building whole reports (a board rebuild replays millions).
+pub fn each_status_after(
     sql: &mut dyn Sql,
     after_seq: i64,
-    f: &mut dyn FnMut(Report) -> Result<()>,
+    f: &mut dyn FnMut(i64, &str, &str, &str) -> Result<()>,
 ) -> Result<()> {
     sql.query_each(
-        &format!("SELECT {COLUMNS} FROM turnout_reports WHERE seq > ? ORDER BY seq"),
+        "SELECT seq, voter_id, status, received_at FROM turnout_reports WHERE seq > ? ORDER BY seq",
         &[Value::Int(after_seq)],
-        &mut |r| f(row(r)?),
+        &mut |r| {
+            let text = |i: usize| match r.get(i) {
+                Some(Value::Text(t)) => t.as_str(),
+                _ => "",
+            };
+            let seq = match r.first() {
+                Some(Value::Int(i)) => *i,
+                _ => {
+                    return Err(crate::StoreError::Backend(
+                        "turnout_reports.seq: not an integer".into(),
+                    ))
+                }
+            };
+            f(seq, text(1), text(2), text(3))
+        },
     )
 }
 

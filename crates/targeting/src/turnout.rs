@@ -166,7 +166,8 @@ pub struct Board {
     early: Vec<bool>,
     reported: Vec<Reported>,
     precincts: Vec<Precinct>,
-    precinct_index: HashMap<(u16, String), u32>,
+    /// Per county, precinct code → precinct.
+    precinct_index: Vec<HashMap<String, u32>>,
     counties: Vec<String>,
     /// The newest journal sequence number applied.
     pub applied_seq: i64,
@@ -179,12 +180,17 @@ impl Board {
         let mut county_index: HashMap<String, u16> = HashMap::new();
         for v in voters {
             let row = b.person.len() as u32;
-            let c = *county_index.entry(v.county.clone()).or_insert_with(|| {
-                b.counties.push(v.county.clone());
-                (b.counties.len() - 1) as u16
-            });
-            let key = (c, v.precinct.clone());
-            let p = match b.precinct_index.get(&key) {
+            let c = match county_index.get(&v.county) {
+                Some(c) => *c,
+                None => {
+                    b.counties.push(v.county.clone());
+                    b.precinct_index.push(HashMap::new());
+                    let c = (b.counties.len() - 1) as u16;
+                    county_index.insert(v.county.clone(), c);
+                    c
+                }
+            };
+            let p = match b.precinct_index[c as usize].get(&v.precinct) {
                 Some(p) => *p,
                 None => {
                     b.precincts.push(Precinct {
@@ -193,7 +199,7 @@ impl Board {
                         ..Default::default()
                     });
                     let p = (b.precincts.len() - 1) as u32;
-                    b.precinct_index.insert(key, p);
+                    b.precinct_index[c as usize].insert(v.precinct.clone(), p);
                     p
                 }
             };
@@ -283,8 +289,8 @@ impl Board {
     }
 
     fn precinct_of(&self, county: &str, precinct: &str) -> Option<u32> {
-        let c = self.counties.iter().position(|c| c == county)? as u16;
-        self.precinct_index.get(&(c, precinct.to_string())).copied()
+        let c = self.counties.iter().position(|c| c == county)?;
+        self.precinct_index[c].get(precinct).copied()
     }
 
     /// Applies one journal report (`received_at`: seconds since the epoch).
