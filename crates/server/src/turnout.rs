@@ -526,25 +526,62 @@ pub struct ReportsAnswer {
     pub results: Vec<ReportResult>,
 }
 
+/// Either form of the body, read in one pass (a batch, or one report's fields).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AnyBody {
+    #[serde(default)]
+    reports: Option<Vec<ReportBody>>,
+    #[serde(default)]
+    client_id: Option<String>,
+    #[serde(default)]
+    voter_id: Option<String>,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    source: Option<String>,
+    #[serde(default)]
+    observed_at: Option<String>,
+}
+
 fn parse_body(bytes: &[u8]) -> Result<(Vec<ReportIn>, bool), ApiError> {
-    let v: serde_json::Value =
-        serde_json::from_slice(bytes).map_err(|e| ApiError::new("invalid_json", e.to_string()))?;
-    let batch = v.get("reports").is_some();
-    let items: Vec<ReportBody> = if batch {
-        let b: HashMap<String, Vec<ReportBody>> = serde_json::from_value(v).map_err(|e| {
-            ApiError::new(
+    let b: AnyBody = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::new(
+            "invalid_json",
+            format!("{e}: send {{\"client_id\", \"voter_id\"}} or {{\"reports\": […]}}"),
+        )
+    })?;
+    let single = b.client_id.is_some()
+        || b.voter_id.is_some()
+        || b.status.is_some()
+        || b.source.is_some()
+        || b.observed_at.is_some();
+    let (items, batch) = match (b.reports, single) {
+        (Some(_), true) => {
+            return Err(ApiError::new(
                 "invalid_json",
-                format!("{e}: send {{\"reports\": [{{\"client_id\", \"voter_id\", …}}]}}"),
+                "send one report's fields or {\"reports\": […]}, not both",
+            ))
+        }
+        (Some(items), false) => (items, true),
+        (None, _) => {
+            let (Some(client_id), Some(voter_id)) = (b.client_id, b.voter_id) else {
+                return Err(ApiError::new(
+                    "invalid_json",
+                    "a report needs client_id and voter_id (or send {\"reports\": […]})",
+                ));
+            };
+            (
+                vec![ReportBody {
+                    client_id,
+                    voter_id,
+                    status: b.status,
+                    source: b.source,
+                    observed_at: b.observed_at,
+                }],
+                false,
             )
-        })?;
-        b.into_values().next().unwrap_or_default()
-    } else {
-        vec![serde_json::from_value(v).map_err(|e| {
-            ApiError::new(
-                "invalid_json",
-                format!("{e}: send {{\"client_id\", \"voter_id\"}} or {{\"reports\": […]}}"),
-            )
-        })?]
+        }
     };
     if items.is_empty() || items.len() > app::turnout::REPORT_BATCH_MAX {
         return Err(ApiError::field(
