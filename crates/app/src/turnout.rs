@@ -242,8 +242,10 @@ pub fn load_board(sql: &mut dyn Sql, election: Option<Date>) -> Result<Board, St
     let mut early: std::collections::HashSet<String> = Default::default();
     if let Some(e) = election {
         sql.query_each(
-            "SELECT voter_id FROM ballots WHERE counted AND election_date = ?",
-            &[Value::Date(e)],
+            // Compared as text: a `Value::Date` parameter is sent to PostgreSQL as text,
+            // which a DATE column does not take.
+            "SELECT voter_id FROM ballots WHERE counted AND CAST(election_date AS TEXT) = ?",
+            &[Value::Text(e.to_string())],
             &mut |r| {
                 early.insert(text_of(&r[0]));
                 Ok(())

@@ -104,6 +104,25 @@ pub enum BenchCommand {
         #[arg(long)]
         fsync_dir: Option<PathBuf>,
     },
+    /// Election day compressed: `--watchers` simulated phones on the store's precincts tap
+    /// `--reports` voters over `--seconds` following the day curve (morning surge), queue what
+    /// they cannot send and retry with backoff; then checks that every acknowledged report is
+    /// in the journal once and shows on the rosters (scripts/bench-turnout.sh kills the server
+    /// mid-surge meanwhile).
+    Rehearsal {
+        #[arg(long)]
+        url: String,
+        #[arg(long, env = "TUSK_BENCH_KEY")]
+        key: String,
+        #[arg(long, default_value_t = 50_000)]
+        watchers: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        reports: u64,
+        #[arg(long, default_value_t = 120.0)]
+        seconds: f64,
+        #[arg(long, default_value = "day")]
+        tag: String,
+    },
     /// Parse a file without storing it: reader + normalisation speed alone.
     Read {
         /// File format (ncvoter, ncvhis, nc-absentee, ohio, fec).
@@ -114,6 +133,24 @@ pub enum BenchCommand {
 
 pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
     match what {
+        BenchCommand::Rehearsal {
+            url,
+            key,
+            watchers,
+            reports,
+            seconds,
+            tag,
+        } => crate::bench_turnout::rehearsal(
+            database,
+            &crate::bench_turnout::RehearsalArgs {
+                url,
+                key,
+                watchers: *watchers,
+                reports: *reports,
+                seconds: *seconds,
+                tag,
+            },
+        ),
         BenchCommand::Turnout {
             url,
             key,

@@ -191,3 +191,302 @@ async fn http_request(
     let _ = resp.into_body().collect().await?;
     Ok((status, retry))
 }
+
+/// Requests the rehearsal's simulated phones have open at once at most (sockets).
+const REHEARSAL_CONNECTIONS_MAX: usize = 2_000;
+/// Reports a phone sends in one request at most (as `static/watch.js`).
+const PHONE_BATCH_MAX: usize = 200;
+/// A phone's retry wait: first, and most (doubling between).
+const PHONE_BACKOFF_MS: (u64, u64) = (1_000, 15_000);
+/// Precincts whose rosters are checked at the end.
+const REHEARSAL_CHECKED_PRECINCTS: usize = 50;
+
+pub struct RehearsalArgs<'a> {
+    pub url: &'a str,
+    pub key: &'a str,
+    pub watchers: usize,
+    pub reports: u64,
+    pub seconds: f64,
+    pub tag: &'a str,
+}
+
+/// A simulated phone: its queue of (client id, voter id). Phone `w` watches precinct
+/// `w % precincts`.
+struct Phone {
+    queue: Vec<(String, String)>,
+}
+
+/// Election day compressed into `seconds`: `watchers` phones, each on a precinct of the store
+/// (round robin), tap `reports` voters of their precinct's roster as the day goes (the
+/// assumed day curve: a morning surge), keep what they cannot send and retry with backoff, as
+/// the poll-watcher page does. The server may be killed and restarted meanwhile (the script
+/// does): the phones' queues then come back as a reconnect storm. At the end: every
+/// acknowledged report is in the journal once, the rosters of sampled precincts show every
+/// acknowledged voter as voted, and the board's totals are printed.
+pub fn rehearsal(database: &str, a: &RehearsalArgs) -> Result<()> {
+    let mut store = crate::open_store(database)?;
+    let statuses = app::turnout::VOTING_STATUSES
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let mut rosters: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
+    store.sql().query_each(
+        &format!("SELECT upper(county), upper(precinct), voter_id FROM voters WHERE removed_load_id IS NULL AND status IN ({statuses})"),
+        &[],
+        &mut |r| {
+            let t = |i: usize| match &r[i] {
+                store::Value::Text(t) => t.clone(),
+                v => format!("{v:?}"),
+            };
+            rosters.entry((t(0), t(1))).or_default().push(t(2));
+            Ok(())
+        },
+    )?;
+    drop(store);
+    if rosters.is_empty() {
+        bail!("no voters in {database}: import a voter file first");
+    }
+    let rosters: Vec<((String, String), Vec<String>)> = rosters.into_iter().collect();
+    let phones: Vec<Mutex<Phone>> = (0..a.watchers.max(1))
+        .map(|_| Mutex::new(Phone { queue: Vec::new() }))
+        .collect();
+    let phones = Arc::new(phones);
+    let rosters = Arc::new(rosters);
+    let acked: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+    let stats = Arc::new([
+        AtomicU64::new(0), // requests answered 200
+        AtomicU64::new(0), // 503s
+        AtomicU64::new(0), // connection failures
+        AtomicU64::new(0), // taps
+    ]);
+    let lat: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
+    let url = format!("{}/api/v1/turnout/reports", a.url.trim_end_matches('/'));
+    let auth = format!("Bearer {}", a.key);
+    let started = Instant::now();
+    let total = a.reports;
+    let seconds = a.seconds.max(1.0);
+    rt.block_on(async {
+        let client: Client<_, Full<Bytes>> = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(REHEARSAL_CONNECTIONS_MAX)
+            .build_http();
+        let gate = Arc::new(tokio::sync::Semaphore::new(REHEARSAL_CONNECTIONS_MAX));
+        let taps_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        // The phones: each sends its queue when it has one, backing off on failure.
+        let mut tasks = Vec::new();
+        for w in 0..phones.len() {
+            let (phones, client, gate, acked, stats, lat, url, auth, taps_done) = (
+                phones.clone(),
+                client.clone(),
+                gate.clone(),
+                acked.clone(),
+                stats.clone(),
+                lat.clone(),
+                url.clone(),
+                auth.clone(),
+                taps_done.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut backoff = 0u64;
+                let mut rng = (w as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+                loop {
+                    let batch: Vec<(String, String)> = {
+                        let p = phones[w].lock().unwrap();
+                        p.queue.iter().take(PHONE_BATCH_MAX).cloned().collect()
+                    };
+                    if batch.is_empty() {
+                        if taps_done.load(Ordering::SeqCst) {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        continue;
+                    }
+                    let body = format!(
+                        r#"{{"reports":[{}]}}"#,
+                        batch
+                            .iter()
+                            .map(|(c, v)| format!(r#"{{"client_id":"{c}","voter_id":"{v}"}}"#))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    );
+                    let permit = gate.clone().acquire_owned().await.expect("gate");
+                    let t0 = Instant::now();
+                    let r = http_request(&client, &url, &auth, body).await;
+                    drop(permit);
+                    match r {
+                        Ok((200, _)) => {
+                            lat.lock().unwrap().push(t0.elapsed().as_secs_f64() * 1e3);
+                            stats[0].fetch_add(1, Ordering::SeqCst);
+                            let mut p = phones[w].lock().unwrap();
+                            p.queue.drain(..batch.len());
+                            acked.lock().unwrap().extend(batch);
+                            backoff = 0;
+                            continue;
+                        }
+                        Ok((503, retry)) => {
+                            stats[1].fetch_add(1, Ordering::SeqCst);
+                            backoff = backoff.max(retry.unwrap_or(1) * 1000);
+                        }
+                        _ => {
+                            stats[2].fetch_add(1, Ordering::SeqCst);
+                        }
+                    }
+                    backoff = if backoff == 0 {
+                        PHONE_BACKOFF_MS.0
+                    } else {
+                        (backoff * 2).min(PHONE_BACKOFF_MS.1)
+                    };
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    tokio::time::sleep(Duration::from_millis(backoff + rng % 250)).await;
+                }
+            }));
+        }
+        // The day: taps at the pace of the day curve.
+        let mut next_voter: Vec<usize> = vec![0; rosters.len()];
+        let mut tapped = 0u64;
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        while tapped < total {
+            let elapsed = started.elapsed().as_secs_f64();
+            let due = ((targeting::turnout::day_share(elapsed, seconds) * total as f64) as u64)
+                .min(total);
+            while tapped < due {
+                rng ^= rng << 13;
+                rng ^= rng >> 7;
+                rng ^= rng << 17;
+                let w = (rng % phones.len() as u64) as usize;
+                let pi = w % rosters.len();
+                let roster = &rosters[pi].1;
+                let v = roster[next_voter[pi] % roster.len()].clone();
+                next_voter[pi] += 1;
+                phones[w]
+                    .lock()
+                    .unwrap()
+                    .queue
+                    .push((format!("{}-{tapped}", a.tag), v));
+                tapped += 1;
+            }
+            stats[3].store(tapped, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        taps_done.store(true, Ordering::SeqCst);
+        for t in tasks {
+            let _ = t.await;
+        }
+    });
+    let secs = started.elapsed().as_secs_f64();
+    let acked = Arc::try_unwrap(acked).ok().unwrap().into_inner().unwrap();
+    let mut l = lat.lock().unwrap().clone();
+    l.sort_by(f64::total_cmp);
+    let q = |p: f64| {
+        l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
+            .copied()
+            .unwrap_or(0.0)
+    };
+    println!(
+        "rehearsal: {} watchers on {} precincts, {} taps over {:.0} s (day curve), all acknowledged after {secs:.1} s; {} requests answered (p50 {:.1} ms, p99 {:.1} ms), {} answered 503 and retried, {} connection failures retried",
+        phones.len(),
+        rosters.len().min(phones.len()),
+        acked.len(),
+        seconds,
+        stats[0].load(Ordering::SeqCst),
+        q(0.5),
+        q(0.99),
+        stats[1].load(Ordering::SeqCst),
+        stats[2].load(Ordering::SeqCst),
+    );
+    // Checks: the journal holds every acknowledged report once; rosters show them voted.
+    let get = |path: &str| -> Result<serde_json::Value> {
+        let out = std::process::Command::new("curl")
+            .args(["-sf", "-H", &format!("Authorization: Bearer {}", a.key)])
+            .arg(format!("{}{path}", a.url.trim_end_matches('/')))
+            .output()
+            .context("curl")?;
+        if !out.status.success() {
+            bail!("GET {path} failed");
+        }
+        Ok(serde_json::from_slice(&out.stdout)?)
+    };
+    let mut seen: std::collections::HashMap<String, u32> = Default::default();
+    let mut after = 0i64;
+    loop {
+        let page = get(&format!("/api/v1/turnout/reports?after={after}&limit=5000"))?;
+        let rows = page["reports"].as_array().cloned().unwrap_or_default();
+        if rows.is_empty() {
+            break;
+        }
+        for r in rows {
+            if let Some(c) = r["client_id"].as_str() {
+                if c.starts_with(a.tag) {
+                    *seen.entry(c.to_string()).or_default() += 1;
+                }
+            }
+        }
+        after = page["next_after"].as_i64().unwrap_or(after);
+    }
+    let lost = acked.iter().filter(|(c, _)| !seen.contains_key(c)).count();
+    let twice = seen.values().filter(|n| **n > 1).count();
+    let voted: std::collections::HashSet<&str> = acked.iter().map(|(_, v)| v.as_str()).collect();
+    let mut checked = 0usize;
+    let mut stale = 0usize;
+    let mut chase_rows = 0usize;
+    let step = (rosters.len() / REHEARSAL_CHECKED_PRECINCTS).max(1);
+    for ((c, p), _) in rosters
+        .iter()
+        .step_by(step)
+        .take(REHEARSAL_CHECKED_PRECINCTS)
+    {
+        let r = get(&format!(
+            "/api/v1/turnout/roster?county={}&precinct={}",
+            c.replace(' ', "%20"),
+            p.replace(' ', "%20")
+        ))?;
+        for v in r["voters"].as_array().cloned().unwrap_or_default() {
+            if voted.contains(v["voter_id"].as_str().unwrap_or("")) {
+                checked += 1;
+                if v["voted"] != true {
+                    stale += 1;
+                }
+            }
+        }
+        // The chase list never holds someone acknowledged as voted.
+        let chase = get(&format!(
+            "/api/v1/turnout/chase?county={}&precinct={}&limit=1000",
+            c.replace(' ', "%20"),
+            p.replace(' ', "%20")
+        ))?;
+        for v in chase["people"].as_array().cloned().unwrap_or_default() {
+            chase_rows += 1;
+            if voted.contains(v["voter_id"].as_str().unwrap_or("")) {
+                stale += 1;
+            }
+        }
+    }
+    let board = get("/api/v1/turnout/board")?;
+    let all = board["totals"]
+        .as_array()
+        .and_then(|t| t.last().cloned())
+        .unwrap_or_default();
+    println!(
+        "checks: {} acknowledged, {} in the journal, {lost} lost, {twice} twice; {checked} reported voters on {} sampled rosters and {chase_rows} people on their chase lists, {stale} stale; board (all): voted {} of {} registered (early {}, reported {}), expected now {}, coverage {:.0} %, complete {}",
+        acked.len(),
+        seen.len(),
+        REHEARSAL_CHECKED_PRECINCTS.min(rosters.len()),
+        all["voted"],
+        all["registered"],
+        all["early"],
+        all["reported"],
+        all["expected_now"],
+        all["coverage"].as_f64().unwrap_or(0.0) * 100.0,
+        board["complete"],
+    );
+    if lost > 0 || twice > 0 || stale > 0 {
+        bail!("the rehearsal failed its checks");
+    }
+    Ok(())
+}

@@ -868,8 +868,9 @@ fn demo(
         println!("  {:<10} {:<14} {:<22} {}", a.0, a.1, a.2, a.3);
     }
     println!(
-        "Not in the demo yet: the dashboard's charts, election day, sharing, trips (later issues)."
+        "Election day: the watcher's phone page is /watch (their precinct's roster: tap who has voted), the turnout board /turnout (as director or organizer), the readiness drill /watchers."
     );
+    println!("Not in the demo yet: the dashboard's charts, sharing, trips (later issues).");
     if no_serve {
         return Ok(());
     }

@@ -147,6 +147,58 @@ fn a_watcher_reports_and_the_board_sees_it_at_once() {
         let rest = get(d, &format!("/api/v1/turnout/reports?after={next}")).json();
         assert_eq!(rest["reports"].as_array().unwrap().len(), 2);
         assert_eq!(get(d, "/api/v1/turnout/reports?limit=0").status, 400);
+        // The state's early-vote file arrives: a counted ballot is a vote too, on the same
+        // board (rebuilt when the data changes); a call-in is one more report.
+        let v3 = v1; // whose report was taken back
+        let abs = format!(
+            "county_desc,voter_reg_num,ncid,voter_last_name,voter_first_name,voter_middle_name,race,ethnicity,gender,age,voter_street_address,voter_city,voter_state,voter_zip,election_dt,voter_party_code,precinct_desc,ballot_req_type,ballot_req_dt,ballot_send_dt,ballot_rtn_dt,ballot_rtn_status,site_name\n\
+             {county},1,{v3},X,Y,,W,NL,F,40,1 MAIN ST,TOWN,NC,27000,11/03/2026,DEM,{precinct},ONE-STOP,10/21/2026,,10/21/2026,ACCEPTED,SITE\n"
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("absentee_20261028.csv");
+        std::fs::write(&path, abs).unwrap();
+        let opts = app::ImportOptions {
+            kind: ingest::Kind::NcAbsentee,
+            mapping: None,
+            rejects_dir: dir.path().join("rejects"),
+            loaded_by: "test".into(),
+            allow_mass_removal: false,
+        };
+        let mut s = (f.open)();
+        let report = app::import_file(&mut *s, &path, &opts, &app::NoProgress).unwrap();
+        assert_eq!(report.accepted, 1, "{report:?}");
+        rt.block_on(server::turnout::build_now(&f.state)).unwrap();
+        let board = get(d, &format!("/api/v1/turnout/board?county={county}")).json();
+        assert_eq!(board["election"], "2026-11-03");
+        let row = board["precincts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["precinct"] == precinct.as_str())
+            .cloned()
+            .unwrap();
+        assert_eq!(
+            (row["early"].as_u64(), row["reported"].as_u64()),
+            (Some(1), Some(1)),
+            "{row}"
+        );
+        assert_eq!(row["voted"], 2, "early + reported: {row}");
+        let call = post(
+            d,
+            serde_json::json!({"client_id": "call-1", "voter_id": v2, "source": "call"}),
+        );
+        assert_eq!(call.json()["accepted"], 1, "{}", call.body);
+        let roster = get(w, "/api/v1/turnout/roster").json();
+        let voted = |id: &str| {
+            roster["voters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|v| v["voter_id"] == id)
+                .unwrap()["voted"]
+                == true
+        };
+        assert!(voted(v1) && voted(v2), "call-in, watcher, early ballot");
         // A watcher cannot read another precinct's roster.
         let elsewhere = get(
             w,
