@@ -24,7 +24,8 @@ cargo build --release -p cli >&2
 T=target/release/tusk
 DB="$WORK/tusk.db"
 [ -f "$DB" ] || { log "no store in $WORK: run scripts/bench-turnout.sh first"; exit 1; }
-if ! $T --database "$DB" model list 2>/dev/null | grep -q "turnout.*approved"; then
+$T --database "$DB" model list >"$WORK/models.txt" 2>/dev/null || true
+if ! grep -q "turnout.*approved" "$WORK/models.txt"; then
   log "vote history, canvass results, models"
   $T --database "$DB" import ncvhis "$WORK/c/ncvhis_Statewide.txt" >&2
   $T --database "$DB" import canvass "$WORK/c/canvass.csv" >&2

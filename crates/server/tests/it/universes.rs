@@ -467,6 +467,23 @@ fn an_organizer_cuts_turfs_in_their_county_and_prints_a_walk_list() {
         assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
         let cut = r.json();
         let id = cut["id"].as_i64().unwrap();
+        // Election day: the turf's chase list (no support model here: nobody to chase yet,
+        // but the turf is found and read within the organizer's county).
+        rt.block_on(server::turnout::build_now(&f.state)).unwrap();
+        let chase = call(
+            "GET",
+            &format!("/api/v1/turnout/chase?cut={id}&turf=1"),
+            None,
+        );
+        assert_eq!(chase.status, 200, "{}", chase.body);
+        assert_eq!(
+            (chase.json()["cut"].as_i64(), chase.json()["turf"].as_u64()),
+            (Some(id), Some(1))
+        );
+        assert_eq!(
+            call("GET", "/api/v1/turnout/chase?cut=999999&turf=1", None).status,
+            404
+        );
         let in_county: u64 = store
             .sql()
             .query(
