@@ -134,7 +134,7 @@ pub fn add_user(
 ) -> Result<CreatedUser, AccountError> {
     let checked = check_user(store, spec)?;
     let hash = auth::hash_password(&spec.password)?;
-    insert_user(store, spec, checked, hash, by, now_secs)
+    insert_user(store.sql(), spec, checked, hash, by, now_secs)
 }
 
 /// Creates many users: every spec is checked first (nothing is created if one is wrong: the
@@ -202,12 +202,18 @@ pub fn add_users(
             .flat_map(|h| h.join().expect("a hashing thread panicked"))
             .collect()
     });
-    let mut out = Vec::with_capacity(specs.len());
+    // One by one (each user is its own transaction with its audit entry). If one fails half
+    // way, the ones already made are disabled again: nobody holds their codes.
+    let mut out: Vec<CreatedUser> = Vec::with_capacity(specs.len());
     for (i, ((spec, c), h)) in specs.iter().zip(checked).zip(hashes).enumerate() {
-        let made = h.and_then(|h| insert_user(store, spec, c, h, by, now_secs));
-        match made {
+        match h.and_then(|h| insert_user(store.sql(), spec, c, h, by, now_secs)) {
             Ok(u) => out.push(u),
-            Err(e) => return Err(vec![(i, e)]),
+            Err(e) => {
+                for made in &out {
+                    let _ = set_disabled(store, &made.user.username, true, by, now_secs);
+                }
+                return Err(vec![(i, e)]);
+            }
         }
     }
     Ok(out)
@@ -275,7 +281,7 @@ fn check_user(store: &mut dyn Store, spec: &UserSpec) -> Result<CheckedUser, Acc
 }
 
 fn insert_user(
-    store: &mut dyn Store,
+    sql: &mut dyn store::sql::Sql,
     spec: &UserSpec,
     c: CheckedUser,
     password_hash: String,
@@ -302,16 +308,16 @@ fn insert_user(
         totp_secret: totp_secret.clone(),
         expires_at,
     };
-    let id = accounts::add_user(store.sql(), &new, by, &now)?;
+    let id = accounts::add_user(sql, &new, by, &now)?;
     accounts::audit(
-        store.sql(),
+        sql,
         &now,
         by,
         "user.add",
         &format!("user:{}", spec.username),
         &serde_json::json!({ "id": id, "role": role.as_str(), "regions": new.regions }),
     )?;
-    let user = accounts::user_by_id(store.sql(), id)?
+    let user = accounts::user_by_id(sql, id)?
         .ok_or_else(|| AccountError::Invalid("the new user vanished".into()))?;
     Ok(CreatedUser { user, totp_secret })
 }
@@ -453,15 +459,13 @@ fn try_login(
             });
         }
     }
-    // A poll watcher's login code is accepted as typed: any case, dashes or spaces.
-    let code;
-    let password = if user.role == Role::PollWatcher.as_str() {
-        code = auth::canonical_login_code(password);
-        code.as_deref().unwrap_or(password)
-    } else {
-        password
-    };
-    if !auth::verify_password(&user.password_hash, password) {
+    // A poll watcher's login code is accepted as typed: any case, dashes or spaces (the
+    // password exactly as typed is tried first: a watcher may have an ordinary password).
+    let matches = auth::verify_password(&user.password_hash, password)
+        || (user.role == Role::PollWatcher.as_str()
+            && auth::canonical_login_code(password)
+                .is_some_and(|c| c != password && auth::verify_password(&user.password_hash, &c)));
+    if !matches {
         let failures = user.failed_logins + 1;
         let lock = (failures >= auth::LOGIN_FAILURES_MAX)
             .then(|| timestamp_utc(now_secs + auth::LOCKOUT_SECONDS));

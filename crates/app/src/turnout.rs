@@ -94,7 +94,7 @@ fn client_id_ok(s: &str) -> bool {
 fn timestamp_ok(s: &str) -> bool {
     s.len() <= TIMESTAMP_LEN_MAX
         && s.len() >= 16
-        && Date::parse(&s[..10]).is_some()
+        && s.get(..10).and_then(Date::parse).is_some()
         && matches!(s.as_bytes()[10], b'T' | b' ')
 }
 
@@ -209,6 +209,40 @@ fn text_of(v: &Value) -> String {
         Value::Date(d) => d.to_string(),
         _ => String::new(),
     }
+}
+
+/// Loads the board reads: voter files (the registrations and their precincts), early-vote
+/// files (counted ballots), resolutions (people) and mapped files (voters from other states).
+pub const BOARD_LOAD_KINDS: [&str; 5] = ["ncvoter", "ohio", "nc-absentee", "csv", "resolve"];
+
+/// What the board was built from: those loads and the models approved and applied. Canvass
+/// results, sign-ups, gifts and edits to people do not change it — the board does not read
+/// them, and a rebuild at state scale is not free.
+pub fn data_version(sql: &mut dyn Sql) -> Result<String, StoreError> {
+    let kinds = BOARD_LOAD_KINDS
+        .iter()
+        .map(|k| format!("'{k}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    let rows = sql.query(
+        &format!(
+            "SELECT (SELECT COALESCE(MAX(id), 0) FROM loads WHERE kind IN ({kinds})), \
+         (SELECT COALESCE(MAX(approved_at), '') FROM models), \
+         (SELECT COALESCE(MAX(scored_at), '') FROM models), \
+         (SELECT COUNT(*) FROM models WHERE status = 'approved')"
+        ),
+        &[],
+    )?;
+    let r = rows
+        .first()
+        .ok_or_else(|| StoreError::Backend("no row".into()))?;
+    Ok(format!(
+        "{}|{}|{}|{}",
+        r.int(0)?,
+        r.text(1)?,
+        r.text(2)?,
+        r.int(3)?
+    ))
 }
 
 /// The election the board is for: the newest in the absentee/early-vote file.
@@ -433,12 +467,12 @@ pub fn roster(
     let mut out = Vec::new();
     sql.query_each(
         &format!(
-            "SELECT {NAME_COLUMNS} FROM voters WHERE county = ? AND upper(precinct) = ? \
+            "SELECT {NAME_COLUMNS} FROM voters WHERE upper(county) = ? AND upper(precinct) = ? \
              AND removed_load_id IS NULL AND status IN ({statuses}) \
              ORDER BY last_name, first_name, voter_id"
         ),
         &[
-            Value::Text(county.to_string()),
+            Value::Text(county.to_uppercase()),
             Value::Text(precinct.to_uppercase()),
         ],
         &mut |r| {
@@ -650,7 +684,8 @@ mod tests {
         let mut bad_status = rep("c3", "AA1");
         bad_status.status = Some("maybe".into());
         let mut bad_time = rep("c4", "AA1");
-        bad_time.observed_at = Some("yesterday".into());
+        // Multi-byte characters where the date should end: refused, not a panic.
+        bad_time.observed_at = Some("2026-11-0\u{80}\u{80}T12:00:00Z".into());
         let reports = vec![
             rep("c1", "AA1"),
             rep("c2", "AA2"),

@@ -73,7 +73,18 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
     if voters.is_empty() {
         bail!("no voters in {database}: import a voter file first");
     }
+    let precincts: Vec<(String, String)> = store
+        .sql()
+        .query(
+            "SELECT DISTINCT upper(county), upper(precinct) FROM voters WHERE removed_load_id IS NULL ORDER BY 1, 2",
+            &[],
+        )?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect::<store::Result<_>>()?;
     let voters = Arc::new(voters);
+    let probes: Arc<Mutex<Vec<f64>>> = Arc::default();
+    let load_done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
@@ -144,9 +155,64 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
                 }
             }));
         }
+        // Meanwhile, report → chase list: take the head of a precinct's chase list, report
+        // them, and time until the list no longer holds them.
+        let probe = {
+            let (client, probes, load_done) = (client.clone(), probes.clone(), load_done.clone());
+            let base = a.url.trim_end_matches('/').to_string();
+            let auth = format!("Bearer {}", a.key);
+            let tag = a.tag.to_string();
+            tokio::spawn(async move {
+                let mut n = 0usize;
+                while !load_done.load(Ordering::SeqCst) && !precincts.is_empty() {
+                    let (c, p) = &precincts[(n * 7919) % precincts.len()];
+                    n += 1;
+                    let chase = format!(
+                        "{base}/api/v1/turnout/chase?county={}&precinct={}&limit=1000",
+                        c.replace(' ', "%20"),
+                        p.replace(' ', "%20")
+                    );
+                    let head = match http_get(&client, &chase, &auth).await {
+                        Ok((200, body)) => serde_json::from_slice::<serde_json::Value>(&body)
+                            .ok()
+                            .and_then(|v| v["people"][0]["voter_id"].as_str().map(String::from)),
+                        _ => None,
+                    };
+                    let Some(voter) = head else {
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    };
+                    let t0 = Instant::now();
+                    let body = format!(r#"{{"client_id":"{tag}-probe-{n}","voter_id":"{voter}"}}"#);
+                    let url = format!("{base}/api/v1/turnout/reports");
+                    if !matches!(http_request(&client, &url, &auth, body).await, Ok((200, _))) {
+                        continue;
+                    }
+                    loop {
+                        match http_get(&client, &chase, &auth).await {
+                            Ok((200, body))
+                                if !String::from_utf8_lossy(&body)
+                                    .contains(&format!("\"{voter}\"")) =>
+                            {
+                                probes
+                                    .lock()
+                                    .unwrap()
+                                    .push(t0.elapsed().as_secs_f64() * 1e3);
+                                break;
+                            }
+                            _ if t0.elapsed() > Duration::from_secs(60) => break,
+                            _ => tokio::time::sleep(Duration::from_millis(5)).await,
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        };
         for t in tasks {
             let _ = t.await;
         }
+        load_done.store(true, Ordering::SeqCst);
+        let _ = probe.await;
     });
     let secs = started.elapsed().as_secs_f64();
     let mut l = lat.lock().unwrap().clone();
@@ -168,7 +234,35 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
         busy.load(Ordering::SeqCst),
         failed.load(Ordering::SeqCst),
     );
+    let mut p = probes.lock().unwrap().clone();
+    if p.is_empty() {
+        println!("report → chase list: no probe (no supporters on the chase lists: apply a support model)");
+    } else {
+        p.sort_by(f64::total_cmp);
+        let q = |x: f64| p[((p.len() as f64 * x) as usize).min(p.len() - 1)];
+        println!(
+            "report → chase list (during the load): {} probes, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (from sending the report to a chase list read without the voter)",
+            p.len(),
+            q(0.5),
+            q(0.99),
+            p[p.len() - 1]
+        );
+    }
     Ok(())
+}
+
+async fn http_get(
+    client: &Client<hyper_util::client::legacy::connect::HttpConnector, Full<Bytes>>,
+    url: &str,
+    auth: &str,
+) -> Result<(u16, Bytes)> {
+    let req = hyper::Request::get(url)
+        .header("authorization", auth)
+        .body(Full::new(Bytes::new()))?;
+    let resp = client.request(req).await?;
+    let status = resp.status().as_u16();
+    let body = resp.into_body().collect().await?.to_bytes();
+    Ok((status, body))
 }
 
 async fn http_request(

@@ -46,6 +46,18 @@ pub fn run(cli: &Cli, action: &WatchersAction) -> Result<()> {
                     out.display()
                 );
             }
+            // The codes' file first (readable by its owner only): accounts whose codes could
+            // not be written would be accounts nobody can use.
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::OpenOptionsExt;
+                opts.mode(0o600);
+            }
+            let mut w = opts
+                .open(out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
             let input = std::fs::File::open(file)
                 .with_context(|| format!("cannot open {}", file.display()))?;
             let rows = std::fs::read_to_string(file)
@@ -62,6 +74,9 @@ pub fn run(cli: &Cli, action: &WatchersAction) -> Result<()> {
                 threads,
                 &|n| bar(n as u64),
             );
+            if made.is_err() {
+                let _ = std::fs::remove_file(out);
+            }
             let (made, ignored) = match made {
                 Ok(m) => m,
                 Err(app::turnout::ProvisionError::Rows(rows)) => {
@@ -82,11 +97,6 @@ pub fn run(cli: &Cli, action: &WatchersAction) -> Result<()> {
             if !ignored.is_empty() {
                 eprintln!("ignored columns: {}", ignored.join(", "));
             }
-            let mut w = std::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(out)
-                .with_context(|| format!("cannot create {}", out.display()))?;
             use std::io::Write;
             writeln!(w, "username,county,precinct,login_code")?;
             for m in &made {

@@ -1,14 +1,19 @@
 // The poll watcher's page: the precinct's roster, a tap marks a voter as voted. Every report
-// is first written to this phone's localStorage queue with a client id of its own, then sent;
-// it leaves the queue only when the server has acknowledged it (accepted or duplicate), so a
-// dropped network, a reload or a dead battery loses nothing and a retry never counts twice.
+// is first written to this phone's localStorage with a client id of its own (one key per
+// report, so two tabs never overwrite each other's), then sent; it leaves only when the server
+// has answered for it (accepted, duplicate, or rejected for good), so a dropped network, a
+// reload or a dead battery loses nothing and a retry never counts twice. Reports belong to the
+// watcher who made them: another account signed in on the same phone does not send them.
 (function () {
   "use strict";
   var root = document.getElementById("watch");
   if (!root) return;
   var csrf = root.dataset.csrf, county = root.dataset.county, precinct = root.dataset.precinct;
-  var QUEUE = "tusk.watch.queue.v1", ROSTER = "tusk.watch.roster.v1:" + county + "/" + precinct;
-  var BATCH = 200, BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 15000;
+  var user = root.dataset.user;
+  // Reports: localStorage, one key each. The roster (names and addresses): sessionStorage,
+  // gone when the tab closes.
+  var PREFIX = "tusk.watch.r1:" + user + ":", ROSTER = "tusk.watch.roster.v1:" + county + "/" + precinct;
+  var BATCH = 200, BACKOFF_MIN_MS = 1000, BACKOFF_MAX_MS = 15000, SEND_TIMEOUT_MS = 20000;
   var statusEl = document.getElementById("watch-status");
   var listEl = document.getElementById("watch-roster");
   var errEl = document.getElementById("watch-error");
@@ -17,13 +22,22 @@
   var countEl = document.getElementById("watch-count");
   var roster = [], sending = false, backoff = 0, timer = null, lastError = "";
 
-  function load(key, dflt) {
-    try { var v = JSON.parse(localStorage.getItem(key)); return v === null ? dflt : v; } catch (e) { return dflt; }
+  function load(store, key, dflt) {
+    try { var v = JSON.parse(store.getItem(key)); return v === null ? dflt : v; } catch (e) { return dflt; }
   }
-  function save(key, v) {
-    try { localStorage.setItem(key, JSON.stringify(v)); return true; } catch (e) { errEl.textContent = "This phone cannot store reports: " + e; return false; }
+  function save(store, key, v) {
+    try { store.setItem(key, JSON.stringify(v)); return true; } catch (e) { errEl.textContent = "This phone cannot store reports: " + e; return false; }
   }
-  function queue() { return load(QUEUE, []); }
+  // This watcher's reports not yet answered, oldest first.
+  function queue() {
+    var out = [];
+    for (var i = 0; i < localStorage.length; i++) {
+      var k = localStorage.key(i);
+      if (k && k.indexOf(PREFIX) === 0) { var r = load(localStorage, k, null); if (r) out.push(r); }
+    }
+    out.sort(function (a, b) { return a.observed_at < b.observed_at ? -1 : (a.observed_at > b.observed_at ? 1 : 0); });
+    return out;
+  }
   function uuid() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     var b = new Uint8Array(16); crypto.getRandomValues(b);
@@ -59,9 +73,8 @@
     countEl.textContent = shown > 300 ? "Showing 300 of " + shown + ": type a name to narrow." : shown + " shown.";
   }
   function mark(v, voted) {
-    var q = queue();
-    q.push({ client_id: uuid(), voter_id: v.voter_id, status: voted ? "voted" : "not_voted", observed_at: new Date().toISOString() });
-    if (!save(QUEUE, q)) return;
+    var r = { client_id: uuid(), voter_id: v.voter_id, status: voted ? "voted" : "not_voted", observed_at: new Date().toISOString() };
+    if (!save(localStorage, PREFIX + r.client_id, r)) return;
     v.voted = voted;
     render(); showStatus(); flush();
   }
@@ -75,18 +88,22 @@
     if (q.length === 0) { backoff = 0; lastError = ""; showStatus(); return; }
     sending = true;
     var batch = q.slice(0, BATCH);
+    var abort = window.AbortController ? new AbortController() : null;
+    var timeout = setTimeout(function () { if (abort) abort.abort(); }, SEND_TIMEOUT_MS);
     fetch("/api/v1/turnout/reports", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ reports: batch })
+      body: JSON.stringify({ reports: batch }),
+      signal: abort ? abort.signal : undefined
     }).then(function (resp) {
+      clearTimeout(timeout);
       if (resp.status === 200) return resp.json().then(function (body) {
         var done = {}, rejected = [];
         body.results.forEach(function (r) {
           done[r.client_id] = true;
           if (r.status === "rejected") rejected.push(r.reason || r.field);
         });
-        save(QUEUE, queue().filter(function (r) { return !done[r.client_id]; }));
+        Object.keys(done).forEach(function (id) { localStorage.removeItem(PREFIX + id); });
         errEl.textContent = rejected.length ? "Not taken (" + rejected.length + "): " + rejected[0] : "";
         backoff = 0; lastError = "";
         return true;
@@ -97,6 +114,7 @@
       backoff = Math.max(wait, backoff ? Math.min(backoff * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS);
       return false;
     }).catch(function () {
+      clearTimeout(timeout);
       lastError = "no connection";
       backoff = backoff ? Math.min(backoff * 2, BACKOFF_MAX_MS) : BACKOFF_MIN_MS;
       return false;
@@ -107,7 +125,7 @@
     });
   }
   function fetchRoster() {
-    var cached = load(ROSTER, null);
+    var cached = load(sessionStorage, ROSTER, null);
     if (cached) { roster = cached; render(); }
     fetch("/api/v1/turnout/roster?county=" + encodeURIComponent(county) + "&precinct=" + encodeURIComponent(precinct), { credentials: "same-origin" })
       .then(function (r) {
@@ -117,7 +135,7 @@
       })
       .then(function (body) {
         if (!body) return;
-        roster = body.voters; save(ROSTER, roster); render(); showStatus();
+        roster = body.voters; save(sessionStorage, ROSTER, roster); render(); showStatus();
       })
       .catch(function () {
         if (!roster.length) statusEl.textContent = "No connection and no roster saved on this phone yet.";

@@ -459,14 +459,18 @@ impl Board {
         }
     }
 
-    /// A chase list over given people (a turf's): their registrations on the board.
-    pub fn chase_people(&self, people: &[i64], limit: usize) -> Vec<ChaseRow> {
+    /// A chase list over given people (a turf's): their registrations on the board, and how
+    /// many are on the whole list (not only the `limit` returned).
+    pub fn chase_people(&self, people: &[i64], limit: usize) -> (u32, Vec<ChaseRow>) {
         let want: std::collections::HashSet<i64> = people.iter().copied().collect();
-        self.chase_of(
-            (0..self.person.len() as u32)
-                .filter(|r| self.person[*r as usize].is_some_and(|p| want.contains(&p))),
-            limit,
-        )
+        let rows: Vec<u32> = (0..self.person.len() as u32)
+            .filter(|r| self.person[*r as usize].is_some_and(|p| want.contains(&p)))
+            .collect();
+        let total = rows
+            .iter()
+            .filter(|r| self.support[**r as usize] >= CHASE_SUPPORT_MIN && !self.voted(**r))
+            .count() as u32;
+        (total, self.chase_of(rows.into_iter(), limit))
     }
 
     /// The voter ids of a precinct (its roster), in board order.
@@ -615,7 +619,8 @@ mod tests {
         assert_eq!(ids(b.chase_precinct("WAKE", "01", 10)), ["A2"]);
         assert_eq!(b.precinct("WAKE", "01", 10, 1.0).unwrap().chase, 1);
         let p = b.person[b.row_of("B1").unwrap() as usize].unwrap();
-        assert_eq!(ids(b.chase_people(&[p], 10)), ["B1"]);
+        let (total, rows) = b.chase_people(&[p], 10);
+        assert_eq!((total, ids(rows)), (1, vec!["B1".to_string()]));
     }
 
     #[test]

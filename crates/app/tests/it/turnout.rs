@@ -103,5 +103,16 @@ fn watchers_are_provisioned_with_login_codes_and_the_drill_sees_them() {
                 .regions,
             format!("{}/{}", b.0, b.1).to_uppercase()
         );
+        // A watcher with an ordinary password that looks like a code still signs in with it.
+        let spec = accounts::UserSpec {
+            username: "plain".into(),
+            role: "poll_watcher".into(),
+            regions: vec![format!("{}/{}", a.0, a.1)],
+            person_id: None,
+            password: "abcdefgh2345".into(),
+            expires_on: None,
+        };
+        accounts::add_user(s, &spec, "test", T0).unwrap();
+        assert!(accounts::login(s, "plain", "abcdefgh2345", None, T0 + 70).is_ok());
     });
 }

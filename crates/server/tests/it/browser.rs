@@ -285,7 +285,7 @@ fn serve_until(
 
 async fn local_queue(c: &Client) -> i64 {
     c.execute(
-        "return JSON.parse(localStorage.getItem('tusk.watch.queue.v1') || '[]').length",
+        "return Object.keys(localStorage).filter(function (k) { return k.indexOf('tusk.watch.r1:') === 0; }).length",
         vec![],
     )
     .await

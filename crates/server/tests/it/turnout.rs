@@ -83,6 +83,20 @@ fn a_watcher_reports_and_the_board_sees_it_at_once() {
         );
         assert_eq!(b["results"][1]["field"], "voter_id");
         assert_eq!(b["results"][2]["field"], "status");
+        // The same client id twice in one batch (a page that queued a retry): once.
+        let twice = post(
+            w,
+            serde_json::json!({"reports": [
+                {"client_id": "c-7", "voter_id": v2},
+                {"client_id": "c-7", "voter_id": v2},
+            ]}),
+        )
+        .json();
+        assert_eq!(
+            (twice["accepted"].as_u64(), twice["duplicates"].as_u64()),
+            (Some(1), Some(1)),
+            "{twice}"
+        );
         // A single report that cannot be taken is an error naming the field.
         let bad = post(
             w,
@@ -140,12 +154,12 @@ fn a_watcher_reports_and_the_board_sees_it_at_once() {
             .iter()
             .map(|r| r["client_id"].as_str().unwrap().to_string())
             .collect();
-        assert_eq!(ids, ["c-1", "c-2", "c-6"], "{}", f.backend);
+        assert_eq!(ids, ["c-1", "c-2", "c-7", "c-6"], "{}", f.backend);
         let page = get(d, "/api/v1/turnout/reports?after=0&limit=1").json();
         assert_eq!(page["reports"].as_array().unwrap().len(), 1);
         let next = page["next_after"].as_i64().unwrap();
         let rest = get(d, &format!("/api/v1/turnout/reports?after={next}")).json();
-        assert_eq!(rest["reports"].as_array().unwrap().len(), 2);
+        assert_eq!(rest["reports"].as_array().unwrap().len(), 3);
         assert_eq!(get(d, "/api/v1/turnout/reports?limit=0").status, 400);
         // The state's early-vote file arrives: a counted ballot is a vote too, on the same
         // board (rebuilt when the data changes); a call-in is one more report.
