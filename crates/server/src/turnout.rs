@@ -441,6 +441,34 @@ pub fn spawn_refresh(state: &AppState) {
     });
 }
 
+/// The board is not built yet (the server has just started).
+fn starting() -> ApiError {
+    busy(
+        "the voter rolls are being read into memory: retry in a few seconds",
+        BOARD_RETRY_SECONDS,
+    )
+}
+
+/// Writes the audit record of a read of personal data; the answer may leave only after.
+async fn audit_read(
+    state: &AppState,
+    p: &Principal,
+    action: &str,
+    target: String,
+    rows: usize,
+) -> Result<(), ApiError> {
+    state
+        .audit
+        .write(store::accounts::AuditRecord {
+            at: now_iso(),
+            actor: p.actor(),
+            action: action.into(),
+            target,
+            detail: serde_json::json!({ "rows": rows }),
+        })
+        .await
+}
+
 fn busy(message: &str, seconds: u64) -> ApiError {
     ApiError {
         retry_after: Some(seconds),
@@ -643,10 +671,7 @@ pub async fn post_reports(
         t.with_live(|l| app::turnout::check(&l.board, &reach, &actor, &received, &reports));
     let Some((ok, bad)) = checked else {
         rebuild(&state);
-        return Err(busy(
-            "the voter rolls are being read into memory: retry in a few seconds",
-            BOARD_RETRY_SECONDS,
-        ));
+        return Err(starting());
     };
     if !batch && !bad.is_empty() {
         let b = &bad[0];
@@ -916,10 +941,7 @@ pub(crate) fn board_answer(
         Some(a) => Ok(a),
         None => {
             rebuild(state);
-            Err(busy(
-                "the voter rolls are being read into memory: retry in a few seconds",
-                BOARD_RETRY_SECONDS,
-            ))
+            Err(starting())
         }
     }
 }
@@ -1042,22 +1064,17 @@ async fn chase_turf(
     });
     let Some((remaining, rows, applied_seq)) = got else {
         rebuild(state);
-        return Err(busy(
-            "the voter rolls are being read into memory: retry in a few seconds",
-            BOARD_RETRY_SECONDS,
-        ));
+        return Err(starting());
     };
     let people = with_names(state, rows).await?;
-    state
-        .audit
-        .write(store::accounts::AuditRecord {
-            at: now_iso(),
-            actor: p.actor(),
-            action: "turnout.chase".into(),
-            target: format!("turf:{cut}/{turf}"),
-            detail: serde_json::json!({ "rows": people.len() }),
-        })
-        .await?;
+    audit_read(
+        state,
+        p,
+        "turnout.chase",
+        format!("turf:{cut}/{turf}"),
+        people.len(),
+    )
+    .await?;
     let complete = state.turnout.with_live(|l| l.complete).unwrap_or(false);
     Ok(ChaseAnswer {
         complete,
@@ -1105,25 +1122,20 @@ pub(crate) async fn chase_answer(
     let (remaining, rows, applied_seq) = match got {
         None => {
             rebuild(state);
-            return Err(busy(
-                "the voter rolls are being read into memory: retry in a few seconds",
-                BOARD_RETRY_SECONDS,
-            ));
+            return Err(starting());
         }
         Some(None) => return Err(ApiError::not_found("precinct")),
         Some(Some(x)) => x,
     };
     let people = with_names(state, rows).await?;
-    state
-        .audit
-        .write(store::accounts::AuditRecord {
-            at: now_iso(),
-            actor: p.actor(),
-            action: "turnout.chase".into(),
-            target: format!("precinct:{county}/{precinct}"),
-            detail: serde_json::json!({ "rows": people.len() }),
-        })
-        .await?;
+    audit_read(
+        state,
+        p,
+        "turnout.chase",
+        format!("precinct:{county}/{precinct}"),
+        people.len(),
+    )
+    .await?;
     let complete = state.turnout.with_live(|l| l.complete).unwrap_or(false);
     Ok(ChaseAnswer {
         complete,
@@ -1254,10 +1266,7 @@ pub(crate) async fn roster_answer(
     });
     let Some((flags, applied_seq)) = flags else {
         rebuild(state);
-        return Err(busy(
-            "the voter rolls are being read into memory: retry in a few seconds",
-            BOARD_RETRY_SECONDS,
-        ));
+        return Err(starting());
     };
     if flags.is_empty() {
         return Err(ApiError::not_found("precinct"));
@@ -1281,16 +1290,14 @@ pub(crate) async fn roster_answer(
             })
         })
         .collect();
-    state
-        .audit
-        .write(store::accounts::AuditRecord {
-            at: now_iso(),
-            actor: p.actor(),
-            action: "turnout.roster".into(),
-            target: format!("precinct:{county}/{precinct}"),
-            detail: serde_json::json!({ "rows": voters.len() }),
-        })
-        .await?;
+    audit_read(
+        state,
+        p,
+        "turnout.roster",
+        format!("precinct:{county}/{precinct}"),
+        voters.len(),
+    )
+    .await?;
     Ok(RosterAnswer {
         county,
         precinct,
