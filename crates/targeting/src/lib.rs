@@ -7,6 +7,7 @@ pub mod bitmap;
 pub mod goals;
 pub mod lang;
 pub mod plan;
+pub mod sharing;
 pub mod table;
 pub mod turf;
 pub mod turnout;
