@@ -409,8 +409,68 @@ pub fn login(
     totp: Option<&str>,
     now_secs: i64,
 ) -> Result<SignedIn, AccountError> {
+    let looked = login_lookup(store, username, now_secs)?;
+    let matched = password_matches(&looked, password);
+    login_finish(store, username, looked, matched, totp, now_secs)
+}
+
+/// A sign-in's first step (store): the account, and whether it is locked now. The server
+/// runs the three steps apart so that the password hash (the costly part) holds no store
+/// connection.
+#[derive(Debug, Clone)]
+pub struct Looked {
+    user: Option<User>,
+    locked_until: Option<String>,
+}
+
+pub fn login_lookup(
+    store: &mut dyn Store,
+    username: &str,
+    now_secs: i64,
+) -> Result<Looked, AccountError> {
     let now = timestamp_utc(now_secs);
-    let result = try_login(store, username, password, totp, now_secs, &now);
+    let user = accounts::user_by_name(store.sql(), username)?;
+    let locked_until = user
+        .as_ref()
+        .and_then(|u| u.locked_until.clone())
+        .filter(|until| until.as_str() > now.as_str());
+    Ok(Looked { user, locked_until })
+}
+
+/// The second step (CPU only): whether `password` is the account's. The same work is done
+/// for an unknown account (no user enumeration by timing); none for a locked one. A poll
+/// watcher's login code is accepted as typed: any case, dashes or spaces (the password
+/// exactly as typed is tried first: a watcher may have an ordinary password).
+pub fn password_matches(l: &Looked, password: &str) -> bool {
+    if l.locked_until.is_some() {
+        return false;
+    }
+    match &l.user {
+        None => {
+            auth::verify_password(auth::decoy_hash(), password);
+            false
+        }
+        Some(user) => {
+            auth::verify_password(&user.password_hash, password)
+                || (user.role == Role::PollWatcher.as_str()
+                    && auth::canonical_login_code(password).is_some_and(|c| {
+                        c != password && auth::verify_password(&user.password_hash, &c)
+                    }))
+        }
+    }
+}
+
+/// The last step (store): failures and lockout, two factors, expiry, the session; audited.
+pub fn login_finish(
+    store: &mut dyn Store,
+    username: &str,
+    looked: Looked,
+    matched: bool,
+    totp: Option<&str>,
+    now_secs: i64,
+) -> Result<SignedIn, AccountError> {
+    let now = timestamp_utc(now_secs);
+    let result = try_login(store, looked, matched, totp, now_secs, &now);
     let (action, detail) = match &result {
         Ok(_) => ("login.success", serde_json::json!({})),
         Err(e) => ("login.failure", serde_json::json!({ "reason": reason(e) })),
@@ -441,31 +501,19 @@ fn reason(e: &AccountError) -> &'static str {
 
 fn try_login(
     store: &mut dyn Store,
-    username: &str,
-    password: &str,
+    looked: Looked,
+    matched: bool,
     totp: Option<&str>,
     now_secs: i64,
     now: &str,
 ) -> Result<SignedIn, AccountError> {
-    let Some(user) = accounts::user_by_name(store.sql(), username)? else {
-        // Same work as for a real account: no user enumeration by timing.
-        auth::verify_password(auth::decoy_hash(), password);
+    if let Some(until) = looked.locked_until {
+        return Err(AccountError::Locked { until });
+    }
+    let Some(user) = looked.user else {
         return Err(AccountError::BadCredentials);
     };
-    if let Some(until) = &user.locked_until {
-        if until.as_str() > now {
-            return Err(AccountError::Locked {
-                until: until.clone(),
-            });
-        }
-    }
-    // A poll watcher's login code is accepted as typed: any case, dashes or spaces (the
-    // password exactly as typed is tried first: a watcher may have an ordinary password).
-    let matches = auth::verify_password(&user.password_hash, password)
-        || (user.role == Role::PollWatcher.as_str()
-            && auth::canonical_login_code(password)
-                .is_some_and(|c| c != password && auth::verify_password(&user.password_hash, &c)));
-    if !matches {
+    if !matched {
         let failures = user.failed_logins + 1;
         let lock = (failures >= auth::LOGIN_FAILURES_MAX)
             .then(|| timestamp_utc(now_secs + auth::LOCKOUT_SECONDS));

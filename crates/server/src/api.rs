@@ -154,6 +154,62 @@ pub fn session_cookie(state: &AppState, token: &str, max_age: i64) -> HeaderValu
     .unwrap_or_else(|_| HeaderValue::from_static(""))
 }
 
+/// A sign-in waits at most this long for a free core to hash the password (then 503).
+pub const LOGIN_WAIT_SECONDS_MAX: u64 = 10;
+
+/// Signs in in three steps: the account (store), the password hash (a core, through
+/// `login_gate`, holding no store connection), the outcome and session (store). The outer
+/// error is the server's (busy, store down); the inner one the sign-in's answer.
+pub(crate) async fn sign_in(
+    state: &AppState,
+    username: String,
+    password: String,
+    totp: Option<String>,
+) -> Result<Result<app::accounts::SignedIn, app::accounts::AccountError>, ApiError> {
+    let u = username.clone();
+    let looked = state
+        .pool
+        .run(move |s| Ok(app::accounts::login_lookup(s, &u, now_secs())))
+        .await?;
+    let looked = match looked {
+        Ok(l) => l,
+        Err(e) => return Ok(Err(e)),
+    };
+    let permit = tokio::time::timeout(
+        std::time::Duration::from_secs(LOGIN_WAIT_SECONDS_MAX),
+        state.login_gate.clone().acquire_owned(),
+    )
+    .await
+    .map_err(|_| ApiError {
+        retry_after: Some(2),
+        ..ApiError::new(
+            "unavailable",
+            "many sign-ins at once: retry in a few seconds",
+        )
+    })?
+    .map_err(ApiError::internal)?;
+    let (looked, matched) = tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let m = app::accounts::password_matches(&looked, &password);
+        (looked, m)
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    state
+        .pool
+        .run(move |s| {
+            Ok(app::accounts::login_finish(
+                s,
+                &username,
+                looked,
+                matched,
+                totp.as_deref(),
+                now_secs(),
+            ))
+        })
+        .await
+}
+
 /// Sign in with username, password and (staff) a TOTP code.
 #[utoipa::path(post, path = "/api/v1/login", request_body = LoginBody,
     responses((status = 200, body = LoginAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 413, body = ErrorBody), (status = 429, body = ErrorBody)))]
@@ -171,19 +227,9 @@ pub async fn login(
             return Err(ApiError::field(f, format!("{f}: too long")));
         }
     }
-    let signed = state
-        .pool
-        .run(move |s| {
-            app::accounts::login(
-                s,
-                &body.username,
-                &body.password,
-                body.totp.as_deref(),
-                now_secs(),
-            )
-            .map_err(ApiError::from)
-        })
-        .await?;
+    let signed = sign_in(&state, body.username, body.password, body.totp)
+        .await?
+        .map_err(ApiError::from)?;
     let cookie = session_cookie(&state, &signed.token, seconds_left(&signed.expires_at));
     let mut r = Json(LoginAnswer {
         token: signed.token.clone(),

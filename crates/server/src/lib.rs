@@ -549,6 +549,9 @@ pub struct AppState {
     pub matching: Arc<matching::Matching>,
     pub universes: Arc<universes::Universes>,
     pub turnout: Arc<turnout::Turnout>,
+    /// Password hashes computed at once (one per core): a storm of sign-ins queues here
+    /// instead of taking every core; the hash holds no store connection.
+    pub login_gate: Arc<tokio::sync::Semaphore>,
     pub config: Arc<Config>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
@@ -574,6 +577,9 @@ impl AppState {
                 turnout_auth,
                 config.turnout,
             )?),
+            login_gate: Arc::new(tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(1, |n| n.get()),
+            )),
             config: Arc::new(config),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         })

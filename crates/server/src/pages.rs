@@ -258,19 +258,8 @@ pub async fn login_submit(
         );
     }
     let username = f.username.clone();
-    let result = state
-        .pool
-        .run(move |s| {
-            let totp = Some(f.totp.as_str()).filter(|t| !t.trim().is_empty());
-            Ok(app::accounts::login(
-                s,
-                &f.username,
-                &f.password,
-                totp,
-                now_secs(),
-            ))
-        })
-        .await;
+    let totp = Some(f.totp.clone()).filter(|t| !t.trim().is_empty());
+    let result = crate::api::sign_in(&state, f.username.clone(), f.password.clone(), totp).await;
     match result {
         Ok(Ok(signed)) => {
             let mut r = Redirect::to(&next).into_response();
