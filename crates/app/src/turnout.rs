@@ -404,6 +404,9 @@ pub struct VoterName {
     pub address: String,
     pub phone: String,
     pub birth_year: Option<i64>,
+    /// Last name, first name: the roster's order.
+    #[serde(skip)]
+    pub sort_key: (String, String),
 }
 
 const NAME_COLUMNS: &str = "voter_id, first_name, middle_name, last_name, name_suffix, address_line, city, phone, birth_year";
@@ -426,6 +429,7 @@ fn voter_name(r: &[Value]) -> VoterName {
         },
         phone: text_of(&r[7]),
         birth_year: int_of(&r[8]),
+        sort_key: (text_of(&r[3]), text_of(&r[1])),
     }
 }
 
@@ -440,7 +444,7 @@ pub fn voter_names(
         let args: Vec<Value> = chunk.iter().map(|i| Value::Text(i.clone())).collect();
         sql.query_each(
             &format!(
-                "SELECT {NAME_COLUMNS} FROM voters WHERE removed_load_id IS NULL AND voter_id IN ({marks})"
+                "SELECT {NAME_COLUMNS} FROM voters WHERE voter_id IN ({marks}) AND COALESCE(removed_load_id, 0) = 0"
             ),
             &args,
             &mut |r| {
@@ -453,33 +457,16 @@ pub fn voter_names(
     Ok(out)
 }
 
-/// A precinct's voters (who may vote there), by last and first name.
-pub fn roster(
-    sql: &mut dyn Sql,
-    county: &str,
-    precinct: &str,
-) -> Result<Vec<VoterName>, StoreError> {
-    let statuses = VOTING_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
-    let mut out = Vec::new();
-    sql.query_each(
-        &format!(
-            "SELECT {NAME_COLUMNS} FROM voters WHERE upper(county) = ? AND upper(precinct) = ? \
-             AND removed_load_id IS NULL AND status IN ({statuses}) \
-             ORDER BY last_name, first_name, voter_id"
-        ),
-        &[
-            Value::Text(county.to_uppercase()),
-            Value::Text(precinct.to_uppercase()),
-        ],
-        &mut |r| {
-            out.push(voter_name(r));
-            Ok(())
-        },
-    )?;
+/// A roster: names and addresses of `ids` (the precinct's voters on the board), by last and
+/// first name. Read by voter id (indexed), not by county and precinct (whose case the voter
+/// file decides).
+pub fn roster(sql: &mut dyn Sql, ids: &[String]) -> Result<Vec<VoterName>, StoreError> {
+    let mut out: Vec<VoterName> = voter_names(sql, ids)?.into_values().collect();
+    out.sort_by(|a, b| {
+        a.sort_key
+            .cmp(&b.sort_key)
+            .then_with(|| a.voter_id.cmp(&b.voter_id))
+    });
     Ok(out)
 }
 

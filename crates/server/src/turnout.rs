@@ -1271,10 +1271,10 @@ pub(crate) async fn roster_answer(
     if flags.is_empty() {
         return Err(ApiError::not_found("precinct"));
     }
-    let (c, pr) = (county.clone(), precinct.clone());
+    let ids: Vec<String> = flags.keys().cloned().collect();
     let names = state
         .pool
-        .run(move |s| Ok(app::turnout::roster(s.sql(), &c, &pr)?))
+        .run(move |s| Ok(app::turnout::roster(s.sql(), &ids)?))
         .await?;
     let voters: Vec<RosterEntry> = names
         .into_iter()
