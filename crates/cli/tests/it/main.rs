@@ -165,6 +165,11 @@ fn every_command_has_help() {
         vec!["review", "--help"],
         vec!["bench", "--help"],
         vec!["bench", "link-synth", "--help"],
+        vec!["bench", "turnout", "--help"],
+        vec!["bench", "rehearsal", "--help"],
+        vec!["watchers", "--help"],
+        vec!["watchers", "import", "--help"],
+        vec!["watchers", "readiness", "--help"],
     ] {
         let out = tusk().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
