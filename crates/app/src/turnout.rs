@@ -13,6 +13,8 @@ use store::turnout::NewReport;
 use store::{StoreError, Value};
 use targeting::turnout::{Board, Status, VoterIn};
 
+use crate::values::{int_of, text_of};
+
 /// Longest client report id.
 pub const CLIENT_ID_LEN_MAX: usize = 64;
 /// Longest voter id.
@@ -193,22 +195,14 @@ pub fn check(
     (ok, bad)
 }
 
-fn int_of(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        Value::Bool(b) => Some(*b as i64),
-        Value::Text(t) => t.parse().ok(),
-        _ => None,
-    }
-}
-
-fn text_of(v: &Value) -> String {
-    match v {
-        Value::Text(t) => t.clone(),
-        Value::Int(i) => i.to_string(),
-        Value::Date(d) => d.to_string(),
-        _ => String::new(),
-    }
+/// `status IN (…)` of the voters who may vote (`VOTING_STATUSES`), for SQL.
+pub fn voting_statuses_sql() -> String {
+    let list = VOTING_STATUSES
+        .iter()
+        .map(|s| format!("'{s}'"))
+        .collect::<Vec<_>>()
+        .join(",");
+    format!("status IN ({list})")
 }
 
 /// Loads the board reads: voter files (the registrations and their precincts), early-vote
@@ -281,25 +275,21 @@ pub fn load_board(sql: &mut dyn Sql, election: Option<Date>) -> Result<Board, St
             "SELECT voter_id FROM ballots WHERE counted AND CAST(election_date AS TEXT) = ?",
             &[Value::Text(e.to_string())],
             &mut |r| {
-                early.insert(text_of(&r[0]));
+                early.insert(text_of(&r[0]).to_string());
                 Ok(())
             },
         )?;
     }
     let mut voters = Vec::new();
-    let statuses = VOTING_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
     sql.query_each(
         &format!(
             "SELECT voter_id, person_id, county, precinct FROM voters \
-             WHERE removed_load_id IS NULL AND status IN ({statuses})"
+             WHERE removed_load_id IS NULL AND {}",
+            voting_statuses_sql()
         ),
         &[],
         &mut |r| {
-            let voter_id = text_of(&r[0]);
+            let voter_id = text_of(&r[0]).to_string();
             let person_id = int_of(&r[1]);
             voters.push(VoterIn {
                 early: early.contains(&voter_id),
@@ -420,16 +410,16 @@ fn voter_name(r: &[Value]) -> VoterName {
         .join(" ");
     let (street, city) = (text_of(&r[5]), text_of(&r[6]));
     VoterName {
-        voter_id: text_of(&r[0]),
+        voter_id: text_of(&r[0]).to_string(),
         name,
         address: if city.is_empty() {
-            street
+            street.to_string()
         } else {
             format!("{street}, {city}")
         },
-        phone: text_of(&r[7]),
+        phone: text_of(&r[7]).to_string(),
         birth_year: int_of(&r[8]),
-        sort_key: (text_of(&r[3]), text_of(&r[1])),
+        sort_key: (text_of(&r[3]).to_string(), text_of(&r[1]).to_string()),
     }
 }
 

@@ -19,6 +19,14 @@ use store::sql::RowExt;
 /// Seconds one fsync-rate measurement runs.
 const FSYNC_SECONDS: f64 = 2.0;
 
+/// The `p` quantile of sorted values (0 when there are none).
+fn quantile(sorted: &[f64], p: f64) -> f64 {
+    sorted
+        .get(((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1)))
+        .copied()
+        .unwrap_or(0.0)
+}
+
 /// Raw `write(4 KiB) + fdatasync` per second in `dir` (what one commit at a time can reach).
 pub fn fsync_rate(dir: &Path) -> Result<f64> {
     let path = dir.join(".tusk-fsync-probe");
@@ -56,15 +64,13 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
         );
     }
     let mut store = crate::open_store(database)?;
-    let statuses = app::turnout::VOTING_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
     let voters: Vec<String> = store
         .sql()
         .query(
-            &format!("SELECT voter_id FROM voters WHERE removed_load_id IS NULL AND status IN ({statuses})"),
+            &format!(
+                "SELECT voter_id FROM voters WHERE removed_load_id IS NULL AND {}",
+                app::turnout::voting_statuses_sql()
+            ),
             &[],
         )?
         .iter()
@@ -217,11 +223,7 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
     let secs = started.elapsed().as_secs_f64();
     let mut l = lat.lock().unwrap().clone();
     l.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let q = |p: f64| quantile(&l, p);
     println!(
         "turnout load: {} reports acknowledged in {secs:.1} s = {:.0} reports/s ({} per request, {} clients); ack latency p50 {:.1} ms p99 {:.1} ms max {:.1} ms; {} answers 503 (waited out), {} failed",
         acked.load(Ordering::SeqCst),
@@ -239,7 +241,7 @@ pub fn load(database: &str, a: &LoadArgs) -> Result<()> {
         println!("report → chase list: no probe (no supporters on the chase lists: apply a support model)");
     } else {
         p.sort_by(f64::total_cmp);
-        let q = |x: f64| p[((p.len() as f64 * x) as usize).min(p.len() - 1)];
+        let q = |x: f64| quantile(&p, x);
         println!(
             "report → chase list (during the load): {} probes, p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms (from sending the report to a chase list read without the voter)",
             p.len(),
@@ -319,14 +321,12 @@ struct Phone {
 /// acknowledged voter as voted, and the board's totals are printed.
 pub fn rehearsal(database: &str, a: &RehearsalArgs) -> Result<()> {
     let mut store = crate::open_store(database)?;
-    let statuses = app::turnout::VOTING_STATUSES
-        .iter()
-        .map(|s| format!("'{s}'"))
-        .collect::<Vec<_>>()
-        .join(",");
     let mut rosters: std::collections::BTreeMap<(String, String), Vec<String>> = Default::default();
     store.sql().query_each(
-        &format!("SELECT upper(county), upper(precinct), voter_id FROM voters WHERE removed_load_id IS NULL AND status IN ({statuses})"),
+        &format!(
+            "SELECT upper(county), upper(precinct), voter_id FROM voters WHERE removed_load_id IS NULL AND {}",
+            app::turnout::voting_statuses_sql()
+        ),
         &[],
         &mut |r| {
             let t = |i: usize| match &r[i] {
@@ -477,11 +477,7 @@ pub fn rehearsal(database: &str, a: &RehearsalArgs) -> Result<()> {
     let acked = Arc::try_unwrap(acked).ok().unwrap().into_inner().unwrap();
     let mut l = lat.lock().unwrap().clone();
     l.sort_by(f64::total_cmp);
-    let q = |p: f64| {
-        l.get(((l.len() as f64 * p) as usize).min(l.len().saturating_sub(1)))
-            .copied()
-            .unwrap_or(0.0)
-    };
+    let q = |p: f64| quantile(&l, p);
     println!(
         "rehearsal: {} watchers on {} precincts, {} taps over {:.0} s (day curve), all acknowledged after {secs:.1} s; {} requests answered (p50 {:.1} ms, p99 {:.1} ms), {} answered 503 and retried, {} connection failures retried",
         phones.len(),

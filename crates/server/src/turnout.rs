@@ -441,6 +441,18 @@ pub fn spawn_refresh(state: &AppState) {
     });
 }
 
+/// A chase list's `limit`: 1 to `CHASE_ROWS_MAX`.
+fn check_chase_limit(limit: usize) -> Result<(), ApiError> {
+    if (1..=targeting::turnout::CHASE_ROWS_MAX).contains(&limit) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            "limit",
+            format!("use 1 to {}", targeting::turnout::CHASE_ROWS_MAX),
+        ))
+    }
+}
+
 /// The board is not built yet (the server has just started).
 fn starting() -> ApiError {
     busy(
@@ -1031,12 +1043,7 @@ async fn chase_turf(
     turf: u32,
     limit: usize,
 ) -> Result<ChaseAnswer, ApiError> {
-    if !(1..=targeting::turnout::CHASE_ROWS_MAX).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            format!("use 1 to {}", targeting::turnout::CHASE_ROWS_MAX),
-        ));
-    }
+    check_chase_limit(limit)?;
     let scope = p.people_scope();
     let people = state
         .pool
@@ -1095,12 +1102,7 @@ pub(crate) async fn chase_answer(
     precinct: &str,
     limit: usize,
 ) -> Result<ChaseAnswer, ApiError> {
-    if !(1..=targeting::turnout::CHASE_ROWS_MAX).contains(&limit) {
-        return Err(ApiError::field(
-            "limit",
-            format!("use 1 to {}", targeting::turnout::CHASE_ROWS_MAX),
-        ));
-    }
+    check_chase_limit(limit)?;
     let county = county.trim().to_uppercase();
     let precinct = precinct.trim().to_uppercase();
     if let Some(cs) = read_counties(p) {

@@ -152,18 +152,3 @@ pub fn page(sql: &mut dyn Sql, after_seq: i64, limit: usize) -> Result<Vec<Repor
     )?;
     rows.iter().map(|r| row(r)).collect()
 }
-
-/// The journal's newest sequence number (0 when empty).
-pub fn last_seq(sql: &mut dyn Sql) -> Result<i64> {
-    let rows = sql.query("SELECT coalesce(max(seq), 0) FROM turnout_reports", &[])?;
-    Ok(rows.first().map(|r| r.int(0)).transpose()?.unwrap_or(0))
-}
-
-/// The report with this client id, if any.
-pub fn by_client_id(sql: &mut dyn Sql, client_id: &str) -> Result<Option<Report>> {
-    let rows = sql.query(
-        &format!("SELECT {COLUMNS} FROM turnout_reports WHERE client_id = ?"),
-        &[Value::Text(client_id.to_string())],
-    )?;
-    rows.first().map(|r| row(r)).transpose()
-}
