@@ -15,6 +15,7 @@ pub mod resolve;
 pub mod retention;
 pub mod review;
 pub mod scores;
+pub mod sharing;
 pub mod signup;
 pub mod turfs;
 pub mod turnout;

@@ -36,3 +36,22 @@ pub fn erase_unmatched_contacts(
         &serde_json::json!({ "older_than_days": days, "cutoff": cutoff }),
     )
 }
+
+/// Erases friends shared by supporters that matched no registration, matched more than `days`
+/// days before `now_secs` (their asks kept as counts only), audited in the same transaction.
+pub fn erase_unmatched_friends(
+    sql: &mut dyn Sql,
+    days: u32,
+    by: &str,
+    now_secs: i64,
+    dry_run: bool,
+) -> Result<store::sharing::Erased, StoreError> {
+    if days > RETENTION_DAYS_MAX {
+        return Err(StoreError::Invalid(format!(
+            "days: at most {RETENTION_DAYS_MAX}"
+        )));
+    }
+    let now = model::date::timestamp_utc(now_secs);
+    let cutoff = model::date::timestamp_utc(now_secs - i64::from(days) * 86_400);
+    store::sharing::erase_unmatched(sql, &cutoff, &now, dry_run, by)
+}

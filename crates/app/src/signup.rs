@@ -50,7 +50,33 @@ pub fn data_version(store: &mut dyn Store) -> Result<i64, StoreError> {
         .map(|v| v.unwrap_or(0))
 }
 
+/// A voter found for a record: its registration's key and person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VoterMatch {
+    pub probability: f64,
+    pub rkey: String,
+    pub person_id: Option<i64>,
+}
+
 impl VoterIndex {
+    /// The best voter for any of `records` (several readings of one person: each phone, each
+    /// e-mail) at or above `floor`; ties go to the first record's.
+    pub fn best_match(&self, records: &[Record], floor: f64) -> Option<VoterMatch> {
+        let mut best: Option<identity::Link> = None;
+        for r in records {
+            if let Some(l) = self.index.best_above(r, floor) {
+                if best.as_ref().is_none_or(|b| l.probability > b.probability) {
+                    best = Some(l);
+                }
+            }
+        }
+        best.map(|b| VoterMatch {
+            probability: b.probability,
+            rkey: self.index.left()[b.left as usize].id.clone(),
+            person_id: self.person_ids[b.left as usize],
+        })
+    }
+
     /// The model the index matches with (also the review page's waterfalls).
     pub fn model(&self) -> &identity::Model {
         self.index.model()

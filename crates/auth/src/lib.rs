@@ -139,10 +139,16 @@ pub enum Permission {
     TurnoutReport,
     /// The turnout board and chase lists (organizers: their counties).
     TurnoutRead,
+    /// Share one's own contacts (with consent) and see one's own asks for them.
+    Share,
+    /// The campaign's sharing report: asks made, done and converted by type and state (counts).
+    SharingReport,
+    /// Sharing settings (target states, links, dates, ask texts), the precinct table, crediting.
+    SharingManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 17] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -157,6 +163,9 @@ impl Permission {
         Permission::Turfs,
         Permission::TurnoutReport,
         Permission::TurnoutRead,
+        Permission::Share,
+        Permission::SharingReport,
+        Permission::SharingManage,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -175,7 +184,10 @@ impl Permission {
             | Permission::ModelsRead
             | Permission::ModelsManage
             | Permission::Universes
-            | Permission::Turfs => None,
+            | Permission::Turfs
+            | Permission::Share
+            | Permission::SharingReport
+            | Permission::SharingManage => None,
         }
     }
 }
@@ -197,15 +209,23 @@ impl Role {
                     | ModelsManage
                     | Universes
                     | TurnoutRead
+                    | Share
+                    | SharingReport
             ),
             // People in their regions (the scope narrows it); they record results and cut
             // turfs there.
             Role::Organizer => matches!(
                 p,
-                PeopleRead | PeopleWrite | Turfs | TurnoutReport | TurnoutRead
+                PeopleRead
+                    | PeopleWrite
+                    | Turfs
+                    | TurnoutReport
+                    | TurnoutRead
+                    | Share
+                    | SharingReport
             ),
-            // Their own profile only (the scope narrows it).
-            Role::Volunteer => matches!(p, PeopleRead),
+            // Their own profile only (the scope narrows it); their own contacts' asks.
+            Role::Volunteer => matches!(p, PeopleRead | Share),
             // Their precinct's roster and reports on it; nothing else.
             Role::PollWatcher => matches!(p, TurnoutReport),
         }

@@ -34,6 +34,8 @@ pub enum Rule {
     ZipHouseNumber,
     /// Last name + house number.
     LastNameHouseNumber,
+    /// Last name + the first name's nickname group (BOB NEAL finds ROBERT NEAL).
+    LastNameNickname,
 }
 
 impl Rule {
@@ -52,6 +54,7 @@ impl Rule {
             Rule::NameSet => "both names, any order",
             Rule::ZipHouseNumber => "zip + house number",
             Rule::LastNameHouseNumber => "last name + house number",
+            Rule::LastNameNickname => "last name + nickname group",
         }
     }
 
@@ -139,6 +142,15 @@ impl Rule {
                 out.push('|');
                 out.push_str(&r.house_number);
             }
+            Rule::LastNameNickname => {
+                let group = r.first_groups.first().unwrap_or(&r.first);
+                if r.last.is_empty() || group.is_empty() {
+                    return false;
+                }
+                out.push_str(&r.last);
+                out.push('|');
+                out.push_str(group);
+            }
             Rule::LastNameHouseNumber => {
                 if r.last.is_empty() || r.house_number.is_empty() {
                     return false;
@@ -165,6 +177,7 @@ pub const DEFAULT_RULES: &[Rule] = &[
     Rule::NameSet,
     Rule::ZipHouseNumber,
     Rule::LastNameHouseNumber,
+    Rule::LastNameNickname,
 ];
 
 /// A key shared by more left records than this is skipped: it would not narrow anything.

@@ -26,6 +26,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (11, include_str!("../migrations/0011_allocations.sql")),
     (12, include_str!("../migrations/0012_turfs.sql")),
     (13, include_str!("../migrations/0013_turnout.sql")),
+    (14, include_str!("../migrations/0014_sharing.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

@@ -13,6 +13,7 @@ pub mod groups;
 pub mod models;
 pub mod people;
 pub mod retention;
+pub mod sharing;
 pub mod sql;
 pub mod tables;
 pub mod turnout;

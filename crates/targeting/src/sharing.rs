@@ -10,6 +10,9 @@ use serde::Serialize;
 
 /// A voter match at least this probable is taken as the friend's registration.
 pub const MATCH_PROBABILITY_MIN: f64 = 0.9;
+/// A match at least this probable but below the registration threshold leaves the friend in
+/// doubt: not taken as registered, not asked to register either.
+pub const DOUBT_MIN: f64 = 0.05;
 /// Support score from which a registered friend is a supporter.
 pub const SUPPORTER_MIN: f32 = 0.6;
 /// Support score below which a friend is an opponent (never asked to vote).
@@ -54,10 +57,14 @@ pub struct Friend {
     pub state: String,
     /// The best voter match and its probability, if any was found.
     pub matched: Option<(f64, Voter)>,
+    /// The contact says enough that a registration would have been found (a full name and a
+    /// place): only then does "no match" mean "not registered". A first name and a phone
+    /// with no match says nothing.
+    pub findable: bool,
 }
 
 /// The campaign's settings for sharing.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Campaign {
     /// Target states, most important first ("Ohio first, Virginia second").
     pub target_states: Vec<String>,
@@ -67,6 +74,21 @@ pub struct Campaign {
     pub early_vote_open: Vec<String>,
     /// Asking supporters for money is on.
     pub fundraising: bool,
+    /// A voter match at least this probable is the friend's registration
+    /// (`MATCH_PROBABILITY_MIN` unless the campaign chose otherwise).
+    pub match_min: f64,
+}
+
+impl Default for Campaign {
+    fn default() -> Campaign {
+        Campaign {
+            target_states: Vec::new(),
+            registration_open: Vec::new(),
+            early_vote_open: Vec::new(),
+            fundraising: false,
+            match_min: MATCH_PROBABILITY_MIN,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -117,7 +139,7 @@ fn has(list: &[String], state: &str) -> bool {
 /// The friend's class.
 pub fn classify(f: &Friend, c: &Campaign) -> Class {
     match &f.matched {
-        Some((p, v)) if *p >= MATCH_PROBABILITY_MIN => {
+        Some((p, v)) if *p >= c.match_min => {
             if v.voted {
                 return Class::AlreadyVoted;
             }
@@ -137,7 +159,8 @@ pub fn classify(f: &Friend, c: &Campaign) -> Class {
                 Class::NotATarget
             }
         }
-        _ if state_weight(&f.state, c) > 0.0 => Class::NotRegistered,
+        Some((p, _)) if *p >= DOUBT_MIN => Class::NotATarget,
+        _ if f.findable && state_weight(&f.state, c) > 0.0 => Class::NotRegistered,
         _ => Class::NotATarget,
     }
 }
@@ -145,7 +168,7 @@ pub fn classify(f: &Friend, c: &Campaign) -> Class {
 /// The asks that fit a friend of `class` (in the order they should be made).
 pub fn asks(f: &Friend, class: Class, c: &Campaign) -> Vec<Ask> {
     let state = match &f.matched {
-        Some((p, v)) if *p >= MATCH_PROBABILITY_MIN => v.state.as_str(),
+        Some((p, v)) if *p >= c.match_min => v.state.as_str(),
         _ => f.state.as_str(),
     };
     match class {
@@ -158,7 +181,7 @@ pub fn asks(f: &Friend, class: Class, c: &Campaign) -> Vec<Ask> {
         Class::Persuadable => vec![Ask::Persuade],
         Class::AlreadyVoted | Class::NotATarget => {
             // A reliable supporter (matched, likely to vote, already voted or not) may give.
-            let supporter = matches!(&f.matched, Some((p, v)) if *p >= MATCH_PROBABILITY_MIN
+            let supporter = matches!(&f.matched, Some((p, v)) if *p >= c.match_min
                 && v.support.is_some_and(|s| s >= SUPPORTER_MIN));
             if c.fundraising && supporter {
                 vec![Ask::Give]
@@ -236,6 +259,7 @@ mod tests {
             registration_open: vec!["OH".into(), "VA".into()],
             early_vote_open: vec!["OH".into()],
             fundraising: true,
+            ..Campaign::default()
         }
     }
 
@@ -257,6 +281,7 @@ mod tests {
             index,
             state: state.into(),
             matched,
+            findable: true,
         }
     }
 
@@ -313,11 +338,21 @@ mod tests {
             assert_eq!(asks(&f, got, &c), asks_want, "friend {}", f.index);
         }
         // A weak match is not a registration: still a registration target, discounted.
-        let weak = friend(9, "OH", Some((0.5, Voter::default())));
+        let weak = friend(9, "OH", Some((DOUBT_MIN / 2.0, Voter::default())));
+        // A doubtful one is neither.
+        let doubt = friend(11, "OH", Some((DOUBT_MIN, Voter::default())));
+        assert_eq!(classify(&doubt, &c), Class::NotATarget);
         assert_eq!(classify(&weak, &c), Class::NotRegistered);
         let full = value(&friend(0, "OH", None), Class::NotRegistered, &c);
         let half = value(&weak, Class::NotRegistered, &c);
-        assert!((half - full / 2.0).abs() < 1e-12, "{half} vs {full}");
+        let want = full * (1.0 - DOUBT_MIN / 2.0);
+        assert!((half - want).abs() < 1e-12, "{half} vs {want}");
+        // Too little to look for: no match says nothing, no ask.
+        let sparse = Friend {
+            findable: false,
+            ..friend(10, "OH", None)
+        };
+        assert_eq!(classify(&sparse, &c), Class::NotATarget);
         // Registration closed: no ask.
         let closed = Campaign {
             registration_open: vec![],

@@ -1722,3 +1722,33 @@ pub fn generate_with_progress<W: Write>(
     }
     Ok(g.s.clone())
 }
+
+/// Who each shared contact really is, from `truth/records.csv` and `truth/people.csv`:
+/// contact key (the `contacts.csv` row id, or the vCard `UID`) → (registered, ncid).
+pub fn contact_truth(
+    records_csv: &str,
+    people_csv: &str,
+) -> std::collections::HashMap<String, (bool, String)> {
+    let mut people: std::collections::HashMap<&str, (bool, &str)> =
+        std::collections::HashMap::new();
+    for l in people_csv.lines().skip(1) {
+        let f: Vec<&str> = l.split(',').collect();
+        if f.len() > 6 {
+            people.insert(f[0], (f[2] == "true", f[6]));
+        }
+    }
+    let mut out = std::collections::HashMap::new();
+    for l in records_csv.lines().skip(1) {
+        let mut f = l.splitn(3, ',');
+        let (Some(file), Some(key), Some(person)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        if file != Out::Contacts.file_name() && file != Out::ContactsVcf.file_name() {
+            continue;
+        }
+        if let Some((registered, ncid)) = people.get(person) {
+            out.insert(key.to_string(), (*registered, ncid.to_string()));
+        }
+    }
+    out
+}

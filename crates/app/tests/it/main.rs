@@ -933,6 +933,7 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
 
 mod accounts;
 mod scores;
+mod sharing;
 mod turnout;
 mod universes;
 
