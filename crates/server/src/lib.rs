@@ -16,6 +16,7 @@ pub mod osdi;
 pub mod pages;
 pub mod pool;
 pub mod scoring;
+pub mod sharing;
 pub mod turfs;
 pub mod turnout;
 pub mod universes;
@@ -31,7 +32,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
-use axum::routing::{delete, get, post, MethodRouter};
+use axum::routing::{delete, get, post, put, MethodRouter};
 use axum::Router;
 
 pub use error::{ApiError, ERRORS};
@@ -295,6 +296,66 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::TurnoutReport),
         Api,
     ),
+    r(
+        "GET",
+        "/api/v1/sharing/consent",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/sharing/consent",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "DELETE",
+        "/api/v1/sharing/consent",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/sharing/uploads",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/sharing/friends",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/sharing/asks/{id}/done",
+        Needs(Permission::Share),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/sharing/report",
+        Needs(Permission::SharingReport),
+        Api,
+    ),
+    r(
+        "GET",
+        "/api/v1/sharing/settings",
+        Needs(Permission::SharingManage),
+        Api,
+    ),
+    r(
+        "PUT",
+        "/api/v1/sharing/settings",
+        Needs(Permission::SharingManage),
+        Api,
+    ),
+    r(
+        "POST",
+        "/api/v1/sharing/credit",
+        Needs(Permission::SharingManage),
+        Api,
+    ),
     r("GET", "/api/v1/models", Needs(Permission::ModelsRead), Api),
     r(
         "POST",
@@ -390,6 +451,23 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ModelsManage),
         Page,
     ),
+    r("GET", "/share", Needs(Permission::Share), Page),
+    r("POST", "/share/consent", Needs(Permission::Share), Page),
+    r("POST", "/share/upload", Needs(Permission::Share), Page),
+    r("POST", "/share/withdraw", Needs(Permission::Share), Page),
+    r(
+        "POST",
+        "/share/asks/{id}/done",
+        Needs(Permission::Share),
+        Page,
+    ),
+    r("GET", "/static/share.js", Public, Page),
+    r(
+        "GET",
+        "/sharing/report",
+        Needs(Permission::SharingReport),
+        Page,
+    ),
     r("GET", "/static/tusk.css", Public, Page),
 ];
 
@@ -479,6 +557,27 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/models") => get(scoring::models_page),
         ("GET", "/models/{id}") => get(scoring::model_page),
         ("POST", "/models/{id}/approve") => post(scoring::model_approve_form),
+        ("GET", "/api/v1/sharing/consent") => get(sharing::consent_get),
+        ("POST", "/api/v1/sharing/consent") => post(sharing::consent_post),
+        ("DELETE", "/api/v1/sharing/consent") => delete(sharing::consent_delete),
+        ("POST", "/api/v1/sharing/uploads") => {
+            post(sharing::upload).layer(DefaultBodyLimit::max(sharing::UPLOAD_BODY_BYTES_MAX))
+        }
+        ("GET", "/api/v1/sharing/friends") => get(sharing::friends),
+        ("POST", "/api/v1/sharing/asks/{id}/done") => post(sharing::ask_done),
+        ("GET", "/api/v1/sharing/report") => get(sharing::report),
+        ("GET", "/api/v1/sharing/settings") => get(sharing::settings_get),
+        ("PUT", "/api/v1/sharing/settings") => put(sharing::settings_put),
+        ("POST", "/api/v1/sharing/credit") => post(sharing::credit),
+        ("GET", "/share") => get(sharing::share_page),
+        ("POST", "/share/consent") => post(sharing::consent_form),
+        ("POST", "/share/upload") => {
+            post(sharing::upload_form).layer(DefaultBodyLimit::max(sharing::UPLOAD_BODY_BYTES_MAX))
+        }
+        ("POST", "/share/withdraw") => post(sharing::withdraw_form),
+        ("POST", "/share/asks/{id}/done") => post(sharing::done_form),
+        ("GET", "/static/share.js") => get(pages::share_js),
+        ("GET", "/sharing/report") => get(sharing::report_page),
         ("GET", "/static/tusk.css") => get(pages::css),
         (m, p) => panic!("route {m} {p} is in ROUTES without a handler"),
     }

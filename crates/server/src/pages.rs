@@ -28,6 +28,10 @@ pub struct Nav {
     pub turnout: bool,
     /// The poll-watcher page (reporters who cannot read the board).
     pub watch: bool,
+    /// The supporter's sharing page.
+    pub share: bool,
+    /// The campaign's sharing report.
+    pub sharing: bool,
     pub csrf: String,
 }
 
@@ -43,6 +47,8 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         users: p.allows(Permission::UsersManage),
         turnout: p.allows(Permission::TurnoutRead),
         watch: p.allows(Permission::TurnoutReport) && !p.allows(Permission::TurnoutRead),
+        share: p.allows(Permission::Share),
+        sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })
 }
@@ -673,6 +679,10 @@ pub async fn css() -> Response {
 /// The universe page's live count (same-origin script: the CSP allows it).
 pub async fn universes_js() -> Response {
     static_js(include_str!("../static/universes.js"))
+}
+
+pub async fn share_js() -> Response {
+    static_js(include_str!("../static/share.js"))
 }
 
 /// A script of `static/`, cached for an hour.

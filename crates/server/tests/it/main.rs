@@ -11,6 +11,7 @@ mod groups;
 mod matrix;
 mod models;
 mod review;
+mod sharing;
 mod signup;
 mod turnout;
 mod universes;

@@ -461,6 +461,94 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/watchers",
         [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
     ),
+    // Sharing: supporters (every signed-in role but poll watchers; never keys) share their
+    // own contacts; the report is counts for staff who plan; settings and credit are the data
+    // director's. Empty bodies are refused as JSON after the access check.
+    (
+        "GET",
+        "/api/v1/sharing/consent",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/sharing/consent",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "DELETE",
+        "/api/v1/sharing/consent",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/sharing/uploads",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/sharing/friends",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/sharing/asks/{id}/done",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/sharing/report",
+        [401, 401, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/sharing/settings",
+        [401, 401, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/sharing/settings",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/sharing/credit",
+        [401, 401, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/share",
+        [303, 303, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/share/consent",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/share/upload",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/share/withdraw",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/share/asks/{id}/done",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/static/share.js",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
+    (
+        "GET",
+        "/sharing/report",
+        [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
     (
         "GET",
         "/static/tusk.css",
@@ -486,6 +574,7 @@ fn every_role_gets_exactly_what_it_may() {
     let rt = rt();
     rt.block_on(server::universes::build_now(&f.state)).unwrap();
     rt.block_on(server::turnout::build_now(&f.state)).unwrap();
+    rt.block_on(server::matching::build_now(&f.state)).unwrap();
     let mut failures = Vec::new();
     for (method, path, want) in EXPECT {
         for (col, who) in WHO.iter().enumerate() {
