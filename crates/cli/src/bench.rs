@@ -79,6 +79,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 300_000.0)]
         mail: f64,
     },
+    /// Targeted sharing: a synthetic campaign's contact lists (DIR from `tusk synth`, its voter
+    /// file loaded into the store) uploaded 500 contacts at a time, each by a supporter of its
+    /// own: time to match, rank and keep an upload (p50, p99), and the accuracy of friend →
+    /// voter matching and of "not registered" against the generator's truth. The uploads are
+    /// withdrawn afterwards.
+    Sharing {
+        dir: PathBuf,
+        /// Uploads to time (at most the contacts / 500).
+        #[arg(long, default_value_t = 200)]
+        uploads: usize,
+    },
     /// Election day: send `--reports` "has voted" reports to a running server (`tusk serve`)
     /// in requests of `--batch` from `--clients` concurrent clients, to the store's voters;
     /// prints acknowledged reports/s and ack latency (scripts/bench-turnout.sh). With
@@ -151,6 +162,7 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
                 tag,
             },
         ),
+        BenchCommand::Sharing { dir, uploads } => crate::sharing::bench(database, dir, *uploads),
         BenchCommand::Turnout {
             url,
             key,

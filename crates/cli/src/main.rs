@@ -10,6 +10,7 @@ mod bench_turnout;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
 mod scoring;
+mod sharing;
 mod turf;
 mod universe;
 mod watchers;
@@ -250,17 +251,26 @@ enum Command {
         #[command(subcommand)]
         action: watchers::WatchersAction,
     },
+    /// Targeted sharing, the campaign's side: settings (target states, links, dates, ask
+    /// texts), the precinct table, crediting asks, the report. Supporters share on /share.
+    Sharing {
+        #[command(subcommand)]
+        action: sharing::SharingAction,
+    },
     /// Turfs: cut a county's doors into walkable turfs, list cuts, export walk lists.
     Turf {
         #[command(subcommand)]
         action: turf::TurfAction,
     },
     /// Retention: erase shared contacts never matched to a registration, a sign-up or a gift,
-    /// loaded more than --older-than-days ago (and people left with no record). Audited; the
-    /// change feed says `deleted` for each.
+    /// loaded more than --older-than-days ago (and people left with no record), and friends
+    /// supporters shared that matched no registration, shared more than
+    /// --friends-older-than-days ago. Audited; the change feed says `deleted` for each contact.
     Retention {
         #[arg(long, default_value_t = app::retention::CONTACT_RETENTION_DAYS_DEFAULT)]
         older_than_days: u32,
+        #[arg(long, default_value_t = app::sharing::SHARING_RETENTION_DAYS_DEFAULT)]
+        friends_older_than_days: u32,
         /// Count what would be erased; erase nothing.
         #[arg(long)]
         dry_run: bool,
@@ -403,8 +413,10 @@ fn run(cli: Cli) -> Result<()> {
         Command::Watchers { action } => watchers::run(&cli, action),
         Command::Retention {
             older_than_days,
+            friends_older_than_days,
             dry_run,
-        } => retention(&cli, *older_than_days, *dry_run),
+        } => retention(&cli, *older_than_days, *friends_older_than_days, *dry_run),
+        Command::Sharing { action } => sharing::run(&cli.database, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -460,7 +472,7 @@ fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn retention(cli: &Cli, days: u32, dry_run: bool) -> Result<()> {
+fn retention(cli: &Cli, days: u32, friend_days: u32, dry_run: bool) -> Result<()> {
     let mut store = open_store(&cli.database)?;
     let now = app::accounts::parse_timestamp(&scoring::now()).context("the clock")?;
     let erased = app::retention::erase_unmatched_contacts(
@@ -474,6 +486,17 @@ fn retention(cli: &Cli, days: u32, dry_run: bool) -> Result<()> {
     println!(
         "{verb} {} shared contacts loaded more than {days} days ago and known only as contacts, and {} people left with no record",
         erased.contacts, erased.people
+    );
+    let friends = app::retention::erase_unmatched_friends(
+        store.sql(),
+        friend_days,
+        &accounts::cli_actor(),
+        now,
+        dry_run,
+    )?;
+    println!(
+        "{verb} {} friends shared more than {friend_days} days ago that matched no registration ({} uploads left empty; {} asks kept as counts only)",
+        friends.friends, friends.uploads, friends.asks_unlinked
     );
     Ok(())
 }
@@ -828,6 +851,29 @@ fn demo(
         println!("turf cutting skipped: {e:#}");
     }
     println!();
+    // Targeted sharing: the campaign's settings and polling places.
+    let demo_settings = r#"{
+  "target_states": ["NC"],
+  "states": {"NC": {"registration_url": "https://www.ncsbe.gov/registering/how-register",
+                    "polling_place_url": "https://vt.ncsbe.gov/PPLkup/"}},
+  "give_url": "https://example.org/give",
+  "persuasion_url": "https://example.org/message"
+}"#;
+    let settings_file = files.join("sharing.json");
+    std::fs::write(&settings_file, demo_settings)?;
+    sharing::run(
+        &cli.database,
+        &sharing::SharingAction::Settings {
+            set: Some(settings_file),
+        },
+    )?;
+    sharing::run(
+        &cli.database,
+        &sharing::SharingAction::Precincts {
+            file: f(Out::Precincts),
+        },
+    )?;
+    println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
     let history = std::fs::read(f(Out::NcVhis))?;
@@ -870,7 +916,10 @@ fn demo(
     println!(
         "Election day: the watcher's phone page is /watch (their precinct's roster: tap who has voted), the turnout board /turnout (as director or organizer), the readiness drill /watchers."
     );
-    println!("Not in the demo yet: the dashboard's charts, sharing, trips (later issues).");
+    println!(
+        "Sharing: sign in as the volunteer, open /share, agree to the terms and upload contacts (a CSV with name, phone, city; a phone's .vcf; or JSON): the asks appear at once. The campaign's counts are on /sharing/report."
+    );
+    println!("Not in the demo yet: the dashboard's charts, trips (later issues).");
     if no_serve {
         return Ok(());
     }
