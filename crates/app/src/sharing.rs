@@ -52,8 +52,9 @@ pub const EMAILS_PER_CONTACT_MAX: usize = 3;
 pub const PROBLEMS_LISTED_MAX: usize = 200;
 /// Days an unmatched friend is kept (the retention rule's default).
 pub const SHARING_RETENTION_DAYS_DEFAULT: u32 = 60;
-/// Voter matches below this are not looked at (a weaker match is no match at all).
-pub const MATCH_FLOOR: f64 = 0.01;
+/// Voter matches below this are not looked at: 0, the best candidate is always read (its
+/// evidence decides whether "no match" means "not registered").
+pub const MATCH_FLOOR: f64 = 0.0;
 /// The lowest registration threshold a campaign may set.
 pub const MATCH_MIN_LOWEST: f64 = 0.5;
 
@@ -1109,12 +1110,17 @@ pub fn registrations(
         let args: Vec<Value> = chunk.iter().map(|k| Value::Text(k.clone())).collect();
         for r in sql.query(
             &format!(
-                "SELECT rkey, voter_id, state, county, precinct, person_id FROM voters \
-                 WHERE rkey IN ({}) AND removed_load_id IS NULL",
+                // Removed registrations are skipped here, not in SQL: SQLite would pick the
+                // removed-load index for `removed_load_id IS NULL` and scan every voter.
+                "SELECT rkey, voter_id, state, county, precinct, person_id, removed_load_id FROM voters \
+                 WHERE rkey IN ({})",
                 marks(chunk.len())
             ),
             &args,
         )? {
+            if r.opt_int(6)?.is_some() {
+                continue;
+            }
             out.insert(
                 r.text(0)?,
                 Registration {
@@ -1192,6 +1198,8 @@ pub struct Judged {
     /// supporter's.
     pub state: String,
     pub matched: Option<(f64, String, Registration)>,
+    /// Evidence for the best candidate, bits (see `targeting::sharing::DOUBT_BITS`).
+    pub evidence_bits: f64,
     pub class: Class,
     pub asks: Vec<Ask>,
     pub value: f64,
@@ -1209,14 +1217,14 @@ pub fn judge(
 ) -> Result<Vec<Judged>, StoreError> {
     let campaign = settings.campaign(today);
     let targets = &campaign.target_states;
-    let mut found: Vec<Option<(f64, String)>> = Vec::with_capacity(contacts.len());
+    let mut found: Vec<Option<(f64, String, f64)>> = Vec::with_capacity(contacts.len());
     for (entry, c) in &contacts {
         // Scoped to the states the campaign works in: a friend typed elsewhere is not looked up.
         let in_scope = c.state.is_empty() || targets.contains(&c.state);
         let m = if in_scope {
             index
                 .best_match(&records_of(&format!("share:{entry}"), c), MATCH_FLOOR)
-                .map(|m| (m.probability, m.rkey))
+                .map(|m| (m.probability, m.rkey, m.evidence_bits))
         } else {
             None
         };
@@ -1225,7 +1233,7 @@ pub fn judge(
     let rkeys: Vec<String> = found
         .iter()
         .flatten()
-        .map(|(_, k)| k.clone())
+        .map(|(_, k, _)| k.clone())
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
@@ -1234,7 +1242,8 @@ pub fn judge(
     let mut friends = Vec::with_capacity(contacts.len());
     let mut judged: Vec<Judged> = Vec::with_capacity(contacts.len());
     for (i, ((entry, c), m)) in contacts.into_iter().zip(found).enumerate() {
-        let matched = m.and_then(|(p, k)| regs.get(&k).map(|r| (p, k.clone(), r.clone())));
+        let evidence_bits = m.as_ref().map_or(f64::NEG_INFINITY, |x| x.2);
+        let matched = m.and_then(|(p, k, _)| regs.get(&k).map(|r| (p, k.clone(), r.clone())));
         let state = match &matched {
             Some((p, _, r)) if *p >= campaign.match_min => r.state.clone(),
             _ if !c.state.is_empty() => c.state.clone(),
@@ -1243,6 +1252,7 @@ pub fn judge(
         friends.push(Friend {
             index: i,
             findable: findable(&c),
+            evidence_bits,
             state: state.clone(),
             matched: matched.as_ref().map(|(p, _, r)| {
                 (
@@ -1262,6 +1272,7 @@ pub fn judge(
             contact: c,
             state,
             matched,
+            evidence_bits,
             class: Class::NotATarget,
             asks: Vec::new(),
             value: 0.0,
@@ -1348,6 +1359,18 @@ impl Accuracy {
         match_min: f64,
         truth: &dyn Fn(usize) -> Option<(bool, String)>,
     ) {
+        self.add_with_doubt(judged, match_min, None, truth)
+    }
+
+    /// As `add`, with "not registered" decided again at another doubt level (bits) than the
+    /// engine's (a findable friend with no match at `match_min` and less evidence than that).
+    pub fn add_with_doubt(
+        &mut self,
+        judged: &[Judged],
+        match_min: f64,
+        doubt_bits: Option<f64>,
+        truth: &dyn Fn(usize) -> Option<(bool, String)>,
+    ) {
         for j in judged {
             let Some((registered, rkey)) = truth(j.entry) else {
                 continue;
@@ -1379,7 +1402,17 @@ impl Accuracy {
                     }
                 }
             }
-            if j.class == Class::NotRegistered {
+            let unregistered = match doubt_bits {
+                None => j.class == Class::NotRegistered,
+                Some(bits) => {
+                    said.is_none()
+                        && findable(&j.contact)
+                        && j.evidence_bits < bits
+                        && (j.class == Class::NotRegistered || j.class == Class::NotATarget)
+                        && j.matched.as_ref().is_none_or(|(p, _, _)| *p < match_min)
+                }
+            };
+            if unregistered {
                 self.said_unregistered += 1;
                 if !registered {
                     self.said_unregistered_right += 1;
@@ -1671,10 +1704,11 @@ fn check_limits(
 fn home_state(sql: &mut dyn Sql, person_id: Option<i64>, settings: &Settings) -> String {
     if let Some(p) = person_id {
         if let Ok(rows) = sql.query(
-            "SELECT state FROM voters WHERE person_id = ? AND removed_load_id IS NULL LIMIT 1",
+            "SELECT state, removed_load_id FROM voters WHERE person_id = ?",
             &[Value::Int(p)],
         ) {
-            if let Some(s) = rows.first().and_then(|r| r.text(0).ok()) {
+            let on_file = rows.iter().find(|r| matches!(r.get(1), Some(Value::Null)));
+            if let Some(s) = on_file.and_then(|r| r.text(0).ok()) {
                 return s;
             }
         }
@@ -1841,6 +1875,7 @@ pub fn credit(
     sql: &mut dyn Sql,
     index: &VoterIndex,
     now: &str,
+    actor: &str,
     voted: &dyn Fn(&str) -> Option<bool>,
 ) -> Result<Credited, SharingError> {
     let settings = settings(sql)?;
@@ -1903,6 +1938,14 @@ pub fn credit(
     }
     out.registered = kept::credit(sql, &registered, "registered", now)?;
     out.voted = kept::credit(sql, &voted_ids, "voted", now)?;
+    store::accounts::audit(
+        sql,
+        now,
+        actor,
+        "sharing.credit",
+        "sharing_asks",
+        &serde_json::json!(out),
+    )?;
     Ok(out)
 }
 

@@ -54,6 +54,8 @@ pub fn data_version(store: &mut dyn Store) -> Result<i64, StoreError> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct VoterMatch {
     pub probability: f64,
+    /// The evidence, in bits: log2 Bayes factor without the prior.
+    pub evidence_bits: f64,
     pub rkey: String,
     pub person_id: Option<i64>,
 }
@@ -70,8 +72,11 @@ impl VoterIndex {
                 }
             }
         }
+        let prior = self.index.model().prior;
+        let prior_bits = (prior / (1.0 - prior)).log2();
         best.map(|b| VoterMatch {
             probability: b.probability,
+            evidence_bits: b.weight - prior_bits,
             rkey: self.index.left()[b.left as usize].id.clone(),
             person_id: self.person_ids[b.left as usize],
         })

@@ -77,17 +77,9 @@ pub fn run(database: &str, action: &SharingAction) -> Result<()> {
             let index = VoterIndex::build(&mut *store)?;
             let voted = journal_voted(database, &mut *store)?;
             let now = scoring::now();
-            let c = sharing::credit(store.sql(), &index, &now, &|id: &str| {
+            let c = sharing::credit(store.sql(), &index, &now, &actor, &|id: &str| {
                 voted.get(id).copied()
             })?;
-            store::accounts::audit(
-                store.sql(),
-                &now,
-                &actor,
-                "sharing.credit",
-                "sharing_asks",
-                &serde_json::json!(c),
-            )?;
             println!(
                 "{} open asks checked: {} friends registered since they were asked, {} voted",
                 c.checked, c.registered, c.voted
@@ -142,6 +134,12 @@ fn journal_voted(
     Ok(out)
 }
 
+/// Registration thresholds the benchmark also reports precision and recall at.
+const SWEEP: [f64; 5] = [0.5, 0.7, 0.8, 0.9, 0.95];
+
+/// Doubt levels (bits) the benchmark also reports "not registered" at.
+const DOUBT_SWEEP: [f64; 5] = [6.0, 8.0, 10.0, 12.0, 14.0];
+
 /// Contacts per timed upload in the benchmark.
 pub const BENCH_UPLOAD_CONTACTS: usize = 500;
 
@@ -177,6 +175,8 @@ pub fn bench(database: &str, dir: &Path, uploads: usize) -> Result<()> {
     let now = scoring::now();
     let mut times = Vec::new();
     let mut acc = Accuracy::default();
+    let mut sweep = [Accuracy::default(); SWEEP.len()];
+    let mut doubts = [Accuracy::default(); DOUBT_SWEEP.len()];
     let chunks: Vec<&[csv::StringRecord]> = rows.chunks(BENCH_UPLOAD_CONTACTS).collect();
     let n = uploads.min(chunks.len());
     for (i, chunk) in chunks.iter().take(n).enumerate() {
@@ -223,11 +223,18 @@ pub fn bench(database: &str, dir: &Path, uploads: usize) -> Result<()> {
             today,
             &|_| None,
         )?;
-        acc.add(&judged, settings.match_min, &|entry| {
+        let t = |entry: usize| {
             truth
                 .get(&chunk[entry - 1][1])
                 .map(|(reg, ncid)| (*reg && !ncid.is_empty(), format!("nc:{ncid}")))
-        });
+        };
+        acc.add(&judged, settings.match_min, &t);
+        for (a, m) in sweep.iter_mut().zip(SWEEP) {
+            a.add(&judged, m, &t);
+        }
+        for (a, b) in doubts.iter_mut().zip(DOUBT_SWEEP) {
+            a.add_with_doubt(&judged, settings.match_min, Some(b), &t);
+        }
         // Leave the store as it was.
         sharing::withdraw(store.sql(), user_id, &now, "bench")?;
     }
@@ -261,5 +268,27 @@ pub fn bench(database: &str, dir: &Path, uploads: usize) -> Result<()> {
         acc.unregistered_precision(),
         acc.unregistered_recall()
     );
+    println!();
+    println!("| registration threshold | match precision | recall | full name + place: precision | recall |");
+    println!("|---|---|---|---|---|");
+    for (a, m) in sweep.iter().zip(SWEEP) {
+        println!(
+            "| {m} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            a.match_precision(),
+            a.match_recall(),
+            a.match_precision_findable(),
+            a.match_recall_findable()
+        );
+    }
+    println!();
+    println!("| doubt level (bits) | \"not registered\" precision | recall |");
+    println!("|---|---|---|");
+    for (a, b) in doubts.iter().zip(DOUBT_SWEEP) {
+        println!(
+            "| {b} | {:.4} | {:.4} |",
+            a.unregistered_precision(),
+            a.unregistered_recall()
+        );
+    }
     Ok(())
 }

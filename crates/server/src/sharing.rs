@@ -375,17 +375,13 @@ pub async fn credit(
         state
             .pool
             .run(move |st| {
-                let now = now_iso();
-                let c = sharing::credit(st.sql(), &index, &now, &voted)?;
-                store::accounts::audit(
+                Ok(sharing::credit(
                     st.sql(),
-                    &now,
+                    &index,
+                    &now_iso(),
                     &actor,
-                    "sharing.credit",
-                    "sharing_asks",
-                    &serde_json::json!(c),
-                )?;
-                Ok(c)
+                    &voted,
+                )?)
             })
             .await?,
     ))
@@ -450,6 +446,18 @@ pub async fn share_page(State(state): State<AppState>, Extension(who): Extension
     share_page_with(&state, &p, None).await
 }
 
+/// A form's sender: signed in (else to sign-in), CSRF checked, a supporter (not a key).
+fn form_sender(who: &Who, csrf: &str) -> Result<(Principal, Supporter), Response> {
+    let Some(p) = who.0.clone() else {
+        return Err(Redirect::to("/login?next=/share").into_response());
+    };
+    form_csrf(&p, csrf)?;
+    match supporter(&p) {
+        Ok(s) => Ok((p, s)),
+        Err(e) => Err(error_page(&e, Some(&p))),
+    }
+}
+
 #[derive(Debug, Deserialize)]
 pub struct CsrfForm {
     #[serde(default)]
@@ -463,15 +471,9 @@ pub async fn consent_form(
     Extension(who): Extension<Who>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some(p) = who.0.clone() else {
-        return Redirect::to("/login?next=/share").into_response();
-    };
-    if let Err(refused) = form_csrf(&p, &f.csrf) {
-        return refused;
-    }
-    let s = match supporter(&p) {
-        Ok(s) => s,
-        Err(e) => return error_page(&e, Some(&p)),
+    let (p, s) = match form_sender(&who, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused,
     };
     let r = state
         .pool
@@ -496,15 +498,9 @@ pub async fn withdraw_form(
     Extension(who): Extension<Who>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let Some(p) = who.0.clone() else {
-        return Redirect::to("/login?next=/share").into_response();
-    };
-    if let Err(refused) = form_csrf(&p, &f.csrf) {
-        return refused;
-    }
-    let s = match supporter(&p) {
-        Ok(s) => s,
-        Err(e) => return error_page(&e, Some(&p)),
+    let (p, s) = match form_sender(&who, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused,
     };
     let r = state
         .pool
@@ -538,15 +534,9 @@ pub async fn upload_form(
     Extension(who): Extension<Who>,
     Form(f): Form<UploadForm>,
 ) -> Response {
-    let Some(p) = who.0.clone() else {
-        return Redirect::to("/login?next=/share").into_response();
-    };
-    if let Err(refused) = form_csrf(&p, &f.csrf) {
-        return refused;
-    }
-    let s = match supporter(&p) {
-        Ok(s) => s,
-        Err(e) => return error_page(&e, Some(&p)),
+    let (p, s) = match form_sender(&who, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused,
     };
     let body = UploadBody {
         format: Some(f.format).filter(|f| !f.is_empty() && f != "auto"),
@@ -577,14 +567,11 @@ pub async fn done_form(
     Path(id): Path<String>,
     Form(f): Form<DoneForm>,
 ) -> Response {
-    let Some(p) = who.0.clone() else {
-        return Redirect::to("/login?next=/share").into_response();
+    let (p, s) = match form_sender(&who, &f.csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused,
     };
-    if let Err(refused) = form_csrf(&p, &f.csrf) {
-        return refused;
-    }
     let r = async {
-        let s = supporter(&p)?;
         let id = parse_id(&id, "ask")?;
         let done = f.done == "1" || f.done == "true";
         state

@@ -10,9 +10,11 @@ use serde::Serialize;
 
 /// A voter match at least this probable is taken as the friend's registration.
 pub const MATCH_PROBABILITY_MIN: f64 = 0.9;
-/// A match at least this probable but below the registration threshold leaves the friend in
-/// doubt: not taken as registered, not asked to register either.
-pub const DOUBT_MIN: f64 = 0.05;
+/// A best candidate whose evidence (log2 Bayes factor, the prior left out) reaches this many
+/// bits but whose match is below the registration threshold leaves the friend in doubt: not
+/// taken as registered, not asked to register either. Bits, not a probability: the prior of
+/// a pair falls with the size of the file, the evidence of a shared name and city does not.
+pub const DOUBT_BITS: f64 = 12.0;
 /// Support score from which a registered friend is a supporter.
 pub const SUPPORTER_MIN: f32 = 0.6;
 /// Support score below which a friend is an opponent (never asked to vote).
@@ -57,6 +59,9 @@ pub struct Friend {
     pub state: String,
     /// The best voter match and its probability, if any was found.
     pub matched: Option<(f64, Voter)>,
+    /// The evidence for the best candidate, in bits (log2 Bayes factor without the prior);
+    /// `f64::NEG_INFINITY` when there was no candidate.
+    pub evidence_bits: f64,
     /// The contact says enough that a registration would have been found (a full name and a
     /// place): only then does "no match" mean "not registered". A first name and a phone
     /// with no match says nothing.
@@ -159,7 +164,7 @@ pub fn classify(f: &Friend, c: &Campaign) -> Class {
                 Class::NotATarget
             }
         }
-        Some((p, _)) if *p >= DOUBT_MIN => Class::NotATarget,
+        _ if f.evidence_bits >= DOUBT_BITS => Class::NotATarget,
         _ if f.findable && state_weight(&f.state, c) > 0.0 => Class::NotRegistered,
         _ => Class::NotATarget,
     }
@@ -281,6 +286,7 @@ mod tests {
             index,
             state: state.into(),
             matched,
+            evidence_bits: f64::NEG_INFINITY,
             findable: true,
         }
     }
@@ -338,14 +344,21 @@ mod tests {
             assert_eq!(asks(&f, got, &c), asks_want, "friend {}", f.index);
         }
         // A weak match is not a registration: still a registration target, discounted.
-        let weak = friend(9, "OH", Some((DOUBT_MIN / 2.0, Voter::default())));
-        // A doubtful one is neither.
-        let doubt = friend(11, "OH", Some((DOUBT_MIN, Voter::default())));
+        let weak = Friend {
+            evidence_bits: DOUBT_BITS - 1.0,
+            ..friend(9, "OH", Some((0.025, Voter::default())))
+        };
+        // A candidate with strong evidence, below the threshold only for the file's size: in
+        // doubt, neither.
+        let doubt = Friend {
+            evidence_bits: DOUBT_BITS,
+            ..friend(11, "OH", Some((0.01, Voter::default())))
+        };
         assert_eq!(classify(&doubt, &c), Class::NotATarget);
         assert_eq!(classify(&weak, &c), Class::NotRegistered);
         let full = value(&friend(0, "OH", None), Class::NotRegistered, &c);
         let half = value(&weak, Class::NotRegistered, &c);
-        let want = full * (1.0 - DOUBT_MIN / 2.0);
+        let want = full * (1.0 - 0.025);
         assert!((half - want).abs() < 1e-12, "{half} vs {want}");
         // Too little to look for: no match says nothing, no ask.
         let sparse = Friend {

@@ -86,6 +86,21 @@ async fn text(c: &Client, css: &str) -> String {
     }
 }
 
+/// Nothing on the page is wider than the phone's window.
+async fn fits_a_phone(c: &Client, page: &str) {
+    let overflow = c
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "horizontal scroll on the {page} page on a phone: {overflow}"
+    );
+}
+
 async fn sign_in(c: &Client, base: &str, user: &str, totp: Option<&str>) {
     c.goto(&format!("{base}/login")).await.unwrap();
     fill(c, "#username", user).await;
@@ -179,6 +194,24 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
     );
     let base = format!("http://{addr}");
     let api = crate::flows_support::person_json(&f, f.a);
+    // A contacts file as a phone would hold it: a voter of the file, an invented friend, and
+    // an entry with no name.
+    rt().block_on(server::matching::build_now(&f.state))
+        .unwrap();
+    let share_dir = tempfile::tempdir().unwrap();
+    let city = api["postal_addresses"][0]["locality"]
+        .as_str()
+        .unwrap_or("RALEIGH")
+        .to_string();
+    std::fs::write(
+        share_dir.path().join("friends.csv"),
+        format!(
+            "Name,Mobile,City\n{} {},,{city}\nZed Qqqxyzzy,9195550142,{city}\n,9195550143,\n",
+            api["given_name"].as_str().unwrap_or("Ann"),
+            api["family_name"].as_str().unwrap_or("Lee")
+        ),
+    )
+    .unwrap();
     let family = api["family_name"].as_str().unwrap().to_string();
     let rt = rt();
     rt.block_on(async {
@@ -203,17 +236,7 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         text(&c, "#people-search").await;
         assert_eq!(c.current_url().await.unwrap().path(), "/people");
         // The page fits a phone: nothing wider than the window.
-        let overflow = c
-            .execute(
-                "return document.documentElement.scrollWidth - window.innerWidth",
-                vec![],
-            )
-            .await
-            .unwrap();
-        assert!(
-            overflow.as_i64().unwrap_or(1) <= 0,
-            "horizontal scroll on a phone: {overflow}"
-        );
+        fits_a_phone(&c, "people").await;
 
         // Search the person A by last name and open their page.
         fill(&c, "#name", &family).await;
@@ -245,6 +268,57 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         let body = text(&c, "main").await;
         assert!(body.contains("Not found"), "{body}");
         shot(&c, "04-volunteer-refused").await;
+
+        // The volunteer shares contacts from a file on the phone: terms first, then the file
+        // (read on the phone into the form), then the asks.
+        c.goto(&format!("{base}/share")).await.unwrap();
+        text(&c, "#terms").await;
+        shot(&c, "05-share-terms").await;
+        submit(&c, "#terms form").await;
+        text(&c, "#share-form").await;
+        let file = share_dir.path().join("friends.csv");
+        c.find(Locator::Css("#share-file"))
+            .await
+            .unwrap()
+            .send_keys(file.to_str().unwrap())
+            .await
+            .unwrap();
+        let started = Instant::now();
+        loop {
+            let v = c
+                .execute(
+                    "return document.getElementById('share-content').value",
+                    vec![],
+                )
+                .await
+                .unwrap();
+            if v.as_str().unwrap_or("").contains("Qqqxyzzy") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the file was not read"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        submit(&c, "#share-form").await;
+        let summary = text(&c, "#share-summary").await;
+        assert!(summary.contains("Read 3 contacts: 2 kept"), "{summary}");
+        assert!(summary.contains("Contact 3, name"), "{summary}");
+        let friends = text(&c, "#share-friends").await;
+        assert!(friends.contains("Zed Qqqxyzzy"), "{friends}");
+        assert!(friends.contains("register to vote"), "{friends}");
+        shot(&c, "06-share-asks").await;
+        c.find(Locator::Css("#share-friends button"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let friends = text(&c, "#share-friends").await;
+        assert!(friends.contains("Asked ✓"), "{friends}");
+        fits_a_phone(&c, "share").await;
+        shot(&c, "07-share-done").await;
         c.close().await.unwrap();
     });
 }
