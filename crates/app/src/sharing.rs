@@ -1200,6 +1200,9 @@ pub struct Judged {
     pub matched: Option<(f64, String, Registration)>,
     /// Evidence for the best candidate, bits (see `targeting::sharing::DOUBT_BITS`).
     pub evidence_bits: f64,
+    /// Full name and a place, and searchable (no blocking key too common): "not found" means
+    /// something.
+    pub findable: bool,
     pub class: Class,
     pub asks: Vec<Ask>,
     pub value: f64,
@@ -1218,17 +1221,21 @@ pub fn judge(
     let campaign = settings.campaign(today);
     let targets = &campaign.target_states;
     let mut found: Vec<Option<(f64, String, f64)>> = Vec::with_capacity(contacts.len());
+    let mut searchable: Vec<bool> = Vec::with_capacity(contacts.len());
     for (entry, c) in &contacts {
         // Scoped to the states the campaign works in: a friend typed elsewhere is not looked up.
         let in_scope = c.state.is_empty() || targets.contains(&c.state);
+        let records = records_of(&format!("share:{entry}"), c);
         let m = if in_scope {
             index
-                .best_match(&records_of(&format!("share:{entry}"), c), MATCH_FLOOR)
+                .best_match(&records, MATCH_FLOOR)
                 .map(|m| (m.probability, m.rkey, m.evidence_bits))
         } else {
             None
         };
         found.push(m);
+        // A name too common to search (its blocking keys skipped) is never "not found".
+        searchable.push(findable(c) && !index.crowded(&records));
     }
     let rkeys: Vec<String> = found
         .iter()
@@ -1241,7 +1248,9 @@ pub fn judge(
     let regs = registrations(sql, &rkeys, election, voted)?;
     let mut friends = Vec::with_capacity(contacts.len());
     let mut judged: Vec<Judged> = Vec::with_capacity(contacts.len());
-    for (i, ((entry, c), m)) in contacts.into_iter().zip(found).enumerate() {
+    for (i, (((entry, c), m), searchable)) in
+        contacts.into_iter().zip(found).zip(searchable).enumerate()
+    {
         let evidence_bits = m.as_ref().map_or(f64::NEG_INFINITY, |x| x.2);
         let matched = m.and_then(|(p, k, _)| regs.get(&k).map(|r| (p, k.clone(), r.clone())));
         let state = match &matched {
@@ -1251,7 +1260,7 @@ pub fn judge(
         };
         friends.push(Friend {
             index: i,
-            findable: findable(&c),
+            findable: searchable,
             evidence_bits,
             state: state.clone(),
             matched: matched.as_ref().map(|(p, _, r)| {
@@ -1273,6 +1282,7 @@ pub fn judge(
             state,
             matched,
             evidence_bits,
+            findable: searchable,
             class: Class::NotATarget,
             asks: Vec::new(),
             value: 0.0,
@@ -1406,7 +1416,7 @@ impl Accuracy {
                 None => j.class == Class::NotRegistered,
                 Some(bits) => {
                     said.is_none()
-                        && findable(&j.contact)
+                        && j.findable
                         && j.evidence_bits < bits
                         && (j.class == Class::NotRegistered || j.class == Class::NotATarget)
                         && j.matched.as_ref().is_none_or(|(p, _, _)| *p < match_min)
@@ -1922,9 +1932,11 @@ pub fn credit(
     for a in &open {
         match (a.kind.as_str(), &a.voter_rkey) {
             ("register", None) => {
-                if let Some(Some((k, _))) = rematch.get(&a.friend_id) {
+                if let Some(Some((k, p))) = rematch.get(&a.friend_id) {
                     if first_load.get(k).is_some_and(|l| *l > a.load_mark) {
                         registered.push(a.ask_id);
+                        let person = regs.get(k).and_then(|r| r.person_id);
+                        kept::set_match(sql, a.friend_id, k, person, (p * 1e6).round() as i64)?;
                     }
                 }
             }

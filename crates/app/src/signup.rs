@@ -82,6 +82,12 @@ impl VoterIndex {
         })
     }
 
+    /// Some reading of the person has a blocking key too common to be searched: "no match"
+    /// then does not mean "not on the file".
+    pub fn crowded(&self, records: &[Record]) -> bool {
+        records.iter().any(|r| self.index.crowded(r))
+    }
+
     /// The model the index matches with (also the review page's waterfalls).
     pub fn model(&self) -> &identity::Model {
         self.index.model()

@@ -196,6 +196,7 @@ pub struct Blocker {
     index: HashMap<u64, Vec<u32>>,
     /// Keys skipped for being shared by more than `RECORDS_PER_KEY_MAX` records.
     pub skipped_keys: usize,
+    skipped: std::collections::HashSet<u64>,
 }
 
 impl Blocker {
@@ -212,13 +213,29 @@ impl Blocker {
                 }
             }
         }
-        let before = index.len();
-        index.retain(|_, v| v.len() <= RECORDS_PER_KEY_MAX);
+        let mut skipped = std::collections::HashSet::new();
+        index.retain(|k, v| {
+            let keep = v.len() <= RECORDS_PER_KEY_MAX;
+            if !keep {
+                skipped.insert(*k);
+            }
+            keep
+        });
         Blocker {
             rules: rules.to_vec(),
-            skipped_keys: before - index.len(),
+            skipped_keys: skipped.len(),
+            skipped,
             index,
         }
+    }
+
+    /// One of `r`'s keys is shared by too many left records to be searched: a record that is
+    /// not among `r`'s candidates may still be `r` (a common name in a big city).
+    pub fn crowded(&self, r: &Record) -> bool {
+        let mut key = String::new();
+        self.rules
+            .iter()
+            .any(|&rule| rule.key(r, &mut key) && self.skipped.contains(&hash_key(rule, &key)))
     }
 
     /// Left records sharing at least one key with `r`, sorted, without repeats.

@@ -145,6 +145,11 @@ impl<L: AsRef<[Record]>> Matcher<L> {
         self.left.as_ref()
     }
 
+    /// Some blocking key of `r` was too common to be searched (see `Blocker::crowded`).
+    pub fn crowded(&self, r: &Record) -> bool {
+        self.blocker.crowded(r)
+    }
+
     pub fn model(&self) -> &Model {
         &self.model
     }

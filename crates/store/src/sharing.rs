@@ -494,6 +494,26 @@ pub fn credit(sql: &mut dyn Sql, ask_ids: &[i64], credit: &str, now: &str) -> Re
     Ok(n)
 }
 
+/// A friend found on a later voter file: their registration kept (so retention keeps them).
+pub fn set_match(
+    sql: &mut dyn Sql,
+    friend_id: i64,
+    voter_rkey: &str,
+    person_id: Option<i64>,
+    probability_ppm: i64,
+) -> Result<()> {
+    sql.execute(
+        "UPDATE sharing_friends SET voter_rkey = ?, person_id = ?, probability_ppm = ? WHERE id = ?",
+        &[
+            text(voter_rkey),
+            opt_int(person_id),
+            Value::Int(probability_ppm),
+            Value::Int(friend_id),
+        ],
+    )?;
+    Ok(())
+}
+
 /// One line of the campaign's report.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct ReportRow {

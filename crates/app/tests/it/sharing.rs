@@ -400,9 +400,35 @@ fn uploads_with_consent_problems_limits_credit_and_withdrawal() {
             "{e:?}"
         );
 
+        // Retention: friends that matched no registration go (their asks stay as counts);
+        // the friend found on the later voter file, and the one matched at once, stay.
+        let later = app::turnout::seconds_of(NOW) + 1;
+        let dry = app::retention::erase_unmatched_friends(s.sql(), 0, "test", later, true).unwrap();
+        let gone =
+            app::retention::erase_unmatched_friends(s.sql(), 0, "test", later, false).unwrap();
+        assert_eq!(dry.friends, gone.friends);
+        assert!(gone.friends >= 9, "{gone:?}");
+        assert_eq!(
+            gone.uploads, 9,
+            "the one-friend uploads left empty: {gone:?}"
+        );
+        let kept = s
+            .sql()
+            .query(
+                "SELECT typed_name FROM sharing_friends WHERE user_id = 7 AND voter_rkey IS NOT NULL ORDER BY position",
+                &[],
+            )
+            .unwrap();
+        let kept: Vec<String> = kept.iter().map(|r| r.text(0).unwrap()).collect();
+        assert!(kept.contains(&"Zed Qqqxyzzy".to_string()), "{kept:?}");
+        assert_eq!(
+            store::sharing::friends_of(s.sql(), 7).unwrap() as usize,
+            kept.len()
+        );
+
         // Withdrawal: nothing of the friends remains; the counts stay, unlinked.
         let erased = sharing::withdraw(s.sql(), 7, NOW, "user:ann").unwrap();
-        assert_eq!(erased.uploads as i64, sharing::UPLOADS_PER_WINDOW_MAX);
+        assert_eq!(erased.uploads, 1);
         assert_eq!(store::sharing::rows_of_user(s.sql(), 7).unwrap(), 0);
         let left = s
             .sql()
