@@ -82,7 +82,7 @@ st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
   --exclude-path /api/v1/donations/record_donation_helper \
-  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|people/\{id\}/record_canvass)$' "$@"
+  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|sharing.*|people/\{id\}/record_canvass)$' "$@"
 # People search, sign-ups, gifts and adding people to tags and lists validate meaning beyond
 # what a schema can say (a name needs a last name, an address a house number and street, a
 # sign-up some way to reach the person, an amount whole cents, a person id an existing person
@@ -111,6 +111,9 @@ st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(models|un
 # Election day: a call-centre key that reports and reads. A report names a voter of the roll
 # (an invented id is refused with the field named), and the board is read into memory first
 # (503 until then), so valid-data acceptance is not checked.
+log "schemathesis: sharing (admin session: a supporter's consent, uploads and asks; settings, report, credit)"
+st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/sharing' \
+  --exclude-checks positive_data_acceptance "$@"
 TKEY=$("$TUSK" key add fuzz-turnout --scopes turnout:write,turnout:read | tail -n 1 | tr -d ' ')
 for _ in $(seq 60); do
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $TKEY" "http://127.0.0.1:$PORT/api/v1/turnout/board")

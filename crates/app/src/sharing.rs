@@ -1418,6 +1418,9 @@ impl Accuracy {
                     said.is_none()
                         && j.findable
                         && j.evidence_bits < bits
+                        && j.matched
+                            .as_ref()
+                            .is_none_or(|(p, _, _)| *p < targeting::sharing::DOUBT_PROBABILITY_MIN)
                         && (j.class == Class::NotRegistered || j.class == Class::NotATarget)
                         && j.matched.as_ref().is_none_or(|(p, _, _)| *p < match_min)
                 }

@@ -82,10 +82,14 @@ impl VoterIndex {
         })
     }
 
-    /// Some reading of the person has a blocking key too common to be searched: "no match"
-    /// then does not mean "not on the file".
+    /// The person's last name with their first name's nickname group — the key every
+    /// registration of theirs shares with a correctly typed name — is too common to be
+    /// searched (JAMES SMITH): "no match" then does not mean "not on the file".
     pub fn crowded(&self, records: &[Record]) -> bool {
-        records.iter().any(|r| self.index.crowded(r))
+        records.iter().any(|r| {
+            self.index
+                .skipped(identity::block::Rule::LastNameNickname, r)
+        })
     }
 
     /// The model the index matches with (also the review page's waterfalls).

@@ -229,13 +229,11 @@ impl Blocker {
         }
     }
 
-    /// One of `r`'s keys is shared by too many left records to be searched: a record that is
-    /// not among `r`'s candidates may still be `r` (a common name in a big city).
-    pub fn crowded(&self, r: &Record) -> bool {
+    /// `r`'s key under `rule` is shared by too many left records to be searched: a left
+    /// record found only through that key is not among `r`'s candidates.
+    pub fn skipped(&self, rule: Rule, r: &Record) -> bool {
         let mut key = String::new();
-        self.rules
-            .iter()
-            .any(|&rule| rule.key(r, &mut key) && self.skipped.contains(&hash_key(rule, &key)))
+        rule.key(r, &mut key) && self.skipped.contains(&hash_key(rule, &key))
     }
 
     /// Left records sharing at least one key with `r`, sorted, without repeats.

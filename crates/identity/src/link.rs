@@ -145,9 +145,9 @@ impl<L: AsRef<[Record]>> Matcher<L> {
         self.left.as_ref()
     }
 
-    /// Some blocking key of `r` was too common to be searched (see `Blocker::crowded`).
-    pub fn crowded(&self, r: &Record) -> bool {
-        self.blocker.crowded(r)
+    /// `r`'s key under `rule` was too common to be searched (see `Blocker::skipped`).
+    pub fn skipped(&self, rule: crate::block::Rule, r: &Record) -> bool {
+        self.blocker.skipped(rule, r)
     }
 
     pub fn model(&self) -> &Model {

@@ -14,7 +14,10 @@ pub const MATCH_PROBABILITY_MIN: f64 = 0.9;
 /// bits but whose match is below the registration threshold leaves the friend in doubt: not
 /// taken as registered, not asked to register either. Bits, not a probability: the prior of
 /// a pair falls with the size of the file, the evidence of a shared name and city does not.
-pub const DOUBT_BITS: f64 = 12.0;
+pub const DOUBT_BITS: f64 = 14.0;
+/// … and so does a best candidate at least this probable (in a small file the prior is large
+/// enough that weaker evidence is already a real chance).
+pub const DOUBT_PROBABILITY_MIN: f64 = 0.05;
 /// Support score from which a registered friend is a supporter.
 pub const SUPPORTER_MIN: f32 = 0.6;
 /// Support score below which a friend is an opponent (never asked to vote).
@@ -164,6 +167,7 @@ pub fn classify(f: &Friend, c: &Campaign) -> Class {
                 Class::NotATarget
             }
         }
+        Some((p, _)) if *p >= DOUBT_PROBABILITY_MIN => Class::NotATarget,
         _ if f.evidence_bits >= DOUBT_BITS => Class::NotATarget,
         _ if f.findable && state_weight(&f.state, c) > 0.0 => Class::NotRegistered,
         _ => Class::NotATarget,
@@ -355,6 +359,8 @@ mod tests {
             ..friend(11, "OH", Some((0.01, Voter::default())))
         };
         assert_eq!(classify(&doubt, &c), Class::NotATarget);
+        let likely = friend(12, "OH", Some((DOUBT_PROBABILITY_MIN, Voter::default())));
+        assert_eq!(classify(&likely, &c), Class::NotATarget);
         assert_eq!(classify(&weak, &c), Class::NotRegistered);
         let full = value(&friend(0, "OH", None), Class::NotRegistered, &c);
         let half = value(&weak, Class::NotRegistered, &c);

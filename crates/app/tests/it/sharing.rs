@@ -130,8 +130,8 @@ fn generator_contacts_are_matched_and_classified_against_the_truth() {
     }
     assert_eq!(rejected, 0, "the generator's contacts all have a name");
     // Measured (20k voters, seed 11, threshold 0.9): match P 0.986 R 0.635, on contacts with a
-    // full name and a city P 0.98 R 0.90; "not registered" P 0.965 R 0.32 (only friends with a
-    // full name and a place, and no candidate with 12 bits of evidence, are called so).
+    // full name and a city P 0.98 R 0.90; "not registered" P 1.00 R 0.29 (only friends with a
+    // full name and a place, no candidate with 14 bits of evidence or 0.05 probability).
     assert!(acc.contacts > 2_000, "{acc:?}");
     assert!(acc.match_precision() >= 0.97, "{acc:?}");
     assert!(acc.match_recall() >= 0.6, "{acc:?}");
