@@ -416,10 +416,11 @@ pub enum Format {
 }
 
 impl Format {
+    /// `csv`, `vcard` or `json`, exactly.
     pub fn parse(s: &str) -> Option<Format> {
-        match s.to_ascii_lowercase().as_str() {
+        match s {
             "csv" => Some(Format::Csv),
-            "vcard" | "vcf" => Some(Format::Vcard),
+            "vcard" => Some(Format::Vcard),
             "json" => Some(Format::Json),
             _ => None,
         }
@@ -1759,6 +1760,12 @@ pub fn upload(
         .filter(|c| c.terms_version == TERMS_VERSION)
         .ok_or(SharingError::NoConsent)?;
     let parsed = parse(format, bytes)?;
+    if parsed.entries == 0 {
+        return Err(field(
+            "contacts",
+            "the upload has no contact: a CSV needs rows under its header",
+        ));
+    }
     check_limits(sql, who.user_id, parsed.entries, now)?;
     let settings = settings(sql)?;
     let home = home_state(sql, who.person_id, &settings);

@@ -211,6 +211,15 @@ async fn do_upload(
 }
 
 fn upload_input(b: UploadBody) -> Result<(Format, Vec<u8>), ApiError> {
+    let format = b
+        .format
+        .as_deref()
+        .map(|f| {
+            Format::parse(f).ok_or_else(|| {
+                ApiError::field("format", format!("format: {f:?}; use csv, vcard or json"))
+            })
+        })
+        .transpose()?;
     match (b.content, b.contacts) {
         (Some(_), Some(_)) => Err(ApiError::field(
             "contacts",
@@ -220,17 +229,16 @@ fn upload_input(b: UploadBody) -> Result<(Format, Vec<u8>), ApiError> {
             "content",
             "send content (a CSV, vCard or JSON file's text) or contacts",
         )),
+        (None, Some(_)) if format.is_some_and(|f| f != Format::Json) => Err(ApiError::field(
+            "format",
+            "contacts are JSON objects: leave format out, or send the file's text as content",
+        )),
         (None, Some(list)) => {
             let bytes = serde_json::to_vec(&list).map_err(ApiError::internal)?;
             Ok((Format::Json, bytes))
         }
         (Some(text), None) => {
-            let format = match b.format.as_deref() {
-                None => Format::sniff(text.as_bytes()),
-                Some(f) => Format::parse(f).ok_or_else(|| {
-                    ApiError::field("format", format!("format: {f:?}; use csv, vcard or json"))
-                })?,
-            };
+            let format = format.unwrap_or_else(|| Format::sniff(text.as_bytes()));
             Ok((format, text.into_bytes()))
         }
     }
