@@ -161,6 +161,14 @@ pub const ASK_KINDS: [&str; 5] = [
 pub const PLACEHOLDERS: [&str; 7] = [
     "name", "state", "deadline", "start", "end", "place", "address",
 ];
+/// The order friends are listed in, by their first ask (after the target state's rank).
+pub const ASK_ORDER: [&str; 5] = [
+    "vote_early",
+    "polling_place",
+    "register",
+    "persuade",
+    "give",
+];
 /// Longest ask text.
 pub const TEXT_BYTES_MAX: usize = 500;
 
@@ -346,7 +354,8 @@ impl Settings {
                 .filter(|(k, _)| k.starts_with(&format!("{s}/")))
                 .filter_map(|(_, v)| iso(&v.early_vote_end))
                 .max();
-            if state_end.or(county_end).is_some_and(|e| today <= e) {
+            // Open while any of the state's early voting (state-wide or a county's) is to come.
+            if state_end.max(county_end).is_some_and(|e| today <= e) {
                 c.early_vote_open.push(s.clone());
             }
         }
@@ -857,7 +866,16 @@ fn vcard_display_names(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut current: Option<String> = None;
     let mut inside = false;
-    for line in text.lines() {
+    // Unfold (a line starting with a space or a tab continues the one before), as the reader
+    // does; a byte-order mark is not part of the first line.
+    let mut logical: Vec<String> = Vec::new();
+    for line in text.trim_start_matches('\u{feff}').lines() {
+        match (line.strip_prefix([' ', '\t']), logical.last_mut()) {
+            (Some(rest), Some(prev)) => prev.push_str(rest),
+            _ => logical.push(line.to_string()),
+        }
+    }
+    for line in &logical {
         let l = line.trim();
         if l.eq_ignore_ascii_case("BEGIN:VCARD") {
             if inside {
@@ -1139,7 +1157,7 @@ pub fn registrations(
             a.push(Value::Text(e.to_string()));
             for r in sql.query(
                 &format!(
-                    "SELECT voter_rkey FROM ballots WHERE voter_rkey IN ({}) AND CAST(election_date AS TEXT) = ? AND counted = 1",
+                    "SELECT voter_rkey FROM ballots WHERE voter_rkey IN ({}) AND CAST(election_date AS TEXT) = ? AND counted",
                     marks(chunk.len())
                 ),
                 &a,
@@ -1445,6 +1463,8 @@ impl Accuracy {
 pub struct ConsentView {
     pub terms_version: &'static str,
     pub terms: &'static str,
+    /// A consent (to these terms or earlier ones) is in force: there is something to withdraw.
+    pub consented: bool,
     /// When they agreed to the current terms (none: not yet, or an older version).
     pub agreed_at: Option<String>,
 }
@@ -1458,6 +1478,7 @@ pub fn consent_view(sql: &mut dyn Sql, user_id: i64) -> Result<ConsentView, Shar
     Ok(ConsentView {
         terms_version: TERMS_VERSION,
         terms: TERMS_TEXT,
+        consented: c.is_some(),
         agreed_at: c
             .filter(|c| c.terms_version == TERMS_VERSION)
             .map(|c| c.agreed_at),
@@ -1665,8 +1686,35 @@ pub fn friends_view(sql: &mut dyn Sql, user_id: i64) -> Result<Vec<FriendView>, 
             }
         }
     }
-    // Value order is the store's; friends without asks last, in upload order.
-    out.sort_by_key(|f| f.asks.is_empty());
+    // Target states first (in the campaign's order), then the kind of ask, then upload order —
+    // not the asks' values: an order by value would tell the supporter which friend the
+    // models score higher.
+    let mut rank_of: HashMap<i64, (usize, usize, i64, i64)> = HashMap::new();
+    for r in &rows {
+        let state = settings
+            .target_states
+            .iter()
+            .position(|s| *s == r.state)
+            .unwrap_or(usize::MAX);
+        let kind = ASK_ORDER
+            .iter()
+            .position(|k| *k == r.kind)
+            .unwrap_or(ASK_ORDER.len());
+        let key = (state, kind, r.upload_id, r.position);
+        let e = rank_of.entry(r.friend_id).or_insert(key);
+        if key.1 < e.1 {
+            *e = key;
+        }
+    }
+    out.sort_by_key(|f| {
+        (
+            f.asks.is_empty(),
+            rank_of
+                .get(&f.id)
+                .copied()
+                .unwrap_or((usize::MAX, usize::MAX, 0, 0)),
+        )
+    });
     Ok(out)
 }
 
@@ -1686,30 +1734,42 @@ pub struct UploadView {
     pub friends: Vec<FriendView>,
 }
 
-/// The rate limits against probing: uploads and contacts per window, friends kept.
+/// The limits against probing: friends kept at once (400), then uploads and contacts per
+/// window, counted atomically before anything is matched (429 with the seconds until the
+/// window ends). The window's counts survive withdrawal.
 fn check_limits(
     sql: &mut dyn Sql,
     user_id: i64,
     entries: usize,
     now: &str,
 ) -> Result<(), SharingError> {
-    let since =
-        model::date::timestamp_utc(crate::turnout::seconds_of(now) - RATE_WINDOW_HOURS * 3_600);
-    let (uploads, contacts) = kept::sent_since(sql, user_id, &since)?;
-    if uploads >= UPLOADS_PER_WINDOW_MAX || contacts + entries as i64 > CONTACTS_PER_WINDOW_MAX {
-        return Err(SharingError::RateLimited {
-            message: format!(
-                "at most {UPLOADS_PER_WINDOW_MAX} uploads and {CONTACTS_PER_WINDOW_MAX} contacts per {RATE_WINDOW_HOURS} hours: you have sent {uploads} uploads with {contacts} contacts; try again later"
-            ),
-            retry_seconds: 3_600,
-        });
-    }
     let kept_now = kept::friends_of(sql, user_id)?;
     if kept_now + entries as i64 > FRIENDS_PER_SUPPORTER_MAX {
         return Err(field(
             "contacts",
             format!("you would have more than {FRIENDS_PER_SUPPORTER_MAX} friends shared: withdraw and share the ones that matter"),
         ));
+    }
+    let now_secs = crate::turnout::seconds_of(now);
+    let window = RATE_WINDOW_HOURS * 3_600;
+    let window_after = model::date::timestamp_utc(now_secs - window);
+    if let Some(start) = kept::take_quota(
+        sql,
+        user_id,
+        entries as i64,
+        now,
+        &window_after,
+        UPLOADS_PER_WINDOW_MAX,
+        CONTACTS_PER_WINDOW_MAX,
+    )? {
+        let retry = (crate::turnout::seconds_of(&start) + window - now_secs).max(1);
+        return Err(SharingError::RateLimited {
+            message: format!(
+                "at most {UPLOADS_PER_WINDOW_MAX} uploads and {CONTACTS_PER_WINDOW_MAX} contacts per {RATE_WINDOW_HOURS} hours: try again in {} minutes",
+                (retry + 59) / 60
+            ),
+            retry_seconds: retry as u64,
+        });
     }
     Ok(())
 }

@@ -72,6 +72,8 @@ pub struct ConsentBody {
     pub terms: String,
     /// When this supporter agreed to these terms; none: not yet.
     pub agreed_at: Option<String>,
+    /// A consent (to these or earlier terms) is in force: there is something to withdraw.
+    pub consented: bool,
 }
 
 fn consent_body(c: sharing::ConsentView) -> ConsentBody {
@@ -79,6 +81,7 @@ fn consent_body(c: sharing::ConsentView) -> ConsentBody {
         terms_version: c.terms_version.into(),
         terms: c.terms.into(),
         agreed_at: c.agreed_at,
+        consented: c.consented,
     }
 }
 
@@ -405,6 +408,7 @@ struct SharePage {
     terms_version: &'static str,
     terms: &'static str,
     agreed_at: Option<String>,
+    consented: bool,
     friends: Vec<sharing::FriendView>,
     /// After an upload: what was read and what was wrong.
     summary: Option<sharing::UploadView>,
@@ -436,6 +440,7 @@ async fn share_page_with(
                 terms_version: c.terms_version,
                 terms: c.terms,
                 agreed_at: c.agreed_at,
+                consented: c.consented,
                 friends,
                 summary,
                 formats: vec!["csv", "vcard", "json"],

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_turfs.sql")),
     (13, include_str!("../migrations/0013_turnout.sql")),
     (14, include_str!("../migrations/0014_sharing.sql")),
+    (15, include_str!("../migrations/0015_sharing_limits.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

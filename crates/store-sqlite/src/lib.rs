@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (12, include_str!("../migrations/0012_turfs.sql")),
     (13, include_str!("../migrations/0013_turnout_indexes.sql")),
     (14, include_str!("../migrations/0014_sharing.sql")),
+    (15, include_str!("../migrations/0015_sharing_limits.sql")),
 ];
 
 /// The election-day journal's schema (a file of its own: `SqliteJournal`).

@@ -144,16 +144,56 @@ pub fn add_consent(
         .int(0)
 }
 
-/// What a supporter sent since `since`: (uploads, entries).
-pub fn sent_since(sql: &mut dyn Sql, user_id: i64, since: &str) -> Result<(i64, i64)> {
-    let rows = sql.query(
-        "SELECT COUNT(*), CAST(COALESCE(SUM(entries), 0) AS BIGINT) FROM sharing_uploads WHERE user_id = ? AND created_at >= ?",
-        &[Value::Int(user_id), text(since)],
-    )?;
-    let r = rows
-        .first()
-        .ok_or_else(|| crate::StoreError::Backend("no row".into()))?;
-    Ok((r.int(0)?, r.int(1)?))
+/// Counts one upload of `entries` contacts against the supporter's limits, atomically: the
+/// window restarts at `now` when it began before `window_after`; the upload is counted only if
+/// the window then holds fewer than `uploads_max` uploads and at most `contacts_max` contacts
+/// with it. Returns `Ok(None)` when counted, `Ok(Some(window_start))` when refused.
+pub fn take_quota(
+    sql: &mut dyn Sql,
+    user_id: i64,
+    entries: i64,
+    now: &str,
+    window_after: &str,
+    uploads_max: i64,
+    contacts_max: i64,
+) -> Result<Option<String>> {
+    let mut refused = None;
+    sql.transaction(&mut |tx| {
+        let uid = Value::Int(user_id);
+        tx.execute(
+            "INSERT INTO sharing_limits (user_id, window_start, uploads, contacts) VALUES (?, ?, 0, 0) \
+             ON CONFLICT (user_id) DO NOTHING",
+            &[uid.clone(), text(now)],
+        )?;
+        tx.execute(
+            "UPDATE sharing_limits SET window_start = ?, uploads = 0, contacts = 0 \
+             WHERE user_id = ? AND window_start < ?",
+            &[text(now), uid.clone(), text(window_after)],
+        )?;
+        // One statement: on PostgreSQL the row is locked and the condition re-read, so two
+        // uploads at once cannot both pass on the last slot.
+        let n = tx.execute(
+            "UPDATE sharing_limits SET uploads = uploads + 1, contacts = contacts + ? \
+             WHERE user_id = ? AND uploads < ? AND contacts + ? <= ?",
+            &[
+                Value::Int(entries),
+                uid.clone(),
+                Value::Int(uploads_max),
+                Value::Int(entries),
+                Value::Int(contacts_max),
+            ],
+        )?;
+        refused = None;
+        if n == 0 {
+            let r = tx.query(
+                "SELECT window_start FROM sharing_limits WHERE user_id = ?",
+                std::slice::from_ref(&uid),
+            )?;
+            refused = Some(r.first().map_or(Ok(now.to_string()), |r| r.text(0))?);
+        }
+        Ok(())
+    })?;
+    Ok(refused)
 }
 
 /// Friends a supporter has now.
@@ -302,7 +342,7 @@ pub fn asks_of(sql: &mut dyn Sql, user_id: i64) -> Result<Vec<AskRow>> {
         "SELECT COALESCE(a.id, 0), f.id, f.typed_name, COALESCE(a.kind, ''), f.state, f.county, f.precinct, f.class, \
          f.value_e9, f.position, f.upload_id, a.done_at \
          FROM sharing_friends f LEFT JOIN sharing_asks a ON a.friend_id = f.id \
-         WHERE f.user_id = ? ORDER BY f.value_e9 DESC, f.upload_id, f.position, a.id",
+         WHERE f.user_id = ? ORDER BY f.upload_id, f.position, a.id",
         &[Value::Int(user_id)],
     )?;
     rows.iter()
@@ -340,6 +380,11 @@ pub fn set_done(
     )? > 0)
 }
 
+/// How an ask is unlinked from its friend and supporter: the links dropped and its times cut
+/// to the day, so that they cannot be matched with an upload's audit entry.
+const UNLINK: &str = "friend_id = NULL, user_id = NULL, created_at = SUBSTR(created_at, 1, 10), \
+     done_at = SUBSTR(done_at, 1, 10), credited_at = SUBSTR(credited_at, 1, 10)";
+
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Erased {
@@ -356,7 +401,7 @@ pub fn withdraw(sql: &mut dyn Sql, user_id: i64, now: &str, actor: &str) -> Resu
     sql.transaction(&mut |tx| {
         let uid = Value::Int(user_id);
         out.asks_unlinked = tx.execute(
-            "UPDATE sharing_asks SET friend_id = NULL, user_id = NULL WHERE user_id = ?",
+            &format!("UPDATE sharing_asks SET {UNLINK} WHERE user_id = ?"),
             std::slice::from_ref(&uid),
         )?;
         out.friends = tx.execute(
@@ -405,7 +450,7 @@ pub fn erase_unmatched(
             out.friends = r.first().map_or(Ok(0), |r| r.int(0))? as u64;
         } else {
             out.asks_unlinked = tx.execute(
-                &format!("UPDATE sharing_asks SET friend_id = NULL, user_id = NULL WHERE friend_id IN ({old})"),
+                &format!("UPDATE sharing_asks SET {UNLINK} WHERE friend_id IN ({old})"),
                 std::slice::from_ref(&c),
             )?;
             out.friends = tx.execute(

@@ -146,6 +146,8 @@ fn uploads_with_consent_problems_limits_credit_and_withdrawal() {
     on_backends(|env| {
         let out = campaign(3_000, 5);
         env.import(Kind::NcVoter, "ncvoter.txt", &file(&out, Out::NcVoter));
+        // Early ballots: the current election, whose counted ballots mark friends as voted.
+        env.import(Kind::NcAbsentee, "absentee.csv", &file(&out, Out::Absentee));
         let s = &mut *env.store;
         // Two voters to be friends with: their names, city and phone as a friend would type.
         let rows = s
@@ -453,6 +455,32 @@ fn uploads_with_consent_problems_limits_credit_and_withdrawal() {
             &|_| None,
         );
         assert!(matches!(e, Err(sharing::SharingError::NoConsent)));
+        // Withdrawing and agreeing again does not reset the limits.
+        sharing::agree(s.sql(), 7, sharing::TERMS_VERSION, NOW, "user:ann").unwrap();
+        let peg = b"name\nPeg\n";
+        let e = sharing::upload(s.sql(), &index, &who, Format::Csv, peg, NOW, &|_| None);
+        match e {
+            Err(sharing::SharingError::RateLimited { retry_seconds, .. }) => {
+                assert_eq!(retry_seconds, 24 * 3600, "the window began at NOW")
+            }
+            other => panic!("{}: {other:?}", env.name),
+        }
+        // A day later the window is new.
+        let later = "2026-10-02T12:00:01Z";
+        sharing::upload(s.sql(), &index, &who, Format::Csv, peg, later, &|_| None).unwrap();
+        // Unlinked asks keep only the day.
+        let times = s
+            .sql()
+            .query(
+                "SELECT created_at FROM sharing_asks WHERE user_id IS NULL",
+                &[],
+            )
+            .unwrap();
+        assert!(!times.is_empty());
+        assert!(
+            times.iter().all(|r| r.text(0).unwrap().len() == 10),
+            "{times:?}"
+        );
     });
 }
 
