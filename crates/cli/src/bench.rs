@@ -90,6 +90,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         uploads: usize,
     },
+    /// The trip planner's ride matcher on the Li & Lim PDPTW benchmark: every instance of DIR
+    /// (e.g. ../shared/data/pdptw/li_lim_100) solved, its vehicles and distance beside the
+    /// best-known solution (BKS.json in DIR's parent), time per instance.
+    Pdptw {
+        dir: PathBuf,
+        /// Search iterations per instance.
+        #[arg(long, default_value_t = trips::Params::default().iterations)]
+        iterations: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Only instances whose name starts with this.
+        #[arg(long)]
+        only: Option<String>,
+    },
     /// Election day: send `--reports` "has voted" reports to a running server (`tusk serve`)
     /// in requests of `--batch` from `--clients` concurrent clients, to the store's voters;
     /// prints acknowledged reports/s and ack latency (scripts/bench-turnout.sh). With
@@ -162,6 +176,12 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
                 tag,
             },
         ),
+        BenchCommand::Pdptw {
+            dir,
+            iterations,
+            seed,
+            only,
+        } => crate::trips::bench(dir, *iterations, *seed, only.as_deref()),
         BenchCommand::Sharing { dir, uploads } => crate::sharing::bench(database, dir, *uploads),
         BenchCommand::Turnout {
             url,

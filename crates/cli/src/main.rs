@@ -11,6 +11,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
 mod scoring;
 mod sharing;
+mod trips;
 mod turf;
 mod universe;
 mod watchers;
