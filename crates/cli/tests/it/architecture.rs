@@ -70,6 +70,7 @@ fn engines_do_no_io_and_only_backends_know_sql() {
             "identity",
             "scores",
             "targeting",
+            "trips",
             "store",
             "testkit",
             "auth",
@@ -112,7 +113,15 @@ fn engines_do_no_io_and_only_backends_know_sql() {
         !of("auth").iter().any(|d| d.starts_with("store")),
         "auth knows no store"
     );
-    for engine in ["model", "ingest", "identity", "scores", "targeting", "auth"] {
+    for engine in [
+        "model",
+        "ingest",
+        "identity",
+        "scores",
+        "targeting",
+        "trips",
+        "auth",
+    ] {
         assert!(
             !of(engine).iter().any(|d| d.starts_with("store")),
             "{engine} must not know the store"

@@ -147,6 +147,23 @@ fn errors_say_what_to_do() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot open /no/such/file"));
+    let bad = write(
+        dir.path(),
+        "sharing.json",
+        br#"{"target_states": ["Ohio"]}"#,
+    );
+    let out = tusk()
+        .args(["--database", &db, "sharing", "settings", "--set"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("the settings were not changed")
+            && err.contains("target_states"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -170,6 +187,13 @@ fn every_command_has_help() {
         vec!["watchers", "--help"],
         vec!["watchers", "import", "--help"],
         vec!["watchers", "readiness", "--help"],
+        vec!["sharing", "--help"],
+        vec!["sharing", "settings", "--help"],
+        vec!["sharing", "precincts", "--help"],
+        vec!["sharing", "credit", "--help"],
+        vec!["sharing", "report", "--help"],
+        vec!["bench", "sharing", "--help"],
+        vec!["bench", "pdptw", "--help"],
     ] {
         let out = tusk().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
