@@ -500,7 +500,8 @@ pub fn solve(inst: &Instance, params: &Params) -> Solution {
             }
             k
         };
-        let q = 2 + rng.below((n_req * 3 / 10).clamp(3, REMOVED_MAX));
+        // One request at a time too: on a small instance, moving one is often the move.
+        let q = 1 + rng.below((n_req * 3 / 10).clamp(3, REMOVED_MAX));
         let mut cand = current.clone();
         destroy(inst, &mut cand, op, q, &mut rng);
         let regret = rng.below(2) == 0;
@@ -562,5 +563,77 @@ pub fn solve(inst: &Instance, params: &Params) -> Solution {
             }
         }
     }
-    best.solution()
+    let mut sol = best.solution();
+    for r in &mut sol.routes {
+        if r.len() <= EXACT_ROUTE_STOPS_MAX {
+            reorder_exactly(inst, r);
+        }
+    }
+    sol
+}
+
+/// Routes of at most this many stops are put in their best order exactly at the end.
+pub const EXACT_ROUTE_STOPS_MAX: usize = 10;
+
+/// The best feasible order of one route's stops (a delivery after its pickup), by depth-first
+/// search pruned on windows, load and the best distance so far. Leaves `r` as it is when no
+/// order is better.
+fn reorder_exactly(inst: &Instance, r: &mut Vec<usize>) {
+    struct Search<'a> {
+        inst: &'a Instance,
+        stops: Vec<usize>,
+        used: Vec<bool>,
+        seq: Vec<usize>,
+        best: f64,
+        best_seq: Vec<usize>,
+    }
+    fn go(s: &mut Search, prev: usize, t: f64, load: i32, cost: f64) {
+        if cost >= s.best - 1e-9 {
+            return;
+        }
+        if s.seq.len() == s.stops.len() {
+            let back = t + s.inst.stops[prev].service + s.inst.d(prev, 0);
+            let total = cost + s.inst.d(prev, 0);
+            if back <= s.inst.stops[0].due + TIME_EPSILON && total < s.best - 1e-9 {
+                s.best = total;
+                s.best_seq = s.seq.clone();
+            }
+            return;
+        }
+        for k in 0..s.stops.len() {
+            if s.used[k] {
+                continue;
+            }
+            let x = s.stops[k];
+            let st = &s.inst.stops[x];
+            if !s.inst.is_pickup(x) && !s.seq.contains(&st.sibling) {
+                continue;
+            }
+            let nl = load + st.demand;
+            if nl > s.inst.capacity {
+                continue;
+            }
+            let nt = (t + s.inst.stops[prev].service + s.inst.d(prev, x)).max(st.ready);
+            if nt > st.due + TIME_EPSILON {
+                continue;
+            }
+            s.used[k] = true;
+            s.seq.push(x);
+            go(s, x, nt, nl, cost + s.inst.d(prev, x));
+            s.seq.pop();
+            s.used[k] = false;
+        }
+    }
+    let mut s = Search {
+        inst,
+        stops: r.clone(),
+        used: vec![false; r.len()],
+        seq: Vec::with_capacity(r.len()),
+        best: route_cost(inst, r),
+        best_seq: Vec::new(),
+    };
+    go(&mut s, 0, inst.stops[0].ready, 0, 0.0);
+    if !s.best_seq.is_empty() {
+        *r = s.best_seq;
+    }
 }
