@@ -315,8 +315,19 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
             .click()
             .await
             .unwrap();
-        let friends = text(&c, "#share-friends").await;
-        assert!(friends.contains("Asked ✓"), "{friends}");
+        // The form posts and the page comes back: wait for the new page, not the old element.
+        let started = Instant::now();
+        loop {
+            let src = c.source().await.unwrap_or_default();
+            if src.contains("Asked ✓") {
+                break;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "the ask was not marked: {src}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
         fits_a_phone(&c, "share").await;
         shot(&c, "07-share-done").await;
         c.close().await.unwrap();
