@@ -479,31 +479,41 @@ pub struct CsrfForm {
     pub terms_version: String,
 }
 
+/// A form that changes the supporter's own sharing: sender checked, the change run on the
+/// store, then back to `/share` (`anchor` appended), or the error page.
+async fn form_action<T: Send + 'static>(
+    state: &AppState,
+    who: &Who,
+    csrf: &str,
+    anchor: &str,
+    f: impl FnOnce(&mut dyn store::Store, Supporter) -> Result<T, ApiError> + Send + 'static,
+) -> Response {
+    let (p, s) = match form_sender(who, csrf) {
+        Ok(x) => x,
+        Err(refused) => return refused,
+    };
+    match state.pool.run(move |st| f(st, s)).await {
+        Ok(_) => Redirect::to(&format!("/share{anchor}")).into_response(),
+        Err(e) => error_page(&e, Some(&p)),
+    }
+}
+
 pub async fn consent_form(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (p, s) = match form_sender(&who, &f.csrf) {
-        Ok(x) => x,
-        Err(refused) => return refused,
-    };
-    let r = state
-        .pool
-        .run(move |st| {
-            Ok(sharing::agree(
-                st.sql(),
-                s.user_id,
-                &f.terms_version,
-                &now_iso(),
-                &s.actor,
-            )?)
-        })
-        .await;
-    match r {
-        Ok(_) => Redirect::to("/share").into_response(),
-        Err(e) => error_page(&e, Some(&p)),
-    }
+    let version = f.terms_version;
+    form_action(&state, &who, &f.csrf, "", move |st, s| {
+        Ok(sharing::agree(
+            st.sql(),
+            s.user_id,
+            &version,
+            &now_iso(),
+            &s.actor,
+        )?)
+    })
+    .await
 }
 
 pub async fn withdraw_form(
@@ -511,25 +521,15 @@ pub async fn withdraw_form(
     Extension(who): Extension<Who>,
     Form(f): Form<CsrfForm>,
 ) -> Response {
-    let (p, s) = match form_sender(&who, &f.csrf) {
-        Ok(x) => x,
-        Err(refused) => return refused,
-    };
-    let r = state
-        .pool
-        .run(move |st| {
-            Ok(sharing::withdraw(
-                st.sql(),
-                s.user_id,
-                &now_iso(),
-                &s.actor,
-            )?)
-        })
-        .await;
-    match r {
-        Ok(_) => Redirect::to("/share").into_response(),
-        Err(e) => error_page(&e, Some(&p)),
-    }
+    form_action(&state, &who, &f.csrf, "", move |st, s| {
+        Ok(sharing::withdraw(
+            st.sql(),
+            s.user_id,
+            &now_iso(),
+            &s.actor,
+        )?)
+    })
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -580,31 +580,18 @@ pub async fn done_form(
     Path(id): Path<String>,
     Form(f): Form<DoneForm>,
 ) -> Response {
-    let (p, s) = match form_sender(&who, &f.csrf) {
-        Ok(x) => x,
-        Err(refused) => return refused,
-    };
-    let r = async {
+    let done = f.done == "1" || f.done == "true";
+    form_action(&state, &who, &f.csrf, "#friends", move |st, s| {
         let id = parse_id(&id, "ask")?;
-        let done = f.done == "1" || f.done == "true";
-        state
-            .pool
-            .run(move |st| {
-                Ok(sharing::mark_done(
-                    st.sql(),
-                    s.user_id,
-                    id,
-                    done,
-                    &now_iso(),
-                )?)
-            })
-            .await
-    }
-    .await;
-    match r {
-        Ok(()) => Redirect::to("/share#friends").into_response(),
-        Err(e) => error_page(&e, Some(&p)),
-    }
+        Ok(sharing::mark_done(
+            st.sql(),
+            s.user_id,
+            id,
+            done,
+            &now_iso(),
+        )?)
+    })
+    .await
 }
 
 #[derive(Template)]

@@ -330,6 +330,17 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         }
         fits_a_phone(&c, "share").await;
         shot(&c, "07-share-done").await;
+        // Withdrawing erases the list and asks for the terms again.
+        c.find(Locator::Css("#withdraw"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        text(&c, "#terms").await;
+        let src = c.source().await.unwrap_or_default();
+        assert!(!src.contains("Zed Qqqxyzzy"), "the friends are gone: {src}");
+        shot(&c, "08-share-withdrawn").await;
         c.close().await.unwrap();
     });
 }
