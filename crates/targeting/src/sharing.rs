@@ -1,10 +1,11 @@
-//! Targeted sharing (issue 9, first step: the engine), no IO: each friend a supporter shared,
+//! Targeted sharing (issue 9), no IO: each friend a supporter shared,
 //! matched or not to the voter file, is classified (not registered, registered supporter
 //! unlikely to vote, persuadable, already voted, not a target), given the asks that fit, and
 //! ranked by the expected net votes of asking — target states first, in the campaign's order.
 //!
 //! The values are expectations under named assumptions (the `EFFECT_*` and `*_PRIOR`
-//! constants), not measured effects: they order the asks, they do not forecast results.
+//! constants), not measured effects: they rank the asks for the campaign, they do not
+//! forecast results. (The supporter's own list is not ordered by them: `app::sharing`.)
 
 use serde::Serialize;
 
