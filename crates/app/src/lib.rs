@@ -17,6 +17,7 @@ pub mod review;
 pub mod scores;
 pub mod sharing;
 pub mod signup;
+pub mod trips;
 pub mod turfs;
 pub mod turnout;
 pub mod universes;

@@ -104,6 +104,26 @@ pub enum BenchCommand {
         #[arg(long)]
         only: Option<String>,
     },
+    /// The trip planner at campaign size: a board from the generator (`--travellers`,
+    /// `--drivers`, `--hosts`; or the five board files of `--dir`) planned; time, need
+    /// covered against an upper bound, drivers and detour, peak memory; then a re-plan with
+    /// every placement accepted and `--cancel-share` of the rides cancelled.
+    Trips {
+        /// Read field_offices.csv, office_needs.csv, ride_offers.csv, bed_offers.csv and
+        /// travel_requests.csv from here instead of generating them.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        #[arg(long, default_value_t = 5_000)]
+        travellers: usize,
+        #[arg(long, default_value_t = 2_000)]
+        drivers: usize,
+        #[arg(long, default_value_t = 3_000)]
+        hosts: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long, default_value_t = 0.02)]
+        cancel_share: f64,
+    },
     /// Election day: send `--reports` "has voted" reports to a running server (`tusk serve`)
     /// in requests of `--batch` from `--clients` concurrent clients, to the store's voters;
     /// prints acknowledged reports/s and ack latency (scripts/bench-turnout.sh). With
@@ -182,6 +202,23 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
             seed,
             only,
         } => crate::trips::bench(dir, *iterations, *seed, only.as_deref()),
+        BenchCommand::Trips {
+            dir,
+            travellers,
+            drivers,
+            hosts,
+            seed,
+            cancel_share,
+        } => crate::trips::bench_campaign(
+            dir.as_deref(),
+            testkit::campaign::TripCounts {
+                travellers: *travellers,
+                drivers: *drivers,
+                hosts: *hosts,
+            },
+            *seed,
+            *cancel_share,
+        ),
         BenchCommand::Sharing { dir, uploads } => crate::sharing::bench(database, dir, *uploads),
         BenchCommand::Turnout {
             url,
@@ -922,7 +959,7 @@ fn bench_turfs(p: &targeting::People, what: &str) -> Result<()> {
 }
 
 /// The process's peak resident memory in MB (Linux: VmHWM in /proc/self/status; 0 elsewhere).
-fn peak_rss_mb() -> u64 {
+pub(crate) fn peak_rss_mb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -94,3 +94,105 @@ pub fn bench(dir: &Path, iterations: usize, seed: u64, only: Option<&str>) -> Re
     );
     Ok(())
 }
+
+/// `tusk bench trips`: the campaign-size case.
+pub fn bench_campaign(
+    dir: Option<&Path>,
+    counts: testkit::campaign::TripCounts,
+    seed: u64,
+    cancel_share: f64,
+) -> Result<()> {
+    use testkit::campaign::{generate_trips, Out, Outputs};
+    use trips::plan::{coverage, plan, upper_bound};
+    let t = Instant::now();
+    let board = match dir {
+        Some(d) => app::trips::read_dir(d)?,
+        None => {
+            let mut out = Outputs(Out::ALL.iter().map(|_| Vec::<u8>::new()).collect());
+            generate_trips(seed, counts, &mut out)?;
+            let mut text = |o: Out| -> Result<String> {
+                let i = Out::ALL.iter().position(|x| *x == o).context("Out")?;
+                Ok(String::from_utf8(std::mem::take(&mut out.0[i]))?)
+            };
+            let board = app::trips::Board {
+                offices: app::trips::parse_offices(&text(Out::Offices)?)?,
+                needs: app::trips::parse_needs(&text(Out::OfficeNeeds)?)?,
+                rides: app::trips::parse_rides(&text(Out::Rides)?)?,
+                beds: app::trips::parse_beds(&text(Out::Beds)?)?,
+                requests: app::trips::parse_requests(&text(Out::TravelRequests)?)?,
+            };
+            board.check()?;
+            board
+        }
+    };
+    let p = board.problem();
+    let read_s = t.elapsed().as_secs_f64();
+    println!(
+        "board: {} offices, {} office-days of need, {} rides ({} seats), {} bed offers ({} beds), {} travellers ({} need a ride, {} a bed); read in {read_s:.2} s",
+        p.offices.len(),
+        board.needs.len(),
+        p.rides.len(),
+        p.rides.iter().map(|r| r.seats as u64).sum::<u64>(),
+        p.beds.len(),
+        p.beds.iter().map(|b| b.beds as u64).sum::<u64>(),
+        p.travellers.len(),
+        p.travellers.iter().filter(|t| t.needs_ride).count(),
+        p.travellers.iter().filter(|t| t.needs_bed).count(),
+    );
+    let t = Instant::now();
+    let bound = upper_bound(&p);
+    let bound_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let first = plan(&p, &[], &[]);
+    let plan_s = t.elapsed().as_secs_f64();
+    if let Err(e) = trips::plan::check(&p, &first) {
+        bail!("the plan breaks a rule: {e}");
+    }
+    let c = coverage(&p, &first);
+    let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
+    println!(
+        "plan: {plan_s:.2} s; need covered {} of {} volunteer-days ({:.1} %; upper bound {bound} = {:.1} %, {bound_s:.2} s); travellers placed {} of {} ({} volunteer-days); drivers used {}; detour {:.0} km ({:.1} km per driver); peak RSS {} MB",
+        c.covered,
+        c.needed,
+        pct(c.covered, c.needed),
+        pct(bound, c.needed),
+        first.placements.len(),
+        p.travellers.len(),
+        c.placed,
+        first.objective.drivers,
+        first.objective.detour_m as f64 / 1000.0,
+        first.objective.detour_m as f64 / 1000.0 / first.objective.drivers.max(1) as f64,
+        crate::bench::peak_rss_mb(),
+    );
+    // Re-plan: every placement accepted, a share of the rides cancelled (no seats left).
+    let mut q = p.clone();
+    let step = (1.0 / cancel_share.clamp(1e-6, 1.0)).round().max(1.0) as usize;
+    let mut cancelled = 0;
+    for (i, r) in q.rides.iter_mut().enumerate() {
+        if i % step == 0 {
+            r.seats = 0;
+            cancelled += 1;
+        }
+    }
+    let t = Instant::now();
+    let again = plan(&q, &first.placements, &[]);
+    let replan_s = t.elapsed().as_secs_f64();
+    if let Err(e) = trips::plan::check(&q, &again) {
+        bail!("the re-plan breaks a rule: {e}");
+    }
+    let kept = first
+        .placements
+        .iter()
+        .filter(|pl| again.placements.contains(pl))
+        .count();
+    let c2 = coverage(&q, &again);
+    println!(
+        "re-plan after cancelling {cancelled} rides, all {} placements accepted: {replan_s:.2} s; {} dropped (their ride is gone), {kept} kept unchanged, {} placed anew; need covered {} ({:.1} %)",
+        first.placements.len(),
+        again.dropped.len(),
+        again.placements.len() - kept,
+        c2.covered,
+        pct(c2.covered, c2.needed),
+    );
+    Ok(())
+}

@@ -1434,96 +1434,164 @@ impl<'o, W: Write> Gen<'o, W> {
     }
 
     fn trips(&mut self) -> io::Result<()> {
-        // Field offices in the six largest counties, with daily needs for the last 14 days.
-        let offices: Vec<usize> = (0..NC_COUNTIES.len().min(6)).collect();
-        self.write(Out::Offices, "office_id,name,city,county,lat,lon\n")?;
-        self.write(Out::OfficeNeeds, "office_id,date,shifts_needed\n")?;
-        for (i, &c) in offices.iter().enumerate() {
-            let (_, county, seat, lat, lon, weight, ..) = NC_COUNTIES[c];
-            let line = format!(
-                "OFF{:02},{} FIELD OFFICE,{seat},{county},{lat:.4},{lon:.4}\n",
-                i + 1,
-                title(county)
-            );
-            self.write(Out::Offices, &line)?;
-            for d in 0..14 {
-                let day = Date::from_days(date((2026, 10, 21)).to_days() + d);
-                let need = weight / 40 + self.rng.below(10) as u32 + d as u32;
-                self.write(Out::OfficeNeeds, &format!("OFF{:02},{day},{need}\n", i + 1))?;
-            }
-        }
-        let scale = (self.cfg.voters / 2_000).max(10);
-        self.write(Out::Rides, "ride_id,driver,origin_city,origin_state,origin_lat,origin_lon,office_id,depart_earliest,depart_latest,seats,car,no_smoking,no_pets,no_children,return_date\n")?;
-        for r in 0..scale {
-            let (city, st, lat, lon) = *self.rng.pick(places::TRAVEL_ORIGINS);
-            let day = Date::from_days(date((2026, 10, 24)).to_days() + self.rng.below(8) as i64);
-            let hour = 6 + self.rng.below(8);
-            let line = format!(
-                "RIDE{:05},DRV{:05},{city},{st},{:.4},{:.4},OFF{:02},{day}T{hour:02}:00,{day}T{:02}:00,{},{},{},{},{},{}\n",
-                r + 1,
-                r + 1,
-                lat + self.rng.normal() * 0.05,
-                lon + self.rng.normal() * 0.05,
-                1 + self.rng.below(offices.len() as u64),
-                hour + 2 + self.rng.below(3),
-                1 + self.rng.below(4),
-                self.rng.pick(&["sedan", "minivan", "suv", "hatchback"]),
-                self.rng.chance(0.8),
-                self.rng.chance(0.3),
-                self.rng.chance(0.1),
-                Date::from_days(day.to_days() + 2 + self.rng.below(8) as i64),
-            );
-            self.write(Out::Rides, &line)?;
-        }
-        self.write(
-            Out::Beds,
-            "bed_id,host,city,lat,lon,from_date,to_date,beds,no_smoking,no_pets,no_children\n",
-        )?;
         let hosts = std::mem::take(&mut self.volunteers_for_trips);
-        for (b, (host, county)) in hosts.iter().enumerate().take(scale) {
-            let (_, _, seat, lat, lon, ..) = NC_COUNTIES[*county];
-            let from = Date::from_days(date((2026, 10, 20)).to_days() + self.rng.below(7) as i64);
-            let line = format!(
-                "BED{:05},{host},{seat},{:.4},{:.4},{from},{},{},{},{},{}\n",
-                b + 1,
-                lat + self.rng.normal() * 0.05,
-                lon + self.rng.normal() * 0.05,
-                Date::from_days(from.to_days() + 3 + self.rng.below(12) as i64),
-                1 + self.rng.below(3),
-                self.rng.chance(0.85),
-                self.rng.chance(0.4),
-                self.rng.chance(0.2),
-            );
-            self.write(Out::Beds, &line)?;
-        }
-        self.write(Out::TravelRequests, "request_id,traveler,home_city,home_state,lat,lon,preferred_office,from_date,to_date,needs_ride,needs_bed,accessibility\n")?;
-        for t in 0..scale * 2 {
-            let (city, st, lat, lon) = *self.rng.pick(places::TRAVEL_ORIGINS);
-            let from = Date::from_days(date((2026, 10, 24)).to_days() + self.rng.below(8) as i64);
-            let office = if self.rng.chance(0.6) {
-                format!("OFF{:02}", 1 + self.rng.below(offices.len() as u64))
-            } else {
-                String::new()
-            };
-            let line = format!(
-                "TRV{:05},TRAVELER{:05},{city},{st},{:.4},{:.4},{office},{from},{},{},{},{}\n",
-                t + 1,
-                t + 1,
-                lat + self.rng.normal() * 0.05,
-                lon + self.rng.normal() * 0.05,
-                Date::from_days(from.to_days() + 1 + self.rng.below(9) as i64),
-                self.rng.chance(0.7),
-                self.rng.chance(0.6),
-                if self.rng.chance(0.05) {
-                    "wheelchair"
-                } else {
-                    ""
-                },
-            );
-            self.write(Out::TravelRequests, &line)?;
-        }
-        Ok(())
+        let counts = TripCounts::for_voters(self.cfg.voters);
+        let out = &mut self.out;
+        write_trips(&mut self.rng, counts, &hosts, &mut |o, s| {
+            out.w(o).write_all(s.as_bytes())
+        })
     }
+}
+
+/// How many entries the trip board gets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TripCounts {
+    pub travellers: usize,
+    pub drivers: usize,
+    pub hosts: usize,
+}
+
+impl TripCounts {
+    /// The whole campaign's board: one driver and one host per 2,000 voter rows, twice as
+    /// many travellers.
+    pub fn for_voters(voters: usize) -> TripCounts {
+        let scale = (voters / 2_000).max(10);
+        TripCounts {
+            travellers: 2 * scale,
+            drivers: scale,
+            hosts: scale,
+        }
+    }
+}
+
+/// Offices' needs per day grow with the travellers: about this many travellers per unit of
+/// the base need.
+const TRAVELLERS_PER_NEED_UNIT: f64 = 1_000.0;
+
+/// Writes only the trip planner's five files (`tusk bench trips`): hosts are invented, four in
+/// five in an office's county.
+pub fn generate_trips<W: Write>(
+    seed: u64,
+    counts: TripCounts,
+    out: &mut Outputs<W>,
+) -> io::Result<()> {
+    assert_eq!(out.0.len(), Out::ALL.len(), "one writer per Out");
+    let mut rng = Rng::new(seed);
+    let hosts: Vec<(String, usize)> = (0..counts.hosts)
+        .map(|h| {
+            let county = if rng.chance(0.8) {
+                rng.below(OFFICES as u64) as usize
+            } else {
+                rng.below(NC_COUNTIES.len() as u64) as usize
+            };
+            (format!("HOST{:05}", h + 1), county)
+        })
+        .collect();
+    write_trips(&mut rng, counts, &hosts, &mut |o, s| {
+        out.w(o).write_all(s.as_bytes())
+    })
+}
+
+/// Field offices: in the largest counties (the first of `NC_COUNTIES`).
+const OFFICES: usize = 6;
+
+fn write_trips(
+    rng: &mut Rng,
+    counts: TripCounts,
+    hosts: &[(String, usize)],
+    write: &mut dyn FnMut(Out, &str) -> io::Result<()>,
+) -> io::Result<()> {
+    // Field offices in the six largest counties, with daily needs for the last 14 days.
+    let offices = OFFICES.min(NC_COUNTIES.len());
+    let need_scale = counts.travellers as f64 / TRAVELLERS_PER_NEED_UNIT;
+    write(Out::Offices, "office_id,name,city,county,lat,lon\n")?;
+    write(Out::OfficeNeeds, "office_id,date,shifts_needed\n")?;
+    for (i, c) in NC_COUNTIES.iter().take(offices).enumerate() {
+        let (_, county, seat, lat, lon, weight, ..) = *c;
+        let line = format!(
+            "OFF{:02},{} FIELD OFFICE,{seat},{county},{lat:.4},{lon:.4}\n",
+            i + 1,
+            title(county)
+        );
+        write(Out::Offices, &line)?;
+        for d in 0..14 {
+            let day = Date::from_days(date((2026, 10, 21)).to_days() + d);
+            let base = weight / 40 + rng.below(10) as u32 + d as u32;
+            let need = (base as f64 * need_scale).round() as u32;
+            write(Out::OfficeNeeds, &format!("OFF{:02},{day},{need}\n", i + 1))?;
+        }
+    }
+    write(Out::Rides, "ride_id,driver,origin_city,origin_state,origin_lat,origin_lon,office_id,depart_earliest,depart_latest,seats,car,no_smoking,no_pets,no_children,return_date,max_detour_km,wheelchair_accessible\n")?;
+    for r in 0..counts.drivers {
+        let (city, st, lat, lon) = *rng.pick(places::TRAVEL_ORIGINS);
+        let day = Date::from_days(date((2026, 10, 24)).to_days() + rng.below(8) as i64);
+        let hour = 6 + rng.below(8);
+        let line = format!(
+            "RIDE{:05},DRV{:05},{city},{st},{:.4},{:.4},OFF{:02},{day}T{hour:02}:00,{day}T{:02}:00,{},{},{},{},{},{},{},{}\n",
+            r + 1,
+            r + 1,
+            lat + rng.normal() * 0.05,
+            lon + rng.normal() * 0.05,
+            1 + rng.below(offices as u64),
+            hour + 2 + rng.below(3),
+            1 + rng.below(4),
+            rng.pick(&["sedan", "minivan", "suv", "hatchback"]),
+            rng.chance(0.8),
+            rng.chance(0.3),
+            rng.chance(0.1),
+            Date::from_days(day.to_days() + 2 + rng.below(8) as i64),
+            10 + 5 * rng.below(11),
+            rng.chance(0.1),
+        );
+        write(Out::Rides, &line)?;
+    }
+    write(
+        Out::Beds,
+        "bed_id,host,city,lat,lon,from_date,to_date,beds,no_smoking,no_pets,no_children,wheelchair_accessible\n",
+    )?;
+    for (b, (host, county)) in hosts.iter().enumerate().take(counts.hosts) {
+        let (_, _, seat, lat, lon, ..) = NC_COUNTIES[*county];
+        let from = Date::from_days(date((2026, 10, 20)).to_days() + rng.below(7) as i64);
+        let line = format!(
+            "BED{:05},{host},{seat},{:.4},{:.4},{from},{},{},{},{},{},{}\n",
+            b + 1,
+            lat + rng.normal() * 0.05,
+            lon + rng.normal() * 0.05,
+            Date::from_days(from.to_days() + 3 + rng.below(12) as i64),
+            1 + rng.below(3),
+            rng.chance(0.85),
+            rng.chance(0.4),
+            rng.chance(0.2),
+            rng.chance(0.15),
+        );
+        write(Out::Beds, &line)?;
+    }
+    write(Out::TravelRequests, "request_id,traveler,home_city,home_state,lat,lon,preferred_office,from_date,to_date,needs_ride,needs_bed,accessibility,smoker,pet,children\n")?;
+    for t in 0..counts.travellers {
+        let (city, st, lat, lon) = *rng.pick(places::TRAVEL_ORIGINS);
+        let from = Date::from_days(date((2026, 10, 24)).to_days() + rng.below(8) as i64);
+        let office = if rng.chance(0.6) {
+            format!("OFF{:02}", 1 + rng.below(offices as u64))
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "TRV{:05},TRAVELER{:05},{city},{st},{:.4},{:.4},{office},{from},{},{},{},{},{},{},{}\n",
+            t + 1,
+            t + 1,
+            lat + rng.normal() * 0.05,
+            lon + rng.normal() * 0.05,
+            Date::from_days(from.to_days() + 1 + rng.below(9) as i64),
+            rng.chance(0.7),
+            rng.chance(0.6),
+            if rng.chance(0.05) { "wheelchair" } else { "" },
+            rng.chance(0.1),
+            rng.chance(0.08),
+            rng.chance(0.05),
+        );
+        write(Out::TravelRequests, &line)?;
+    }
+    Ok(())
 }
 
 /// Mapping file for `volunteers.csv` (`tusk import csv --mapping`).

@@ -362,7 +362,10 @@ pub fn check_one(p: &Problem, pl: &Placement) -> Result<(), String> {
         return Err(format!("{} needs a ride and has none", t.name));
     }
     if !t.needs_ride && ride.is_some() {
-        return Err(format!("{} travels on their own and asked for no ride", t.name));
+        return Err(format!(
+            "{} travels on their own and asked for no ride",
+            t.name
+        ));
     }
     if let Some(r) = ride {
         if r.office != pl.office {
@@ -516,9 +519,12 @@ struct Choice {
 
 impl Choice {
     fn better(&self, o: &Choice) -> bool {
-        (self.gain, o.added_km, o.new_driver as u8, o.bed_km)
-            .partial_cmp(&(o.gain, self.added_km, self.new_driver as u8, self.bed_km))
-            == Some(Ordering::Greater)
+        (self.gain, o.added_km, o.new_driver as u8, o.bed_km).partial_cmp(&(
+            o.gain,
+            self.added_km,
+            self.new_driver as u8,
+            self.bed_km,
+        )) == Some(Ordering::Greater)
     }
 }
 
@@ -628,8 +634,7 @@ impl<'a> State<'a> {
                         let Some((first, last)) = stay(t, Some(ride)) else {
                             continue;
                         };
-                        let km = road_km(ride.origin, t.home)
-                            + road_km(t.home, p.offices[o].at);
+                        let km = road_km(ride.origin, t.home) + road_km(t.home, p.offices[o].at);
                         if route_fits(p, r, km, 1).is_err() {
                             continue;
                         }
@@ -1168,7 +1173,10 @@ fn choices(s: &State, t: usize) -> Vec<Placement> {
         };
         if tr.needs_bed && o.last > o.first {
             for &(_, b) in &s.beds_near[o.office] {
-                let pl = Placement { bed: Some(b), ..base };
+                let pl = Placement {
+                    bed: Some(b),
+                    ..base
+                };
                 if check_one(s.p, &pl).is_ok() {
                     out.push(pl);
                 }
@@ -1182,14 +1190,27 @@ fn choices(s: &State, t: usize) -> Vec<Placement> {
 
 /// Exact depth-first search when the problem is small enough; None otherwise.
 fn exact(s: &mut State, dropped: &[(Placement, String)], limit: f64) -> Option<Plan> {
-    let free: Vec<usize> = (0..s.p.travellers.len())
-        .filter(|&t| !s.fixed[t])
-        .collect();
-    let all: Vec<Vec<Placement>> = free.iter().map(|&t| choices(s, t)).collect();
-    let combos: f64 = all.iter().map(|c| (c.len() + 1) as f64).product();
-    if combos > limit {
-        return None;
+    let free: Vec<usize> = (0..s.p.travellers.len()).filter(|&t| !s.fixed[t]).collect();
+    // Count first (cheaply, stopping early): a large problem must not list its choices.
+    let mut combos = 1.0f64;
+    for &t in &free {
+        let tr = &s.p.travellers[t];
+        let n: usize = s.opts[t]
+            .iter()
+            .map(|o| {
+                if tr.needs_bed && o.last > o.first {
+                    s.beds_near[o.office].len()
+                } else {
+                    1
+                }
+            })
+            .sum();
+        combos *= (n + 1) as f64;
+        if combos > limit {
+            return None;
+        }
     }
+    let all: Vec<Vec<Placement>> = free.iter().map(|&t| choices(s, t)).collect();
     let mut best: Option<((u64, f64, u32), Vec<Option<Placement>>, Vec<Vec<usize>>)> = None;
     dfs(s, &all, 0, &mut best);
     let (_, at, pass) = best?;
@@ -1254,6 +1275,44 @@ fn reorder(s: &mut State, r: usize) -> bool {
     }
     s.detour_km += s.detour(r) - old;
     s.pass[r].is_empty() || route_fits(s.p, r, s.path_km[r], s.pass[r].len()).is_ok()
+}
+
+/// An upper bound on the (unweighted) need any plan covers: each office-day's need, or the
+/// travellers who could be there with a ride and a bed if seats and beds were unlimited,
+/// whichever is smaller.
+pub fn upper_bound(p: &Problem) -> u64 {
+    let s = State::new(p);
+    let mut could: HashMap<(usize, i32), u64> = HashMap::new();
+    for (t, tr) in p.travellers.iter().enumerate() {
+        let mut days: Vec<(usize, i32)> = Vec::new();
+        for o in &s.opts[t] {
+            let bed_ok = !tr.needs_bed
+                || o.last == o.first
+                || s.beds_near[o.office].iter().any(|&(_, b)| {
+                    let bed = &p.beds[b];
+                    bed.from_day <= o.first && bed.to_day >= o.last && tr.brings.fits(bed.accepts)
+                });
+            if bed_ok {
+                days.extend((o.first..=o.last).map(|d| (o.office, d)));
+            }
+        }
+        days.sort_unstable();
+        days.dedup();
+        for k in days {
+            *could.entry(k).or_default() += 1;
+        }
+    }
+    p.offices
+        .iter()
+        .enumerate()
+        .flat_map(|(o, office)| {
+            let could = &could;
+            office
+                .need
+                .iter()
+                .map(move |&(d, n)| (n as u64).min(could.get(&(o, d)).copied().unwrap_or(0)))
+        })
+        .sum()
 }
 
 /// Why a traveller is where the plan puts them (or why nowhere), in sentences.
@@ -1355,7 +1414,8 @@ pub fn explain(p: &Problem, plan: &Plan, t: usize) -> Vec<String> {
             } else if !tr.brings.fits(ride.accepts) {
                 refuse += 1;
             } else {
-                let km = road_km(ride.origin, tr.home) + road_km(tr.home, p.offices[ride.office].at);
+                let km =
+                    road_km(ride.origin, tr.home) + road_km(tr.home, p.offices[ride.office].at);
                 if route_fits(p, r, km, 1).is_err() {
                     far += 1;
                 } else if plan.pickups[r].len() >= ride.seats as usize {

@@ -22,7 +22,12 @@ fn near(rng: &mut Rng, at: Point, spread: f64) -> Point {
 
 fn flags(rng: &mut Rng, p: f64) -> Flags {
     let mut f = Flags::NONE;
-    for x in [Flags::SMOKER, Flags::PET, Flags::CHILDREN, Flags::WHEELCHAIR] {
+    for x in [
+        Flags::SMOKER,
+        Flags::PET,
+        Flags::CHILDREN,
+        Flags::WHEELCHAIR,
+    ] {
         f = f.with(x, rng.unit() < p);
     }
     f
@@ -30,7 +35,13 @@ fn flags(rng: &mut Rng, p: f64) -> Flags {
 
 /// A random problem: offices in one state, travellers and drivers from two cities 150 km
 /// away, hosts near the offices.
-fn random_problem(seed: u64, offices: usize, rides: usize, beds: usize, travellers: usize) -> Problem {
+fn random_problem(
+    seed: u64,
+    offices: usize,
+    rides: usize,
+    beds: usize,
+    travellers: usize,
+) -> Problem {
     let mut rng = Rng::new(seed);
     let centre = Point::new(35.5, -79.5);
     let cities = [Point::new(36.8, -79.6), Point::new(35.6, -77.9)];
@@ -39,9 +50,7 @@ fn random_problem(seed: u64, offices: usize, rides: usize, beds: usize, travelle
             name: format!("O{i}"),
             at: near(&mut rng, centre, 0.6),
             weight: 1 + rng.below(2) as u32,
-            need: (0..6)
-                .map(|d| (DAY0 + d, rng.below(3) as u32))
-                .collect(),
+            need: (0..6).map(|d| (DAY0 + d, rng.below(3) as u32)).collect(),
         })
         .collect();
     let n_off = offices.len();
@@ -112,8 +121,9 @@ fn brute_force(p: &Problem) -> Objective {
     for (t, tr) in p.travellers.iter().enumerate() {
         let mut v = vec![None];
         for office in 0..p.offices.len() {
-            let rides: Vec<Option<usize>> =
-                std::iter::once(None).chain((0..p.rides.len()).map(Some)).collect();
+            let rides: Vec<Option<usize>> = std::iter::once(None)
+                .chain((0..p.rides.len()).map(Some))
+                .collect();
             for ride in rides {
                 let Some((first, last)) = stay(tr, ride.map(|r| &p.rides[r])) else {
                     continue;
@@ -251,12 +261,17 @@ fn heuristic_is_close_to_the_optimum_on_small_problems() {
         assert!(!h.exact);
         check(&p, &h).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let b = brute_force(&p);
-        assert!(h.objective.cmp_better(&b).is_le(), "seed {seed}: {h:?} beats {b:?}");
+        assert!(
+            h.objective.cmp_better(&b).is_le(),
+            "seed {seed}: {h:?} beats {b:?}"
+        );
         heur += h.objective.need_days;
         best += b.need_days;
         equal += (h.objective == b) as u32;
     }
-    eprintln!("heuristic need-days {heur} of the optimum's {best}; equal objective on {equal} of 150");
+    eprintln!(
+        "heuristic need-days {heur} of the optimum's {best}; equal objective on {equal} of 150"
+    );
     assert!(heur as f64 >= 0.95 * best as f64, "{heur} of {best}");
 }
 
@@ -325,8 +340,14 @@ fn explanations_say_why() {
     // The ride returns on day 2: the stay is three days, two nights.
     assert_eq!((pl.first_day, pl.last_day), (DAY0, DAY0 + 2));
     let why = explain(&p, &got, 0).join("\n");
-    assert!(why.contains("Wake office needs volunteers on 3 of the 3 days"), "{why}");
-    assert!(why.contains("Ride R1 leaves on 2026-10-24 at 07:00"), "{why}");
+    assert!(
+        why.contains("Wake office needs volunteers on 3 of the 3 days"),
+        "{why}"
+    );
+    assert!(
+        why.contains("Ride R1 leaves on 2026-10-24 at 07:00"),
+        "{why}"
+    );
     assert!(why.contains("seat 1 of 1"), "{why}");
     assert!(why.contains("The driver returns on 2026-10-26."), "{why}");
     assert!(why.contains("Bed B1 is"), "{why}");
@@ -365,12 +386,17 @@ fn the_checker_names_the_violation() {
     assert_eq!(e, "ride R1: 2 passengers for 1 seats");
     let mut bad = good.clone();
     bad.placements[0].last_day = DAY0 + 3;
-    assert!(check(&p, &bad).unwrap_err().contains("does not follow from their dates"));
+    assert!(check(&p, &bad)
+        .unwrap_err()
+        .contains("does not follow from their dates"));
     let mut far = p.clone();
     far.beds[0].at = Point::new(36.5, -78.6);
     assert!(road_km(far.beds[0].at, far.offices[0].at) > BED_DISTANCE_KM_MAX);
     let e = check(&far, &good).unwrap_err();
-    assert!(e.contains("bed B1 is") && e.contains("km from Wake office"), "{e}");
+    assert!(
+        e.contains("bed B1 is") && e.contains("km from Wake office"),
+        "{e}"
+    );
     let mut late = p.clone();
     late.rides[0].arrive_by_minute = 9 * 60;
     let e = check(&late, &good).unwrap_err();
@@ -385,7 +411,11 @@ fn a_cancelled_offer_drops_the_accepted_placement_with_a_reason() {
     q.beds[0].to_day = DAY0 + 1;
     let again = plan(&q, &first.placements, &[]);
     assert_eq!(again.dropped.len(), 1);
-    assert!(again.dropped[0].1.contains("bed B1 is offered"), "{}", again.dropped[0].1);
+    assert!(
+        again.dropped[0].1.contains("bed B1 is offered"),
+        "{}",
+        again.dropped[0].1
+    );
     check(&q, &again).unwrap();
 }
 
@@ -405,4 +435,3 @@ fn need_caps_the_value_of_more_volunteers() {
     assert_eq!(coverage(&p, &got).covered, 6);
     assert_eq!(got.objective.drivers, 1);
 }
-
