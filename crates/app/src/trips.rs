@@ -573,6 +573,8 @@ impl Board {
                 needs_ride: r.needs_ride,
                 needs_bed: r.needs_bed,
                 brings: r.brings,
+                avoid_rides: Vec::new(),
+                avoid_beds: Vec::new(),
             })
             .collect();
         Problem {
@@ -604,5 +606,1529 @@ fn unique<'a>(
             return Err(row_err(file, i, column, &format!("{id:?} appears twice")));
         }
     }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// The board kept in the store: posts, offices, plans, answers, itineraries, messages.
+// ---------------------------------------------------------------------------------------
+
+use serde::{Deserialize, Serialize};
+use store::sql::Sql;
+use store::trips as kept;
+
+/// Characters of a message at most.
+pub const MESSAGE_CHARS_MAX: usize = 1_000;
+/// Messages one person may send per hour.
+pub const MESSAGES_PER_HOUR_MAX: i64 = 30;
+/// Open posts one person may have at once.
+pub const POSTS_PER_PERSON_MAX: usize = 20;
+/// Characters of a free-text field (names, cities, contact, car).
+pub const TEXT_CHARS_MAX: usize = 100;
+/// Days a bed offer or a travel request may span.
+pub const STAY_DAYS_MAX: i64 = 60;
+/// Entries of one office-needs update.
+pub const NEED_DAYS_MAX: usize = 366;
+
+/// The places known by name (`data/places.csv`).
+const PLACES: &str = include_str!("../data/places.csv");
+
+/// (lat, lon) of a city known by name.
+pub fn place(city: &str, state: &str) -> Option<Point> {
+    let (c, s) = (
+        city.trim().to_ascii_uppercase(),
+        state.trim().to_ascii_uppercase(),
+    );
+    PLACES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("city,"))
+        .find_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 4 && f[0] == c && f[1] == s)
+                .then(|| Some(Point::new(f[2].parse().ok()?, f[3].parse().ok()?)))
+                .flatten()
+        })
+}
+
+/// Why an operation on the board was refused.
+#[derive(Debug, Error)]
+pub enum BoardError {
+    #[error("{field}: {message}")]
+    Field {
+        field: &'static str,
+        message: String,
+    },
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{message}")]
+    RateLimited { message: String, retry_seconds: u64 },
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error(transparent)]
+    File(#[from] TripsError),
+}
+
+fn bad(field: &'static str, message: impl Into<String>) -> BoardError {
+    BoardError::Field {
+        field,
+        message: message.into(),
+    }
+}
+
+/// A ride offered by a driver (the API's and the page's form; kept as the post's body).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RideOffer {
+    /// How the driver wants to be called once a match is accepted.
+    pub name: String,
+    /// Phone or e-mail, shown to the travellers only once both sides accepted.
+    #[serde(default)]
+    pub contact: String,
+    pub origin_city: String,
+    pub origin_state: String,
+    /// Where the ride starts; found from the city when not given.
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    pub office_id: String,
+    /// YYYY-MM-DD.
+    pub date: String,
+    /// HH:MM, the earliest and latest departure.
+    pub depart_earliest: String,
+    pub depart_latest: String,
+    pub seats: u32,
+    #[serde(default)]
+    pub car: String,
+    #[serde(default)]
+    pub no_smoking: bool,
+    #[serde(default)]
+    pub no_pets: bool,
+    #[serde(default)]
+    pub no_children: bool,
+    #[serde(default)]
+    pub wheelchair_accessible: bool,
+    #[serde(default)]
+    pub return_date: Option<String>,
+    /// Road km the driver accepts beyond the direct route (default `DETOUR_KM_DEFAULT`).
+    #[serde(default)]
+    pub max_detour_km: Option<f64>,
+}
+
+/// Beds offered by a host.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BedOffer {
+    pub name: String,
+    #[serde(default)]
+    pub contact: String,
+    pub city: String,
+    pub state: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// First night (check-in day) and check-out day.
+    pub from_date: String,
+    pub to_date: String,
+    pub beds: u32,
+    #[serde(default)]
+    pub no_smoking: bool,
+    #[serde(default)]
+    pub no_pets: bool,
+    #[serde(default)]
+    pub no_children: bool,
+    #[serde(default)]
+    pub wheelchair_accessible: bool,
+}
+
+/// A traveller's request for a ride and/or a bed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TravelRequest {
+    pub name: String,
+    #[serde(default)]
+    pub contact: String,
+    pub home_city: String,
+    pub home_state: String,
+    #[serde(default)]
+    pub lat: Option<f64>,
+    #[serde(default)]
+    pub lon: Option<f64>,
+    /// The office they want to work at; none: wherever they are needed.
+    #[serde(default)]
+    pub office_id: Option<String>,
+    /// First and last day they can work.
+    pub from_date: String,
+    pub to_date: String,
+    pub needs_ride: bool,
+    pub needs_bed: bool,
+    #[serde(default)]
+    pub wheelchair: bool,
+    #[serde(default)]
+    pub smoker: bool,
+    #[serde(default)]
+    pub pet: bool,
+    #[serde(default)]
+    pub children: bool,
+}
+
+/// One office as kept (`trip_offices.body`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OfficeBody {
+    pub name: String,
+    pub city: String,
+    pub county: String,
+    pub lat: f64,
+    pub lon: f64,
+}
+
+fn check_text(field: &'static str, v: &str, required: bool) -> Result<(), BoardError> {
+    if required && v.trim().is_empty() {
+        return Err(bad(field, "is empty"));
+    }
+    if v.chars().count() > TEXT_CHARS_MAX {
+        return Err(bad(field, format!("more than {TEXT_CHARS_MAX} characters")));
+    }
+    if v.chars().any(|c| c.is_control()) {
+        return Err(bad(field, "has control characters"));
+    }
+    Ok(())
+}
+
+fn check_date(field: &'static str, v: &str) -> Result<Date, BoardError> {
+    Date::parse(v.trim()).ok_or_else(|| bad(field, format!("{v:?} is not a date (YYYY-MM-DD)")))
+}
+
+fn check_minute(field: &'static str, v: &str) -> Result<u32, BoardError> {
+    let e = || bad(field, format!("{v:?} is not a time (HH:MM)"));
+    let (h, m) = v.trim().split_once(':').ok_or_else(e)?;
+    let (h, m): (u32, u32) = (h.parse().map_err(|_| e())?, m.parse().map_err(|_| e())?);
+    if h > 23 || m > 59 {
+        return Err(e());
+    }
+    Ok(h * 60 + m)
+}
+
+fn check_point(
+    lat: Option<f64>,
+    lon: Option<f64>,
+    city: &str,
+    state: &str,
+    city_field: &'static str,
+) -> Result<Point, BoardError> {
+    match (lat, lon) {
+        (Some(a), Some(o)) => {
+            if !(-90.0..=90.0).contains(&a) || !a.is_finite() {
+                return Err(bad("lat", "must be between -90 and 90"));
+            }
+            if !(-180.0..=180.0).contains(&o) || !o.is_finite() {
+                return Err(bad("lon", "must be between -180 and 180"));
+            }
+            Ok(Point::new(a, o))
+        }
+        (Some(_), None) => Err(bad("lon", "is needed with lat")),
+        (None, Some(_)) => Err(bad("lat", "is needed with lon")),
+        (None, None) => place(city, state).ok_or_else(|| {
+            bad(
+                city_field,
+                format!(
+                    "{}, {} is not a place Tusk knows by name; give lat and lon",
+                    city.trim(),
+                    state.trim()
+                ),
+            )
+        }),
+    }
+}
+
+fn check_state(field: &'static str, v: &str) -> Result<(), BoardError> {
+    if v.len() != 2 || !v.chars().all(|c| c.is_ascii_alphabetic()) {
+        return Err(bad(field, format!("{v:?} is not a two-letter state")));
+    }
+    Ok(())
+}
+
+fn office_known(offices: &[OfficeRow], id: &str) -> Result<(), BoardError> {
+    if offices.iter().any(|o| o.id == id) {
+        Ok(())
+    } else {
+        Err(bad("office_id", format!("{id:?} is not a field office")))
+    }
+}
+
+impl RideOffer {
+    /// The offer checked, as the planner's row.
+    pub fn row(&self, id: &str, offices: &[OfficeRow]) -> Result<RideRow, BoardError> {
+        check_text("name", &self.name, true)?;
+        check_text("contact", &self.contact, false)?;
+        check_text("origin_city", &self.origin_city, true)?;
+        check_state("origin_state", &self.origin_state)?;
+        check_text("car", &self.car, false)?;
+        office_known(offices, &self.office_id)?;
+        let day = check_date("date", &self.date)?;
+        let depart = check_minute("depart_earliest", &self.depart_earliest)?;
+        let latest = check_minute("depart_latest", &self.depart_latest)?;
+        if latest < depart {
+            return Err(bad("depart_latest", "is before depart_earliest"));
+        }
+        if !(1..=SEATS_MAX).contains(&self.seats) {
+            return Err(bad("seats", format!("must be 1 to {SEATS_MAX}")));
+        }
+        let return_day = match &self.return_date {
+            Some(r) if !r.trim().is_empty() => {
+                let r = check_date("return_date", r)?;
+                if r < day {
+                    return Err(bad("return_date", "is before the departure"));
+                }
+                if r.to_days() - day.to_days() > STAY_DAYS_MAX {
+                    return Err(bad(
+                        "return_date",
+                        format!("more than {STAY_DAYS_MAX} days after the departure"),
+                    ));
+                }
+                Some(r)
+            }
+            _ => None,
+        };
+        let detour = self.max_detour_km.unwrap_or(DETOUR_KM_DEFAULT);
+        if !(0.0..=DETOUR_KM_MAX).contains(&detour) || !detour.is_finite() {
+            return Err(bad(
+                "max_detour_km",
+                format!("must be 0 to {DETOUR_KM_MAX}"),
+            ));
+        }
+        Ok(RideRow {
+            id: id.into(),
+            driver: self.name.trim().into(),
+            origin_city: self.origin_city.trim().to_ascii_uppercase(),
+            origin_state: self.origin_state.to_ascii_uppercase(),
+            at: check_point(
+                self.lat,
+                self.lon,
+                &self.origin_city,
+                &self.origin_state,
+                "origin_city",
+            )?,
+            office: self.office_id.clone(),
+            day,
+            depart_minute: depart,
+            depart_latest_minute: latest,
+            seats: self.seats,
+            car: self.car.trim().into(),
+            accepts: Flags::ALL
+                .with(Flags::SMOKER, !self.no_smoking)
+                .with(Flags::PET, !self.no_pets)
+                .with(Flags::CHILDREN, !self.no_children)
+                .with(Flags::WHEELCHAIR, self.wheelchair_accessible),
+            return_day,
+            detour_km_max: detour,
+        })
+    }
+
+    fn from_row(r: &RideRow) -> RideOffer {
+        let hm = |m: u32| format!("{:02}:{:02}", m / 60, m % 60);
+        RideOffer {
+            name: r.driver.clone(),
+            contact: String::new(),
+            origin_city: r.origin_city.clone(),
+            origin_state: r.origin_state.clone(),
+            lat: Some(r.at.lat),
+            lon: Some(r.at.lon),
+            office_id: r.office.clone(),
+            date: r.day.to_string(),
+            depart_earliest: hm(r.depart_minute),
+            depart_latest: hm(r.depart_latest_minute),
+            seats: r.seats,
+            car: r.car.clone(),
+            no_smoking: !r.accepts.has(Flags::SMOKER),
+            no_pets: !r.accepts.has(Flags::PET),
+            no_children: !r.accepts.has(Flags::CHILDREN),
+            wheelchair_accessible: r.accepts.has(Flags::WHEELCHAIR),
+            return_date: r.return_day.map(|d| d.to_string()),
+            max_detour_km: Some(r.detour_km_max),
+        }
+    }
+}
+
+impl BedOffer {
+    pub fn row(&self, id: &str) -> Result<BedRow, BoardError> {
+        check_text("name", &self.name, true)?;
+        check_text("contact", &self.contact, false)?;
+        check_text("city", &self.city, true)?;
+        check_state("state", &self.state)?;
+        let from_day = check_date("from_date", &self.from_date)?;
+        let to_day = check_date("to_date", &self.to_date)?;
+        if to_day <= from_day {
+            return Err(bad(
+                "to_date",
+                "must be after from_date (the check-out day)",
+            ));
+        }
+        if to_day.to_days() - from_day.to_days() > STAY_DAYS_MAX {
+            return Err(bad("to_date", format!("more than {STAY_DAYS_MAX} nights")));
+        }
+        if !(1..=BEDS_PER_HOST_MAX).contains(&self.beds) {
+            return Err(bad("beds", format!("must be 1 to {BEDS_PER_HOST_MAX}")));
+        }
+        Ok(BedRow {
+            id: id.into(),
+            host: self.name.trim().into(),
+            city: self.city.trim().to_ascii_uppercase(),
+            at: check_point(self.lat, self.lon, &self.city, &self.state, "city")?,
+            from_day,
+            to_day,
+            beds: self.beds,
+            accepts: Flags::ALL
+                .with(Flags::SMOKER, !self.no_smoking)
+                .with(Flags::PET, !self.no_pets)
+                .with(Flags::CHILDREN, !self.no_children)
+                .with(Flags::WHEELCHAIR, self.wheelchair_accessible),
+        })
+    }
+
+    fn from_row(b: &BedRow) -> BedOffer {
+        BedOffer {
+            name: b.host.clone(),
+            contact: String::new(),
+            city: b.city.clone(),
+            state: "NC".into(),
+            lat: Some(b.at.lat),
+            lon: Some(b.at.lon),
+            from_date: b.from_day.to_string(),
+            to_date: b.to_day.to_string(),
+            beds: b.beds,
+            no_smoking: !b.accepts.has(Flags::SMOKER),
+            no_pets: !b.accepts.has(Flags::PET),
+            no_children: !b.accepts.has(Flags::CHILDREN),
+            wheelchair_accessible: b.accepts.has(Flags::WHEELCHAIR),
+        }
+    }
+}
+
+impl TravelRequest {
+    pub fn row(&self, id: &str, offices: &[OfficeRow]) -> Result<RequestRow, BoardError> {
+        check_text("name", &self.name, true)?;
+        check_text("contact", &self.contact, false)?;
+        check_text("home_city", &self.home_city, true)?;
+        check_state("home_state", &self.home_state)?;
+        let office = self.office_id.clone().unwrap_or_default();
+        if !office.is_empty() {
+            office_known(offices, &office)?;
+        }
+        let from_day = check_date("from_date", &self.from_date)?;
+        let to_day = check_date("to_date", &self.to_date)?;
+        if to_day < from_day {
+            return Err(bad("to_date", "is before from_date"));
+        }
+        if to_day.to_days() - from_day.to_days() > STAY_DAYS_MAX {
+            return Err(bad(
+                "to_date",
+                format!("more than {STAY_DAYS_MAX} days after from_date"),
+            ));
+        }
+        if !self.needs_ride && !self.needs_bed {
+            // Still a placement: the office learns they come on their own.
+        }
+        Ok(RequestRow {
+            id: id.into(),
+            traveller: self.name.trim().into(),
+            home_city: self.home_city.trim().to_ascii_uppercase(),
+            home_state: self.home_state.to_ascii_uppercase(),
+            at: check_point(
+                self.lat,
+                self.lon,
+                &self.home_city,
+                &self.home_state,
+                "home_city",
+            )?,
+            office,
+            from_day,
+            to_day,
+            needs_ride: self.needs_ride,
+            needs_bed: self.needs_bed,
+            brings: Flags::NONE
+                .with(Flags::WHEELCHAIR, self.wheelchair)
+                .with(Flags::SMOKER, self.smoker)
+                .with(Flags::PET, self.pet)
+                .with(Flags::CHILDREN, self.children),
+        })
+    }
+
+    fn from_row(r: &RequestRow) -> TravelRequest {
+        TravelRequest {
+            name: r.traveller.clone(),
+            contact: String::new(),
+            home_city: r.home_city.clone(),
+            home_state: r.home_state.clone(),
+            lat: Some(r.at.lat),
+            lon: Some(r.at.lon),
+            office_id: (!r.office.is_empty()).then(|| r.office.clone()),
+            from_date: r.from_day.to_string(),
+            to_date: r.to_day.to_string(),
+            needs_ride: r.needs_ride,
+            needs_bed: r.needs_bed,
+            wheelchair: r.brings.has(Flags::WHEELCHAIR),
+            smoker: r.brings.has(Flags::SMOKER),
+            pet: r.brings.has(Flags::PET),
+            children: r.brings.has(Flags::CHILDREN),
+        }
+    }
+}
+
+/// A post of any kind, as submitted.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Offer {
+    Ride(RideOffer),
+    Bed(BedOffer),
+    Request(TravelRequest),
+}
+
+impl Offer {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Offer::Ride(_) => "ride",
+            Offer::Bed(_) => "bed",
+            Offer::Request(_) => "request",
+        }
+    }
+    fn body(&self) -> String {
+        match self {
+            Offer::Ride(x) => serde_json::to_string(x),
+            Offer::Bed(x) => serde_json::to_string(x),
+            Offer::Request(x) => serde_json::to_string(x),
+        }
+        .unwrap_or_default()
+    }
+    fn parse(kind: &str, body: &str) -> Option<Offer> {
+        match kind {
+            "ride" => serde_json::from_str(body).ok().map(Offer::Ride),
+            "bed" => serde_json::from_str(body).ok().map(Offer::Bed),
+            "request" => serde_json::from_str(body).ok().map(Offer::Request),
+            _ => None,
+        }
+    }
+    /// Checked against the offices; coordinates filled in from the city when missing.
+    fn checked(mut self, id: &str, offices: &[OfficeRow]) -> Result<Offer, BoardError> {
+        match &mut self {
+            Offer::Ride(x) => {
+                let r = x.row(id, offices)?;
+                (x.lat, x.lon) = (Some(r.at.lat), Some(r.at.lon));
+            }
+            Offer::Bed(x) => {
+                let r = x.row(id)?;
+                (x.lat, x.lon) = (Some(r.at.lat), Some(r.at.lon));
+            }
+            Offer::Request(x) => {
+                let r = x.row(id, offices)?;
+                (x.lat, x.lon) = (Some(r.at.lat), Some(r.at.lon));
+            }
+        }
+        Ok(self)
+    }
+    fn name(&self) -> &str {
+        match self {
+            Offer::Ride(x) => &x.name,
+            Offer::Bed(x) => &x.name,
+            Offer::Request(x) => &x.name,
+        }
+    }
+    fn contact(&self) -> &str {
+        match self {
+            Offer::Ride(x) => &x.contact,
+            Offer::Bed(x) => &x.contact,
+            Offer::Request(x) => &x.contact,
+        }
+    }
+}
+
+/// Offices as the planner reads them.
+fn office_rows(sql: &mut dyn Sql) -> Result<Vec<OfficeRow>, BoardError> {
+    kept::offices(sql)?
+        .into_iter()
+        .map(|(id, body)| {
+            let b: OfficeBody = serde_json::from_str(&body).map_err(|e| {
+                BoardError::Conflict(format!("office {id}: its stored body is unreadable: {e}"))
+            })?;
+            Ok(OfficeRow {
+                id,
+                name: b.name,
+                city: b.city,
+                county: b.county,
+                at: Point::new(b.lat, b.lon),
+            })
+        })
+        .collect()
+}
+
+fn new_id(kind: &str) -> Result<String, BoardError> {
+    let b = auth::random_bytes::<6>()
+        .map_err(|e| BoardError::Conflict(format!("no random id: {e}")))?;
+    Ok(format!("{kind}-{}", auth::hex(&b)))
+}
+
+/// Posts an offer or a request for `owner`. Returns the post.
+pub fn post(
+    sql: &mut dyn Sql,
+    owner: i64,
+    offer: Offer,
+    now: &str,
+) -> Result<kept::Post, BoardError> {
+    let offices = office_rows(sql)?;
+    let open = kept::posts(sql, None, Some("open"), Some(owner))?;
+    if open.len() >= POSTS_PER_PERSON_MAX {
+        return Err(BoardError::Conflict(format!(
+            "you have {POSTS_PER_PERSON_MAX} open posts, the most one person may have; cancel one first"
+        )));
+    }
+    let id = new_id(offer.kind())?;
+    let offer = offer.checked(&id, &offices)?;
+    let p = kept::Post {
+        id,
+        kind: offer.kind().into(),
+        owner_id: Some(owner),
+        status: "open".into(),
+        body: offer.body(),
+        created_at: now.into(),
+        updated_at: now.into(),
+    };
+    kept::put_posts(sql, std::slice::from_ref(&p))?;
+    Ok(p)
+}
+
+/// Whether `user` may change `post` (its owner, or a trip manager).
+fn owned(p: &kept::Post, user: i64, manager: bool) -> Result<(), BoardError> {
+    if p.owner_id == Some(user) || manager {
+        Ok(())
+    } else {
+        Err(BoardError::NotFound(format!("no post {} of yours", p.id)))
+    }
+}
+
+fn get_post(sql: &mut dyn Sql, id: &str) -> Result<kept::Post, BoardError> {
+    kept::get_post(sql, id)?.ok_or_else(|| BoardError::NotFound(format!("no post {id}")))
+}
+
+/// Replaces an open post's content (same kind). Its assignments are removed (re-planned).
+pub fn change(
+    sql: &mut dyn Sql,
+    user: i64,
+    manager: bool,
+    id: &str,
+    offer: Offer,
+    now: &str,
+) -> Result<kept::Post, BoardError> {
+    let p = get_post(sql, id)?;
+    owned(&p, user, manager)?;
+    if p.status != "open" {
+        return Err(BoardError::Conflict(format!("post {id} is {}", p.status)));
+    }
+    if p.kind != offer.kind() {
+        return Err(bad(
+            "kind",
+            format!("post {id} is a {}, not a {}", p.kind, offer.kind()),
+        ));
+    }
+    let offices = office_rows(sql)?;
+    let offer = offer.checked(id, &offices)?;
+    kept::change_post(sql, id, "open", &offer.body(), now)?;
+    get_post(sql, id)
+}
+
+/// Cancels a post. Its assignments are removed (re-planned). Returns how many.
+pub fn cancel(
+    sql: &mut dyn Sql,
+    user: i64,
+    manager: bool,
+    id: &str,
+    now: &str,
+) -> Result<u64, BoardError> {
+    let p = get_post(sql, id)?;
+    owned(&p, user, manager)?;
+    if p.status == "cancelled" {
+        return Ok(0);
+    }
+    Ok(kept::change_post(sql, id, "cancelled", &p.body, now)?)
+}
+
+/// An open post as anyone on the board sees it: no name, no contact, no exact place.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardEntry {
+    pub id: String,
+    pub kind: String,
+    /// Town and state (rides: where they leave from; beds: where the host lives; requests:
+    /// where the traveller lives).
+    pub city: String,
+    pub state: String,
+    /// The office (rides; requests that name one).
+    pub office_id: Option<String>,
+    pub from_date: String,
+    pub to_date: Option<String>,
+    /// Seats or beds offered.
+    pub places: Option<u32>,
+    /// What the ride or host accepts, or what the traveller brings/needs.
+    pub notes: Vec<String>,
+    /// Placed by the current plan (rides: seats taken; beds: guests; requests: placed or not).
+    pub taken: u32,
+    pub mine: bool,
+}
+
+fn accept_notes(
+    no_smoking: bool,
+    no_pets: bool,
+    no_children: bool,
+    wheelchair: bool,
+) -> Vec<String> {
+    let mut v = Vec::new();
+    if no_smoking {
+        v.push("no smoking".into());
+    }
+    if no_pets {
+        v.push("no pets".into());
+    }
+    if no_children {
+        v.push("no children".into());
+    }
+    if wheelchair {
+        v.push("wheelchair accessible".into());
+    }
+    v
+}
+
+/// Filters of the board.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoardFilter {
+    pub kind: Option<String>,
+    pub office_id: Option<String>,
+    /// Posts that cover this day.
+    pub date: Option<String>,
+    pub state: Option<String>,
+}
+
+/// Entries shown per page of the board at most.
+pub const BOARD_PAGE_MAX: usize = 500;
+
+/// The open posts, filtered (at most `BOARD_PAGE_MAX`).
+pub fn board(sql: &mut dyn Sql, user: i64, f: &BoardFilter) -> Result<Vec<BoardEntry>, BoardError> {
+    if let Some(k) = &f.kind {
+        if !["ride", "bed", "request"].contains(&k.as_str()) {
+            return Err(bad("kind", format!("{k:?} is not ride, bed or request")));
+        }
+    }
+    let day = f
+        .date
+        .as_deref()
+        .map(|d| check_date("date", d))
+        .transpose()?;
+    let assignments = kept::assignments(sql)?;
+    let mut out = Vec::new();
+    for p in kept::posts(sql, f.kind.as_deref(), Some("open"), None)? {
+        let Some(offer) = Offer::parse(&p.kind, &p.body) else {
+            continue;
+        };
+        let e = match &offer {
+            Offer::Ride(x) => BoardEntry {
+                id: p.id.clone(),
+                kind: p.kind.clone(),
+                city: x.origin_city.clone(),
+                state: x.origin_state.clone(),
+                office_id: Some(x.office_id.clone()),
+                from_date: x.date.clone(),
+                to_date: x.return_date.clone(),
+                places: Some(x.seats),
+                notes: {
+                    let mut v = vec![format!("leaves {}–{}", x.depart_earliest, x.depart_latest)];
+                    v.extend(accept_notes(
+                        x.no_smoking,
+                        x.no_pets,
+                        x.no_children,
+                        x.wheelchair_accessible,
+                    ));
+                    v
+                },
+                taken: assignments
+                    .iter()
+                    .filter(|a| a.ride_id.as_deref() == Some(&p.id))
+                    .count() as u32,
+                mine: p.owner_id == Some(user),
+            },
+            Offer::Bed(x) => BoardEntry {
+                id: p.id.clone(),
+                kind: p.kind.clone(),
+                city: x.city.clone(),
+                state: x.state.clone(),
+                office_id: None,
+                from_date: x.from_date.clone(),
+                to_date: Some(x.to_date.clone()),
+                places: Some(x.beds),
+                notes: accept_notes(
+                    x.no_smoking,
+                    x.no_pets,
+                    x.no_children,
+                    x.wheelchair_accessible,
+                ),
+                taken: assignments
+                    .iter()
+                    .filter(|a| a.bed_id.as_deref() == Some(&p.id))
+                    .count() as u32,
+                mine: p.owner_id == Some(user),
+            },
+            Offer::Request(x) => BoardEntry {
+                id: p.id.clone(),
+                kind: p.kind.clone(),
+                city: x.home_city.clone(),
+                state: x.home_state.clone(),
+                office_id: x.office_id.clone(),
+                from_date: x.from_date.clone(),
+                to_date: Some(x.to_date.clone()),
+                places: None,
+                notes: {
+                    let mut v = Vec::new();
+                    if x.needs_ride {
+                        v.push("needs a ride".into());
+                    }
+                    if x.needs_bed {
+                        v.push("needs a bed".into());
+                    }
+                    if x.wheelchair {
+                        v.push("wheelchair".into());
+                    }
+                    v
+                },
+                taken: assignments.iter().any(|a| a.request_id == p.id) as u32,
+                mine: p.owner_id == Some(user),
+            },
+        };
+        if f.office_id
+            .as_ref()
+            .is_some_and(|o| e.office_id.as_ref() != Some(o))
+        {
+            continue;
+        }
+        if f.state
+            .as_ref()
+            .is_some_and(|s| !e.state.eq_ignore_ascii_case(s))
+        {
+            continue;
+        }
+        if let Some(d) = day {
+            let from = Date::parse(&e.from_date);
+            let to = e.to_date.as_deref().and_then(Date::parse).or(from);
+            if !(from.is_some_and(|f| f <= d) && to.is_some_and(|t| t >= d)) {
+                continue;
+            }
+        }
+        out.push(e);
+        if out.len() >= BOARD_PAGE_MAX {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Loads the board files of `dir` into the store: offices and needs replaced, posts from the
+/// files added (owned by no one; an id already there is replaced). Every row is checked
+/// before anything is written. Returns (offices, needs, rides, beds, requests).
+pub fn import_dir(
+    sql: &mut dyn Sql,
+    dir: &Path,
+    now: &str,
+    actor: &str,
+) -> Result<(usize, usize, usize, usize, usize), BoardError> {
+    let b = read_dir(dir)?;
+    let offices: Vec<(String, String)> = b
+        .offices
+        .iter()
+        .map(|o| {
+            (
+                o.id.clone(),
+                serde_json::to_string(&OfficeBody {
+                    name: o.name.clone(),
+                    city: o.city.clone(),
+                    county: o.county.clone(),
+                    lat: o.at.lat,
+                    lon: o.at.lon,
+                })
+                .unwrap_or_default(),
+            )
+        })
+        .collect();
+    let needs: Vec<(String, String, i64)> = b
+        .needs
+        .iter()
+        .map(|n| (n.office.clone(), n.day.to_string(), n.shifts as i64))
+        .collect();
+    let post = |id: &str, offer: Offer| kept::Post {
+        id: id.into(),
+        kind: offer.kind().into(),
+        owner_id: None,
+        status: "open".into(),
+        body: offer.body(),
+        created_at: now.into(),
+        updated_at: now.into(),
+    };
+    let mut posts = Vec::new();
+    posts.extend(
+        b.rides
+            .iter()
+            .map(|r| post(&r.id, Offer::Ride(RideOffer::from_row(r)))),
+    );
+    posts.extend(
+        b.beds
+            .iter()
+            .map(|r| post(&r.id, Offer::Bed(BedOffer::from_row(r)))),
+    );
+    posts.extend(
+        b.requests
+            .iter()
+            .map(|r| post(&r.id, Offer::Request(TravelRequest::from_row(r)))),
+    );
+    kept::replace_offices(sql, &offices, &needs, now)?;
+    kept::put_posts(sql, &posts)?;
+    store::accounts::audit(
+        sql,
+        now,
+        actor,
+        "trips_import",
+        &dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default(),
+        &serde_json::json!({"offices": b.offices.len(), "needs": b.needs.len(), "rides": b.rides.len(), "beds": b.beds.len(), "requests": b.requests.len()}),
+    )?;
+    Ok((
+        b.offices.len(),
+        b.needs.len(),
+        b.rides.len(),
+        b.beds.len(),
+        b.requests.len(),
+    ))
+}
+
+/// Sets an office's needs for some days.
+pub fn set_needs(
+    sql: &mut dyn Sql,
+    office: &str,
+    days: &[(String, i64)],
+    now: &str,
+    actor: &str,
+) -> Result<(), BoardError> {
+    let offices = office_rows(sql)?;
+    office_known(&offices, office)?;
+    if days.len() > NEED_DAYS_MAX {
+        return Err(bad("days", format!("more than {NEED_DAYS_MAX} entries")));
+    }
+    let mut checked = Vec::with_capacity(days.len());
+    for (d, n) in days {
+        let day = check_date("date", d)?;
+        if !(0..=100_000).contains(n) {
+            return Err(bad("shifts", format!("{n} is outside 0..100000")));
+        }
+        checked.push((day.to_string(), *n));
+    }
+    kept::set_needs(sql, office, &checked)?;
+    store::accounts::audit(
+        sql,
+        now,
+        actor,
+        "trips_needs",
+        office,
+        &serde_json::json!({"days": checked.len()}),
+    )?;
+    Ok(())
+}
+
+/// An office with its needs and what the current plan covers, per day.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfficeView {
+    pub id: String,
+    pub name: String,
+    pub city: String,
+    pub days: Vec<OfficeDay>,
+    pub needed: u64,
+    pub planned: u64,
+    pub accepted: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OfficeDay {
+    pub date: String,
+    pub needed: u32,
+    /// Volunteers the plan places there that day (proposed or accepted), at most the need.
+    pub planned: u32,
+    pub accepted: u32,
+}
+
+/// Offices with needs and coverage by the current plan.
+pub fn offices(sql: &mut dyn Sql) -> Result<Vec<OfficeView>, BoardError> {
+    let rows = office_rows(sql)?;
+    let needs = kept::needs(sql)?;
+    let assignments = kept::assignments(sql)?;
+    let mut out = Vec::new();
+    for o in rows {
+        let mut days = Vec::new();
+        for (_, d, n) in needs.iter().filter(|x| x.0 == o.id) {
+            let on = |a: &&kept::Assignment| {
+                a.office_id == o.id && a.first_day <= *d && a.last_day >= *d
+            };
+            let planned = assignments.iter().filter(on).count() as u32;
+            let accepted = assignments
+                .iter()
+                .filter(on)
+                .filter(|a| a.accepted())
+                .count() as u32;
+            let n = *n as u32;
+            days.push(OfficeDay {
+                date: d.clone(),
+                needed: n,
+                planned: planned.min(n),
+                accepted: accepted.min(n),
+            });
+        }
+        out.push(OfficeView {
+            id: o.id,
+            name: o.name,
+            city: o.city,
+            needed: days.iter().map(|d| d.needed as u64).sum(),
+            planned: days.iter().map(|d| d.planned as u64).sum(),
+            accepted: days.iter().map(|d| d.accepted as u64).sum(),
+            days,
+        });
+    }
+    Ok(out)
+}
+
+/// What a planning run did.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PlanSummary {
+    pub travellers: usize,
+    pub placed: usize,
+    /// Placements kept because both sides had accepted them.
+    pub kept_accepted: usize,
+    /// Accepted placements that no longer hold (an offer changed), with why.
+    pub dropped: Vec<(String, String)>,
+    pub need_days: u64,
+    pub covered_days: u64,
+    pub drivers: u32,
+    pub detour_km: f64,
+    pub exact: bool,
+    pub seconds: f64,
+}
+
+/// The open posts and offices as a board (posts that no longer pass the checks left out).
+fn load(sql: &mut dyn Sql) -> Result<Board, BoardError> {
+    let offices = office_rows(sql)?;
+    let needs = kept::needs(sql)?
+        .into_iter()
+        .filter_map(|(o, d, n)| {
+            Some(NeedRow {
+                office: o,
+                day: Date::parse(&d)?,
+                shifts: n as u32,
+            })
+        })
+        .collect();
+    let mut board = Board {
+        offices: offices.clone(),
+        needs,
+        ..Board::default()
+    };
+    for p in kept::posts(sql, None, Some("open"), None)? {
+        // A post that no longer passes the checks (its office was removed) is left out.
+        match Offer::parse(&p.kind, &p.body) {
+            Some(Offer::Ride(x)) => {
+                if let Ok(r) = x.row(&p.id, &offices) {
+                    board.rides.push(r);
+                }
+            }
+            Some(Offer::Bed(x)) => {
+                if let Ok(r) = x.row(&p.id) {
+                    board.beds.push(r);
+                }
+            }
+            Some(Offer::Request(x)) => {
+                if let Ok(r) = x.row(&p.id, &offices) {
+                    board.requests.push(r);
+                }
+            }
+            None => {}
+        }
+    }
+    Ok(board)
+}
+
+/// Runs the matcher over the open board: accepted assignments are kept if they still hold,
+/// proposals are kept where they still fill need, declined pairs are never proposed; the new
+/// plan replaces the old in one transaction.
+pub fn run_plan(sql: &mut dyn Sql, now: &str, actor: &str) -> Result<PlanSummary, BoardError> {
+    let t = std::time::Instant::now();
+    let board = load(sql)?;
+    let mut problem = board.problem();
+    let office_ix: HashMap<&str, usize> = board
+        .offices
+        .iter()
+        .enumerate()
+        .map(|(i, o)| (o.id.as_str(), i))
+        .collect();
+    let ride_ix: HashMap<&str, usize> = board
+        .rides
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let bed_ix: HashMap<&str, usize> = board
+        .beds
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    let req_ix: HashMap<&str, usize> = board
+        .requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.id.as_str(), i))
+        .collect();
+    for (req, post) in kept::declines(sql)? {
+        if let Some(&t) = req_ix.get(req.as_str()) {
+            if let Some(&r) = ride_ix.get(post.as_str()) {
+                problem.travellers[t].avoid_rides.push(r);
+            }
+            if let Some(&b) = bed_ix.get(post.as_str()) {
+                problem.travellers[t].avoid_beds.push(b);
+            }
+        }
+    }
+    let old = kept::assignments(sql)?;
+    let to_placement = |a: &kept::Assignment| -> Option<trips::plan::Placement> {
+        Some(trips::plan::Placement {
+            traveller: *req_ix.get(a.request_id.as_str())?,
+            office: *office_ix.get(a.office_id.as_str())?,
+            first_day: Date::parse(&a.first_day)?.to_days() as i32,
+            last_day: Date::parse(&a.last_day)?.to_days() as i32,
+            ride: match &a.ride_id {
+                Some(r) => Some(*ride_ix.get(r.as_str())?),
+                None => None,
+            },
+            bed: match &a.bed_id {
+                Some(b) => Some(*bed_ix.get(b.as_str())?),
+                None => None,
+            },
+        })
+    };
+    let mut fixed = Vec::new();
+    let mut previous = Vec::new();
+    let mut dropped = Vec::new();
+    for a in &old {
+        match to_placement(a) {
+            Some(pl) if a.accepted() => fixed.push((pl, a.clone())),
+            Some(pl) => previous.push(pl),
+            None if a.accepted() => dropped.push((
+                a.request_id.clone(),
+                "the request, ride, bed or office of this placement is no longer on the board"
+                    .into(),
+            )),
+            None => {}
+        }
+    }
+    let fixed_pl: Vec<_> = fixed.iter().map(|x| x.0).collect();
+    let plan = trips::plan::plan(&problem, &fixed_pl, &previous);
+    for (pl, why) in &plan.dropped {
+        dropped.push((board.requests[pl.traveller].id.clone(), why.clone()));
+    }
+    let mut rows = Vec::new();
+    for pl in &plan.placements {
+        let req = &board.requests[pl.traveller];
+        let kept_answer = fixed.iter().find(|(f, _)| f == pl).map(|x| &x.1);
+        let pickup = pl.ride.and_then(|r| {
+            plan.pickups[r]
+                .iter()
+                .position(|&x| x == pl.traveller)
+                .map(|i| i as i64 + 1)
+        });
+        rows.push(kept::Assignment {
+            request_id: req.id.clone(),
+            office_id: board.offices[pl.office].id.clone(),
+            first_day: Date::from_days(pl.first_day as i64).to_string(),
+            last_day: Date::from_days(pl.last_day as i64).to_string(),
+            ride_id: pl.ride.map(|r| board.rides[r].id.clone()),
+            pickup,
+            bed_id: pl.bed.map(|b| board.beds[b].id.clone()),
+            traveller_ok: kept_answer.is_some_and(|a| a.traveller_ok),
+            driver_ok: pl.ride.is_none() || kept_answer.is_some_and(|a| a.driver_ok),
+            host_ok: pl.bed.is_none() || kept_answer.is_some_and(|a| a.host_ok),
+            planned_at: kept_answer.map_or_else(|| now.to_string(), |a| a.planned_at.clone()),
+            why: trips::plan::explain(&problem, &plan, pl.traveller).join("\n"),
+        });
+    }
+    kept::replace_assignments(sql, &rows)?;
+    let c = trips::plan::coverage(&problem, &plan);
+    let summary = PlanSummary {
+        travellers: problem.travellers.len(),
+        placed: plan.placements.len(),
+        kept_accepted: fixed.len() - plan.dropped.len(),
+        dropped,
+        need_days: c.needed,
+        covered_days: c.covered,
+        drivers: plan.objective.drivers,
+        detour_km: plan.objective.detour_m as f64 / 1000.0,
+        exact: plan.exact,
+        seconds: t.elapsed().as_secs_f64(),
+    };
+    store::accounts::audit(
+        sql,
+        now,
+        actor,
+        "trips_plan",
+        "board",
+        &serde_json::json!({"travellers": summary.travellers, "placed": summary.placed, "dropped": summary.dropped.len()}),
+    )?;
+    Ok(summary)
+}
+
+/// The sides `user` holds in an assignment.
+fn sides(
+    a: &kept::Assignment,
+    posts: &HashMap<String, kept::Post>,
+    user: i64,
+) -> Vec<&'static str> {
+    let owns = |id: Option<&String>| {
+        id.and_then(|i| posts.get(i))
+            .is_some_and(|p| p.owner_id == Some(user))
+    };
+    let mut v = Vec::new();
+    if owns(Some(&a.request_id)) {
+        v.push("traveller");
+    }
+    if owns(a.ride_id.as_ref()) {
+        v.push("driver");
+    }
+    if owns(a.bed_id.as_ref()) {
+        v.push("host");
+    }
+    v
+}
+
+fn posts_by_id(sql: &mut dyn Sql) -> Result<HashMap<String, kept::Post>, BoardError> {
+    Ok(kept::posts(sql, None, None, None)?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect())
+}
+
+/// Accept or decline an assignment as the traveller, driver or host concerned (a trip
+/// manager may answer for posts imported without an owner). A decline removes it and it is
+/// never proposed again.
+pub fn answer(
+    sql: &mut dyn Sql,
+    user: i64,
+    manager: bool,
+    request_id: &str,
+    side: Option<&str>,
+    accept: bool,
+    now: &str,
+    actor: &str,
+) -> Result<Option<kept::Assignment>, BoardError> {
+    let a = kept::get_assignment(sql, request_id)?
+        .ok_or_else(|| BoardError::NotFound(format!("no assignment for {request_id}")))?;
+    let posts = posts_by_id(sql)?;
+    let mine = sides(&a, &posts, user);
+    let side = match side {
+        Some(s) => {
+            if !["traveller", "driver", "host"].contains(&s) {
+                return Err(bad(
+                    "side",
+                    format!("{s:?} is not traveller, driver or host"),
+                ));
+            }
+            let post_id = match s {
+                "traveller" => Some(&a.request_id),
+                "driver" => a.ride_id.as_ref(),
+                _ => a.bed_id.as_ref(),
+            };
+            let ownerless = post_id
+                .and_then(|i| posts.get(i))
+                .is_some_and(|p| p.owner_id.is_none());
+            if !mine.contains(&s) && !(manager && ownerless) {
+                return Err(BoardError::NotFound(format!(
+                    "no assignment for {request_id} of yours as {s}"
+                )));
+            }
+            s
+        }
+        None => *mine.first().ok_or_else(|| {
+            BoardError::NotFound(format!("no assignment for {request_id} of yours"))
+        })?,
+    };
+    let declined = match side {
+        "driver" => a.ride_id.clone(),
+        "host" => a.bed_id.clone(),
+        // A traveller who declines declines both the ride and the bed proposed.
+        _ => a.ride_id.clone().or(a.bed_id.clone()),
+    };
+    kept::answer(sql, request_id, side, accept, declined.as_deref(), now)?;
+    if !accept && side == "traveller" {
+        if let (Some(_), Some(b)) = (&a.ride_id, &a.bed_id) {
+            kept::answer(sql, request_id, side, false, Some(b), now)?;
+        }
+    }
+    store::accounts::audit(
+        sql,
+        now,
+        actor,
+        if accept {
+            "trips_accept"
+        } else {
+            "trips_decline"
+        },
+        request_id,
+        &serde_json::json!({"side": side}),
+    )?;
+    Ok(kept::get_assignment(sql, request_id)?)
+}
+
+/// One stop of someone's itinerary.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ItineraryItem {
+    /// The post this concerns (yours).
+    pub post_id: String,
+    /// `request`, `ride` or `bed`.
+    pub kind: String,
+    /// The request this assignment is of.
+    pub request_id: String,
+    /// Your side in it.
+    pub side: String,
+    pub office: String,
+    pub first_day: String,
+    pub last_day: String,
+    /// For a traveller: the ride's day and departure, pickup order; for a driver: this
+    /// passenger's pickup order and home town.
+    pub ride: Option<String>,
+    pub bed: Option<String>,
+    /// `proposed` (waiting for: …) or `accepted`.
+    pub state: String,
+    pub waiting_for: Vec<String>,
+    /// Whether you have accepted.
+    pub you_accepted: bool,
+    /// The other people's names and contacts, once every side accepted.
+    pub contacts: Vec<String>,
+    pub why: Vec<String>,
+}
+
+/// Everything of `user` on the board: their posts and each assignment that concerns them.
+pub fn itinerary(
+    sql: &mut dyn Sql,
+    user: i64,
+) -> Result<(Vec<kept::Post>, Vec<ItineraryItem>), BoardError> {
+    let posts = posts_by_id(sql)?;
+    let offices: HashMap<String, OfficeRow> = office_rows(sql)?
+        .into_iter()
+        .map(|o| (o.id.clone(), o))
+        .collect();
+    let mine: Vec<kept::Post> = kept::posts(sql, None, None, Some(user))?;
+    let mut items = Vec::new();
+    for a in kept::assignments(sql)? {
+        for side in sides(&a, &posts, user) {
+            let post_id = match side {
+                "traveller" => a.request_id.clone(),
+                "driver" => a.ride_id.clone().unwrap_or_default(),
+                _ => a.bed_id.clone().unwrap_or_default(),
+            };
+            let offer = |id: &Option<String>| {
+                id.as_ref()
+                    .and_then(|i| posts.get(i))
+                    .and_then(|p| Offer::parse(&p.kind, &p.body))
+            };
+            let request = offer(&Some(a.request_id.clone()));
+            let ride = offer(&a.ride_id);
+            let bed = offer(&a.bed_id);
+            let ride_text = match (&ride, side) {
+                (Some(Offer::Ride(r)), "driver") => Some(format!(
+                    "Pick-up {} of your ride on {}: a traveller from {}, {}",
+                    a.pickup.unwrap_or(0),
+                    r.date,
+                    match &request {
+                        Some(Offer::Request(q)) => q.home_city.clone(),
+                        _ => "?".into(),
+                    },
+                    match &request {
+                        Some(Offer::Request(q)) => q.home_state.clone(),
+                        _ => String::new(),
+                    }
+                )),
+                (Some(Offer::Ride(r)), _) => Some(format!(
+                    "Ride from {} on {}, leaving {}–{}; you are pick-up {}{}",
+                    r.origin_city,
+                    r.date,
+                    r.depart_earliest,
+                    r.depart_latest,
+                    a.pickup.unwrap_or(0),
+                    r.return_date
+                        .as_ref()
+                        .map(|d| format!("; back on {d}"))
+                        .unwrap_or_default()
+                )),
+                _ => None,
+            };
+            let bed_text = match &bed {
+                Some(Offer::Bed(b)) => Some(format!(
+                    "Bed in {} for the nights {} to {}",
+                    b.city, a.first_day, a.last_day
+                )),
+                _ => None,
+            };
+            let mut waiting = Vec::new();
+            if !a.traveller_ok {
+                waiting.push("traveller".to_string());
+            }
+            if !a.driver_ok {
+                waiting.push("driver".into());
+            }
+            if !a.host_ok {
+                waiting.push("host".into());
+            }
+            let you_accepted = match side {
+                "traveller" => a.traveller_ok,
+                "driver" => a.driver_ok,
+                _ => a.host_ok,
+            };
+            let mut contacts = Vec::new();
+            if a.accepted() {
+                for (who, o) in [("Traveller", &request), ("Driver", &ride), ("Host", &bed)] {
+                    let me = matches!(
+                        (who, side),
+                        ("Traveller", "traveller") | ("Driver", "driver") | ("Host", "host")
+                    );
+                    if let (Some(o), false) = (o, me) {
+                        contacts.push(format!(
+                            "{who}: {}{}",
+                            o.name(),
+                            if o.contact().is_empty() {
+                                String::new()
+                            } else {
+                                format!(", {}", o.contact())
+                            }
+                        ));
+                    }
+                }
+            }
+            items.push(ItineraryItem {
+                kind: posts
+                    .get(&post_id)
+                    .map(|p| p.kind.clone())
+                    .unwrap_or_default(),
+                post_id,
+                request_id: a.request_id.clone(),
+                side: side.into(),
+                office: offices.get(&a.office_id).map_or_else(
+                    || a.office_id.clone(),
+                    |o| format!("{} ({})", o.name, o.city),
+                ),
+                first_day: a.first_day.clone(),
+                last_day: a.last_day.clone(),
+                ride: ride_text,
+                bed: bed_text,
+                state: if a.accepted() {
+                    "accepted".into()
+                } else {
+                    "proposed".into()
+                },
+                waiting_for: waiting,
+                you_accepted,
+                contacts,
+                // The reasons are the traveller's (they name the driver's detour and the
+                // host's bed); drivers and hosts see that a traveller fits.
+                why: if side == "traveller" {
+                    a.why.lines().map(String::from).collect()
+                } else {
+                    Vec::new()
+                },
+            });
+        }
+    }
+    Ok((mine, items))
+}
+
+/// A message as its reader sees it: the sender's side, not their name (until accepted).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct MessageView {
+    pub from: String,
+    pub body: String,
+    pub at: String,
+    pub mine: bool,
+}
+
+fn party(
+    sql: &mut dyn Sql,
+    user: i64,
+    request_id: &str,
+) -> Result<
+    (
+        kept::Assignment,
+        Vec<&'static str>,
+        HashMap<String, kept::Post>,
+    ),
+    BoardError,
+> {
+    let a = kept::get_assignment(sql, request_id)?
+        .ok_or_else(|| BoardError::NotFound(format!("no assignment for {request_id}")))?;
+    let posts = posts_by_id(sql)?;
+    let s = sides(&a, &posts, user);
+    if s.is_empty() {
+        return Err(BoardError::NotFound(format!(
+            "no assignment for {request_id} of yours"
+        )));
+    }
+    Ok((a, s, posts))
+}
+
+/// Messages between the people of one assignment (only they may read them).
+pub fn messages(
+    sql: &mut dyn Sql,
+    user: i64,
+    request_id: &str,
+) -> Result<Vec<MessageView>, BoardError> {
+    let (a, _, posts) = party(sql, user, request_id)?;
+    let side_of = |uid: i64| -> String {
+        let s = sides(&a, &posts, uid);
+        s.first().map_or("organizer".into(), |x| x.to_string())
+    };
+    Ok(kept::messages(sql, request_id)?
+        .into_iter()
+        .map(|m| MessageView {
+            from: side_of(m.sender_id),
+            mine: m.sender_id == user,
+            body: m.body,
+            at: m.at,
+        })
+        .collect())
+}
+
+/// Sends a message to the other people of an assignment.
+pub fn send(
+    sql: &mut dyn Sql,
+    user: i64,
+    request_id: &str,
+    body: &str,
+    now: &str,
+    hour_ago: &str,
+) -> Result<(), BoardError> {
+    party(sql, user, request_id)?;
+    let body = body.trim();
+    if body.is_empty() {
+        return Err(bad("body", "is empty"));
+    }
+    if body.chars().count() > MESSAGE_CHARS_MAX {
+        return Err(bad(
+            "body",
+            format!("more than {MESSAGE_CHARS_MAX} characters"),
+        ));
+    }
+    if kept::messages_since(sql, user, hour_ago)? >= MESSAGES_PER_HOUR_MAX {
+        return Err(BoardError::RateLimited {
+            message: format!("at most {MESSAGES_PER_HOUR_MAX} messages an hour; try again later"),
+            retry_seconds: 3600,
+        });
+    }
+    kept::add_message(sql, request_id, user, body, now)?;
     Ok(())
 }

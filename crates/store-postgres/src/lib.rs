@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_turnout.sql")),
     (14, include_str!("../migrations/0014_sharing.sql")),
     (15, include_str!("../migrations/0015_sharing_limits.sql")),
+    (16, include_str!("../migrations/0016_trips.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

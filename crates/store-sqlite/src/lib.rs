@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (13, include_str!("../migrations/0013_turnout_indexes.sql")),
     (14, include_str!("../migrations/0014_sharing.sql")),
     (15, include_str!("../migrations/0015_sharing_limits.sql")),
+    (16, include_str!("../migrations/0016_trips.sql")),
 ];
 
 /// The election-day journal's schema (a file of its own: `SqliteJournal`).

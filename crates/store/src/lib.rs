@@ -16,6 +16,7 @@ pub mod retention;
 pub mod sharing;
 pub mod sql;
 pub mod tables;
+pub mod trips;
 pub mod turnout;
 pub mod volunteers;
 pub mod webhooks;

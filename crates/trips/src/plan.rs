@@ -144,6 +144,9 @@ pub struct Traveller {
     pub needs_ride: bool,
     pub needs_bed: bool,
     pub brings: Flags,
+    /// Rides and beds this traveller must not be given (declined by one side).
+    pub avoid_rides: Vec<usize>,
+    pub avoid_beds: Vec<usize>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -374,6 +377,9 @@ pub fn check_one(p: &Problem, pl: &Placement) -> Result<(), String> {
                 t.name, r.name, p.offices[r.office].name, office.name
             ));
         }
+        if t.avoid_rides.contains(&pl.ride.unwrap_or(usize::MAX)) {
+            return Err(format!("{}: ride {} was declined", t.name, r.name));
+        }
         let refused = t.brings.refused_by(r.accepts);
         if !refused.is_empty() {
             return Err(format!(
@@ -426,6 +432,9 @@ pub fn check_one(p: &Problem, pl: &Placement) -> Result<(), String> {
                     "{}: bed {} is {km:.0} km from {}, more than {BED_DISTANCE_KM_MAX} km",
                     t.name, bed.name, office.name
                 ));
+            }
+            if t.avoid_beds.contains(&b) {
+                return Err(format!("{}: bed {} was declined", t.name, bed.name));
             }
             let refused = t.brings.refused_by(bed.accepts);
             if !refused.is_empty() {
@@ -628,7 +637,10 @@ impl<'a> State<'a> {
                     }
                     for &r in &by_office[o] {
                         let ride = &p.rides[r];
-                        if ride.seats == 0 || !t.brings.fits(ride.accepts) {
+                        if ride.seats == 0
+                            || !t.brings.fits(ride.accepts)
+                            || t.avoid_rides.contains(&r)
+                        {
                             continue;
                         }
                         let Some((first, last)) = stay(t, Some(ride)) else {
@@ -737,7 +749,11 @@ impl<'a> State<'a> {
         let tr = &self.p.travellers[t];
         for &(km, b) in &self.beds_near[office] {
             let bed = &self.p.beds[b];
-            if bed.from_day > first || bed.to_day < last || !tr.brings.fits(bed.accepts) {
+            if bed.from_day > first
+                || bed.to_day < last
+                || !tr.brings.fits(bed.accepts)
+                || tr.avoid_beds.contains(&b)
+            {
                 continue;
             }
             let use_ = &self.bed_use[b];

@@ -103,6 +103,8 @@ fn random_problem(
                 needs_ride: rng.unit() < 0.7,
                 needs_bed: rng.unit() < 0.6,
                 brings: flags(&mut rng, 0.1),
+                avoid_rides: vec![],
+                avoid_beds: vec![],
             }
         })
         .collect();
@@ -314,6 +316,8 @@ fn one_office_problem() -> Problem {
                 needs_ride: true,
                 needs_bed: true,
                 brings: Flags::NONE,
+                avoid_rides: vec![],
+                avoid_beds: vec![],
             },
             Traveller {
                 name: "smoker".into(),
@@ -324,6 +328,8 @@ fn one_office_problem() -> Problem {
                 needs_ride: true,
                 needs_bed: false,
                 brings: Flags::SMOKER,
+                avoid_rides: vec![],
+                avoid_beds: vec![],
             },
         ],
     }
@@ -434,4 +440,25 @@ fn need_caps_the_value_of_more_volunteers() {
     assert_eq!(got.placements.len(), 2);
     assert_eq!(coverage(&p, &got).covered, 6);
     assert_eq!(got.objective.drivers, 1);
+}
+
+#[test]
+fn a_declined_ride_or_bed_is_not_proposed_again() {
+    let p = one_office_problem();
+    let first = plan(&p, &[], &[]);
+    assert_eq!(first.placements[0].bed, Some(0));
+    let mut q = p.clone();
+    q.travellers[0].avoid_beds = vec![0];
+    q.beds.push(Bed {
+        name: "B2".into(),
+        ..p.beds[0].clone()
+    });
+    let again = plan(&q, &[], &first.placements);
+    check(&q, &again).unwrap();
+    assert_eq!(again.placements[0].bed, Some(1));
+    q.travellers[0].avoid_rides = vec![0];
+    let e = check(&q, &again).unwrap_err();
+    assert_eq!(e, "near the driver: ride R1 was declined");
+    let third = plan(&q, &[], &again.placements);
+    assert!(third.placements.is_empty());
 }

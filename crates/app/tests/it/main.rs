@@ -934,6 +934,7 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
 mod accounts;
 mod scores;
 mod sharing;
+mod trips;
 mod turnout;
 mod universes;
 

@@ -1,0 +1,398 @@
+//! The trip board, kept (migration 16): field offices and their needs, posts (ride offers,
+//! bed offers, travel requests) as JSON documents with owner and status, the planner's
+//! assignments with each side's answer, declines and messages. Plain SQL for both backends.
+
+use crate::sql::{RowExt, Sql};
+use crate::{Result, Value};
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+fn opt_text(s: &Option<String>) -> Value {
+    s.as_ref().map_or(Value::Null, |s| Value::Text(s.clone()))
+}
+
+/// A post on the board.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Post {
+    pub id: String,
+    /// `ride`, `bed` or `request`.
+    pub kind: String,
+    /// The user who posted it; none when imported from files.
+    pub owner_id: Option<i64>,
+    /// `open` or `cancelled`.
+    pub status: String,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A planned assignment of one travel request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Assignment {
+    pub request_id: String,
+    pub office_id: String,
+    pub first_day: String,
+    pub last_day: String,
+    pub ride_id: Option<String>,
+    /// Pickup order on the ride (1 = first).
+    pub pickup: Option<i64>,
+    pub bed_id: Option<String>,
+    pub traveller_ok: bool,
+    pub driver_ok: bool,
+    pub host_ok: bool,
+    pub planned_at: String,
+    /// The explanation, one sentence per line.
+    pub why: String,
+}
+
+impl Assignment {
+    /// Every side concerned has accepted.
+    pub fn accepted(&self) -> bool {
+        self.traveller_ok && self.driver_ok && self.host_ok
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message {
+    pub id: i64,
+    pub request_id: String,
+    pub sender_id: i64,
+    pub body: String,
+    pub at: String,
+}
+
+/// Replaces offices and needs (an import of the office files), in one transaction.
+pub fn replace_offices(
+    sql: &mut dyn Sql,
+    offices: &[(String, String)],
+    needs: &[(String, String, i64)],
+    now: &str,
+) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        tx.execute("DELETE FROM trip_needs", &[])?;
+        tx.execute("DELETE FROM trip_offices", &[])?;
+        for (id, body) in offices {
+            tx.execute(
+                "INSERT INTO trip_offices (id, body, updated_at) VALUES (?, ?, ?)",
+                &[text(id), text(body), text(now)],
+            )?;
+        }
+        for (o, d, n) in needs {
+            tx.execute(
+                "INSERT INTO trip_needs (office_id, day, shifts) VALUES (?, ?, ?)",
+                &[text(o), text(d), Value::Int(*n)],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Offices as (id, body), by id.
+pub fn offices(sql: &mut dyn Sql) -> Result<Vec<(String, String)>> {
+    sql.query("SELECT id, body FROM trip_offices ORDER BY id", &[])?
+        .iter()
+        .map(|r| Ok((r.text(0)?, r.text(1)?)))
+        .collect()
+}
+
+/// Needs as (office, day, shifts), by office and day.
+pub fn needs(sql: &mut dyn Sql) -> Result<Vec<(String, String, i64)>> {
+    sql.query(
+        "SELECT office_id, day, shifts FROM trip_needs ORDER BY office_id, day",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?, r.int(2)?)))
+    .collect()
+}
+
+/// Sets one office's needs for the days given (a day with 0 shifts is removed).
+pub fn set_needs(sql: &mut dyn Sql, office: &str, days: &[(String, i64)]) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        for (d, n) in days {
+            tx.execute(
+                "DELETE FROM trip_needs WHERE office_id = ? AND day = ?",
+                &[text(office), text(d)],
+            )?;
+            if *n > 0 {
+                tx.execute(
+                    "INSERT INTO trip_needs (office_id, day, shifts) VALUES (?, ?, ?)",
+                    &[text(office), text(d), Value::Int(*n)],
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+const POST_COLUMNS: &str = "id, kind, owner_id, status, body, created_at, updated_at";
+
+fn post(r: &[Value]) -> Result<Post> {
+    Ok(Post {
+        id: r.text(0)?,
+        kind: r.text(1)?,
+        owner_id: r.opt_int(2)?,
+        status: r.text(3)?,
+        body: r.text(4)?,
+        created_at: r.text(5)?,
+        updated_at: r.text(6)?,
+    })
+}
+
+/// Adds posts (one transaction); a post whose id exists is replaced.
+pub fn put_posts(sql: &mut dyn Sql, posts: &[Post]) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        for p in posts {
+            tx.execute("DELETE FROM trip_posts WHERE id = ?", &[text(&p.id)])?;
+            tx.execute(
+                &format!("INSERT INTO trip_posts ({POST_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?)"),
+                &[
+                    text(&p.id),
+                    text(&p.kind),
+                    p.owner_id.map_or(Value::Null, Value::Int),
+                    text(&p.status),
+                    text(&p.body),
+                    text(&p.created_at),
+                    text(&p.updated_at),
+                ],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Posts, optionally of one kind, one status and one owner, by id.
+pub fn posts(
+    sql: &mut dyn Sql,
+    kind: Option<&str>,
+    status: Option<&str>,
+    owner: Option<i64>,
+) -> Result<Vec<Post>> {
+    let mut q = format!("SELECT {POST_COLUMNS} FROM trip_posts WHERE 1 = 1");
+    let mut args = Vec::new();
+    if let Some(k) = kind {
+        q.push_str(" AND kind = ?");
+        args.push(text(k));
+    }
+    if let Some(s) = status {
+        q.push_str(" AND status = ?");
+        args.push(text(s));
+    }
+    if let Some(o) = owner {
+        q.push_str(" AND owner_id = ?");
+        args.push(Value::Int(o));
+    }
+    q.push_str(" ORDER BY id");
+    sql.query(&q, &args)?.iter().map(|r| post(r)).collect()
+}
+
+pub fn get_post(sql: &mut dyn Sql, id: &str) -> Result<Option<Post>> {
+    sql.query(
+        &format!("SELECT {POST_COLUMNS} FROM trip_posts WHERE id = ?"),
+        &[text(id)],
+    )?
+    .first()
+    .map(|r| post(r))
+    .transpose()
+}
+
+/// Changes a post's body or status; its assignments (as request, ride or bed) are removed
+/// in the same transaction (the next plan places the people again). Returns the
+/// assignments removed.
+pub fn change_post(
+    sql: &mut dyn Sql,
+    id: &str,
+    status: &str,
+    body: &str,
+    now: &str,
+) -> Result<u64> {
+    let mut removed = 0;
+    sql.transaction(&mut |tx| {
+        tx.execute(
+            "UPDATE trip_posts SET status = ?, body = ?, updated_at = ? WHERE id = ?",
+            &[text(status), text(body), text(now), text(id)],
+        )?;
+        removed = tx.execute(
+            "DELETE FROM trip_assignments WHERE request_id = ? OR ride_id = ? OR bed_id = ?",
+            &[text(id), text(id), text(id)],
+        )?;
+        Ok(())
+    })?;
+    Ok(removed)
+}
+
+const ASSIGNMENT_COLUMNS: &str = "request_id, office_id, first_day, last_day, ride_id, pickup, bed_id, traveller_ok, driver_ok, host_ok, planned_at, why";
+
+fn assignment(r: &[Value]) -> Result<Assignment> {
+    Ok(Assignment {
+        request_id: r.text(0)?,
+        office_id: r.text(1)?,
+        first_day: r.text(2)?,
+        last_day: r.text(3)?,
+        ride_id: r.opt_text(4)?,
+        pickup: r.opt_int(5)?,
+        bed_id: r.opt_text(6)?,
+        traveller_ok: r.int(7)? != 0,
+        driver_ok: r.int(8)? != 0,
+        host_ok: r.int(9)? != 0,
+        planned_at: r.text(10)?,
+        why: r.text(11)?,
+    })
+}
+
+/// Every assignment, by request.
+pub fn assignments(sql: &mut dyn Sql) -> Result<Vec<Assignment>> {
+    sql.query(
+        &format!("SELECT {ASSIGNMENT_COLUMNS} FROM trip_assignments ORDER BY request_id"),
+        &[],
+    )?
+    .iter()
+    .map(|r| assignment(r))
+    .collect()
+}
+
+pub fn get_assignment(sql: &mut dyn Sql, request_id: &str) -> Result<Option<Assignment>> {
+    sql.query(
+        &format!("SELECT {ASSIGNMENT_COLUMNS} FROM trip_assignments WHERE request_id = ?"),
+        &[text(request_id)],
+    )?
+    .first()
+    .map(|r| assignment(r))
+    .transpose()
+}
+
+/// Writes a plan: every assignment is replaced by `plan` (accepted ones the planner kept are
+/// in it with their answers), in one transaction.
+pub fn replace_assignments(sql: &mut dyn Sql, plan: &[Assignment]) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        tx.execute("DELETE FROM trip_assignments", &[])?;
+        for a in plan {
+            tx.execute(
+                &format!(
+                    "INSERT INTO trip_assignments ({ASSIGNMENT_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                ),
+                &[
+                    text(&a.request_id),
+                    text(&a.office_id),
+                    text(&a.first_day),
+                    text(&a.last_day),
+                    opt_text(&a.ride_id),
+                    a.pickup.map_or(Value::Null, Value::Int),
+                    opt_text(&a.bed_id),
+                    Value::Int(a.traveller_ok as i64),
+                    Value::Int(a.driver_ok as i64),
+                    Value::Int(a.host_ok as i64),
+                    text(&a.planned_at),
+                    text(&a.why),
+                ],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// One side's answer. `side` is `traveller`, `driver` or `host`. A refusal removes the
+/// assignment and records the decline (request, post) so that it is never proposed again.
+pub fn answer(
+    sql: &mut dyn Sql,
+    request_id: &str,
+    side: &str,
+    accept: bool,
+    declined_post: Option<&str>,
+    now: &str,
+) -> Result<()> {
+    let column = match side {
+        "traveller" => "traveller_ok",
+        "driver" => "driver_ok",
+        "host" => "host_ok",
+        other => {
+            return Err(crate::StoreError::Backend(format!(
+                "unknown side {other:?}"
+            )))
+        }
+    };
+    sql.transaction(&mut |tx| {
+        if accept {
+            tx.execute(
+                &format!("UPDATE trip_assignments SET {column} = 1 WHERE request_id = ?"),
+                &[text(request_id)],
+            )?;
+        } else {
+            tx.execute(
+                "DELETE FROM trip_assignments WHERE request_id = ?",
+                &[text(request_id)],
+            )?;
+            if let Some(p) = declined_post {
+                tx.execute(
+                    "DELETE FROM trip_declines WHERE request_id = ? AND post_id = ?",
+                    &[text(request_id), text(p)],
+                )?;
+                tx.execute(
+                    "INSERT INTO trip_declines (request_id, post_id, at) VALUES (?, ?, ?)",
+                    &[text(request_id), text(p), text(now)],
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Declines as (request, post).
+pub fn declines(sql: &mut dyn Sql) -> Result<Vec<(String, String)>> {
+    sql.query(
+        "SELECT request_id, post_id FROM trip_declines ORDER BY request_id, post_id",
+        &[],
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.text(1)?)))
+    .collect()
+}
+
+pub fn add_message(
+    sql: &mut dyn Sql,
+    request_id: &str,
+    sender_id: i64,
+    body: &str,
+    now: &str,
+) -> Result<()> {
+    sql.execute(
+        "INSERT INTO trip_messages (request_id, sender_id, body, at) VALUES (?, ?, ?, ?)",
+        &[
+            text(request_id),
+            Value::Int(sender_id),
+            text(body),
+            text(now),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Messages of one request, oldest first.
+pub fn messages(sql: &mut dyn Sql, request_id: &str) -> Result<Vec<Message>> {
+    sql.query(
+        "SELECT id, request_id, sender_id, body, at FROM trip_messages WHERE request_id = ? ORDER BY id",
+        &[text(request_id)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(Message {
+            id: r.int(0)?,
+            request_id: r.text(1)?,
+            sender_id: r.int(2)?,
+            body: r.text(3)?,
+            at: r.text(4)?,
+        })
+    })
+    .collect()
+}
+
+/// Messages `sender_id` has sent since `since` (the rate limit).
+pub fn messages_since(sql: &mut dyn Sql, sender_id: i64, since: &str) -> Result<i64> {
+    let rows = sql.query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM trip_messages WHERE sender_id = ? AND at >= ?",
+        &[Value::Int(sender_id), text(since)],
+    )?;
+    rows.first().map_or(Ok(0), |r| r.int(0))
+}
