@@ -36,6 +36,8 @@ export TUSK_DATABASE="$WORK/tusk.db"
 "$TUSK" import ncvoter "$WORK/files/ncvoter_Statewide.txt" >/dev/null
 "$TUSK" import fec "$WORK/files/itcont.txt" >/dev/null
 "$TUSK" import ncvhis "$WORK/files/ncvhis_Statewide.txt" >/dev/null
+"$TUSK" trips import "$WORK/files" >/dev/null
+"$TUSK" trips plan >/dev/null
 KEY=$("$TUSK" key add fuzz --scopes people:read,people:write,donations:read,donations:write,changes:read | tail -n 1 | tr -d ' ')
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
 "$TUSK" serve --listen "127.0.0.1:$PORT" --insecure-cookies >"$WORK/serve.log" 2>&1 &
@@ -82,7 +84,7 @@ st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
   --exclude-path /api/v1/donations/record_donation_helper \
-  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|sharing.*|people/\{id\}/record_canvass)$' "$@"
+  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|sharing.*|trips.*|people/\{id\}/record_canvass)$' "$@"
 # People search, sign-ups, gifts and adding people to tags and lists validate meaning beyond
 # what a schema can say (a name needs a last name, an address a house number and street, a
 # sign-up some way to reach the person, an amount whole cents, a person id an existing person
@@ -111,8 +113,10 @@ st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(models|un
 # Election day: a call-centre key that reports and reads. A report names a voter of the roll
 # (an invented id is refused with the field named), and the board is read into memory first
 # (503 until then), so valid-data acceptance is not checked.
-log "schemathesis: sharing (admin session: a supporter's consent, uploads and asks; settings, report, credit)"
-st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/sharing' \
+# Trips: a post names an office of the board and a town Tusk knows (or coordinates), so a
+# schema-valid post may be refused with the field named; valid-data acceptance is not checked.
+log "schemathesis: sharing and trips (admin session: a supporter's consent, uploads and asks; settings, report, credit; the trip board, answers, messages, needs, the planner)"
+st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(sharing|trips)' \
   --exclude-checks positive_data_acceptance "$@"
 TKEY=$("$TUSK" key add fuzz-turnout --scopes turnout:write,turnout:read | tail -n 1 | tr -d ' ')
 for _ in $(seq 60); do

@@ -1971,7 +1971,7 @@ pub fn itinerary(
             };
             let bed_text = match &bed {
                 Some(Offer::Bed(b)) => Some(format!(
-                    "Bed in {} for the nights {} to {}",
+                    "Bed in {} from the night of {}, leaving on {}",
                     b.city, a.first_day, a.last_day
                 )),
                 _ => None,

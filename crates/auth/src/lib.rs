@@ -145,10 +145,15 @@ pub enum Permission {
     SharingReport,
     /// Sharing settings (target states, links, dates, ask texts), the precinct table, crediting.
     SharingManage,
+    /// The trip board: post one's own rides, beds and travel requests, see the board (no names
+    /// or contacts), answer and message about one's own assignments, read offices' needs.
+    Trips,
+    /// Offices' needs, importing the board, running the planner, every assignment.
+    TripsManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -166,6 +171,8 @@ impl Permission {
         Permission::Share,
         Permission::SharingReport,
         Permission::SharingManage,
+        Permission::Trips,
+        Permission::TripsManage,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -187,7 +194,9 @@ impl Permission {
             | Permission::Turfs
             | Permission::Share
             | Permission::SharingReport
-            | Permission::SharingManage => None,
+            | Permission::SharingManage
+            | Permission::Trips
+            | Permission::TripsManage => None,
         }
     }
 }
@@ -211,6 +220,7 @@ impl Role {
                     | TurnoutRead
                     | Share
                     | SharingReport
+                    | Trips
             ),
             // People in their regions (the scope narrows it); they record results and cut
             // turfs there.
@@ -223,9 +233,12 @@ impl Role {
                     | TurnoutRead
                     | Share
                     | SharingReport
+                    | Trips
+                    | TripsManage
             ),
-            // Their own profile only (the scope narrows it); their own contacts' asks.
-            Role::Volunteer => matches!(p, PeopleRead | Share),
+            // Their own profile only (the scope narrows it); their own contacts' asks; the
+            // trip board.
+            Role::Volunteer => matches!(p, PeopleRead | Share | Trips),
             // Their precinct's roster and reports on it; nothing else.
             Role::PollWatcher => matches!(p, TurnoutReport),
         }

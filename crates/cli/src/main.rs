@@ -258,6 +258,12 @@ enum Command {
         #[command(subcommand)]
         action: sharing::SharingAction,
     },
+    /// The trip planner, the campaign's side: load the board files, plan, see each office's
+    /// need against the plan. Volunteers post rides, beds and requests on /trips.
+    Trips {
+        #[command(subcommand)]
+        action: trips::TripsAction,
+    },
     /// Turfs: cut a county's doors into walkable turfs, list cuts, export walk lists.
     Turf {
         #[command(subcommand)]
@@ -418,6 +424,7 @@ fn run(cli: Cli) -> Result<()> {
             dry_run,
         } => retention(&cli, *older_than_days, *friends_older_than_days, *dry_run),
         Command::Sharing { action } => sharing::run(&cli.database, action),
+        Command::Trips { action } => trips::run(&cli.database, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -874,6 +881,11 @@ fn demo(
             file: f(Out::Precincts),
         },
     )?;
+    trips::run(
+        &cli.database,
+        &trips::TripsAction::Import { dir: files.clone() },
+    )?;
+    trips::run(&cli.database, &trips::TripsAction::Plan)?;
     println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
@@ -920,7 +932,10 @@ fn demo(
     println!(
         "Sharing: sign in as the volunteer, open /share, agree to the terms and upload contacts (a CSV with name, phone, city; a phone's .vcf; or JSON): the asks appear at once. The campaign's counts are on /sharing/report."
     );
-    println!("Not in the demo yet: the dashboard's charts, trips (later issues).");
+    println!(
+        "Trips: the volunteer offers a ride or a bed, or asks for one, on /trips (and sees their itinerary there); the organizer sees each office's need against the plan and re-plans on /trips/offices."
+    );
+    println!("Not in the demo yet: the dashboard's charts (a later issue).");
     if no_serve {
         return Ok(());
     }

@@ -1,10 +1,81 @@
-//! `tusk bench pdptw`: the ride matcher on the Li & Lim benchmark beside its best-known
-//! solutions.
+//! `tusk trips …`: the trip board's campaign side (import the board files, plan, offices'
+//! coverage); `tusk bench pdptw` (the ride matcher on the Li & Lim benchmark beside its
+//! best-known solutions) and `tusk bench trips` (the campaign-size case).
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use clap::Subcommand;
+
+use crate::{accounts, open_store, scoring};
+
+#[derive(Subcommand, Debug)]
+pub enum TripsAction {
+    /// Load the board files of DIR: field_offices.csv and office_needs.csv (replacing the
+    /// offices and their needs), ride_offers.csv, bed_offers.csv and travel_requests.csv
+    /// (added as posts owned by no one; a manager answers for them). Every row is checked
+    /// before anything is written; an error names the file, row and column.
+    Import { dir: PathBuf },
+    /// Run the planner over the open board: accepted placements are kept, declined pairs never
+    /// proposed, the rest placed where offices need people. Prints what it did.
+    Plan,
+    /// Each office's need per day against the current plan (planned, accepted).
+    Offices {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub fn run(database: &str, action: &TripsAction) -> Result<()> {
+    let mut store = open_store(database)?;
+    let actor = accounts::cli_actor();
+    match action {
+        TripsAction::Import { dir } => {
+            let (o, n, r, b, q) = app::trips::import_dir(store.sql(), dir, &scoring::now(), &actor)
+                .with_context(|| format!("{}: nothing was loaded", dir.display()))?;
+            println!(
+                "trip board loaded: {o} offices ({n} office-days of need), {r} ride offers, {b} bed offers, {q} travel requests"
+            );
+        }
+        TripsAction::Plan => {
+            let s = app::trips::run_plan(store.sql(), &scoring::now(), &actor)?;
+            println!(
+                "planned in {:.2} s{}: {} of {} travellers placed; {} of {} volunteer-days of need covered ({:.1} %); {} drivers, {:.0} km of detour; {} accepted placements kept",
+                s.seconds,
+                if s.exact { " (exact)" } else { "" },
+                s.placed,
+                s.travellers,
+                s.covered_days,
+                s.need_days,
+                100.0 * s.covered_days as f64 / s.need_days.max(1) as f64,
+                s.drivers,
+                s.detour_km,
+                s.kept_accepted
+            );
+            for (req, why) in &s.dropped {
+                println!("  no longer possible: {req}: {why}");
+            }
+        }
+        TripsAction::Offices { json } => {
+            let offices = app::trips::offices(store.sql())?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&offices)?);
+                return Ok(());
+            }
+            if offices.is_empty() {
+                println!("no field offices: load them with `tusk trips import DIR`");
+            }
+            for o in offices {
+                println!(
+                    "{} {} ({}): need {} volunteer-days, {} planned, {} accepted",
+                    o.id, o.name, o.city, o.needed, o.planned, o.accepted
+                );
+            }
+        }
+    }
+    Ok(())
+}
 
 /// Runs every instance of `dir` and prints one row each and a summary.
 pub fn bench(dir: &Path, iterations: usize, seed: u64, only: Option<&str>) -> Result<()> {

@@ -32,6 +32,8 @@ pub struct Nav {
     pub share: bool,
     /// The campaign's sharing report.
     pub sharing: bool,
+    /// The trip board.
+    pub trips: bool,
     pub csrf: String,
 }
 
@@ -48,6 +50,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         turnout: p.allows(Permission::TurnoutRead),
         watch: p.allows(Permission::TurnoutReport) && !p.allows(Permission::TurnoutRead),
         share: p.allows(Permission::Share),
+        trips: p.allows(Permission::Trips),
         sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })

@@ -213,6 +213,71 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
     )
     .unwrap();
     let family = api["family_name"].as_str().unwrap().to_string();
+    // The trip board: one office, a driver's ride from Richmond and a host's bed near it.
+    {
+        let mut st = (f.open)();
+        let board = share_dir.path().join("board");
+        std::fs::create_dir_all(&board).unwrap();
+        for (name, text) in [
+            ("field_offices.csv", "office_id,name,city,county,lat,lon\nOFF01,Wake Field Office,RALEIGH,WAKE,35.78,-78.64\n"),
+            ("office_needs.csv", "office_id,date,shifts_needed\nOFF01,2026-10-24,2\nOFF01,2026-10-25,2\nOFF01,2026-10-26,2\n"),
+            ("ride_offers.csv", "ride_id,driver,origin_city,origin_state,origin_lat,origin_lon,office_id,depart_earliest,depart_latest,seats,return_date\n"),
+            ("bed_offers.csv", "bed_id,host,city,lat,lon,from_date,to_date,beds\n"),
+            ("travel_requests.csv", "request_id,traveler,home_city,home_state,lat,lon,preferred_office,from_date,to_date,needs_ride,needs_bed\n"),
+        ] {
+            std::fs::write(board.join(name), text).unwrap();
+        }
+        app::trips::import_dir(st.sql(), &board, "2026-10-20T12:00:00Z", "test").unwrap();
+        let ride = app::trips::RideOffer {
+            name: "Dan".into(),
+            contact: "driver@example.org".into(),
+            origin_city: "Richmond".into(),
+            origin_state: "VA".into(),
+            lat: None,
+            lon: None,
+            office_id: "OFF01".into(),
+            date: "2026-10-24".into(),
+            depart_earliest: "08:00".into(),
+            depart_latest: "09:00".into(),
+            seats: 2,
+            car: String::new(),
+            no_smoking: false,
+            no_pets: false,
+            no_children: false,
+            wheelchair_accessible: false,
+            return_date: Some("2026-10-26".into()),
+            max_detour_km: Some(25.0),
+        };
+        app::trips::post(
+            st.sql(),
+            90_001,
+            app::trips::Offer::Ride(ride),
+            "2026-10-20T12:00:00Z",
+        )
+        .unwrap();
+        let bed = app::trips::BedOffer {
+            name: "Hal".into(),
+            contact: "919-555-0199".into(),
+            city: "Raleigh".into(),
+            state: "NC".into(),
+            lat: None,
+            lon: None,
+            from_date: "2026-10-23".into(),
+            to_date: "2026-10-28".into(),
+            beds: 1,
+            no_smoking: false,
+            no_pets: false,
+            no_children: false,
+            wheelchair_accessible: false,
+        };
+        app::trips::post(
+            st.sql(),
+            90_002,
+            app::trips::Offer::Bed(bed),
+            "2026-10-20T12:00:00Z",
+        )
+        .unwrap();
+    }
     let rt = rt();
     rt.block_on(async {
         let c = chromium(port).await;
@@ -341,6 +406,49 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         let src = c.source().await.unwrap_or_default();
         assert!(!src.contains("Zed Qqqxyzzy"), "the friends are gone: {src}");
         shot(&c, "08-share-withdrawn").await;
+
+        // Trips: the volunteer asks for a ride and a bed on the phone; the plan proposes a
+        // driver's ride and a host's bed; the volunteer accepts and waits for the others.
+        c.goto(&format!("{base}/trips")).await.unwrap();
+        text(&c, "#ask-trip").await;
+        fits_a_phone(&c, "trips").await;
+        c.find(Locator::Css("#ask-trip summary")).await.unwrap().click().await.unwrap();
+        fill(&c, "#t-name", "Tess").await;
+        fill(&c, "#t-contact", "tess@example.org").await;
+        fill(&c, "#t-city", "Richmond").await;
+        fill(&c, "#t-state", "VA").await;
+        c.execute(
+            "document.getElementById('t-from').value = '2026-10-24'; document.getElementById('t-to').value = '2026-10-26';",
+            vec![],
+        )
+        .await
+        .unwrap();
+        shot(&c, "09-trip-ask").await;
+        submit(&c, "#ask-trip").await;
+        let posts = text(&c, "#trip-posts").await;
+        assert!(posts.contains("Trip from Richmond to any office, 2026-10-24 to 2026-10-26"), "{posts}");
+        let open = f.open.clone();
+        let summary = tokio::task::spawn_blocking(move || {
+            app::trips::run_plan(open().sql(), "2026-10-20T12:00:00Z", "test").unwrap()
+        })
+        .await
+        .unwrap();
+        assert_eq!(summary.placed, 1, "{summary:?}");
+        c.goto(&format!("{base}/trips")).await.unwrap();
+        let it = text(&c, "#trip-itinerary").await;
+        assert!(it.contains("Wake Field Office"), "{it}");
+        assert!(it.contains("waiting for traveller, driver, host"), "{it}");
+        assert!(!it.contains("Dan") && !it.contains("driver@example.org"), "no names before everyone accepts: {it}");
+        shot(&c, "10-trip-proposed").await;
+        c.find(Locator::Css("#trip-itinerary .trip-accept")).await.unwrap().click().await.unwrap();
+        // The page that comes back has no accept button any more (the old one went stale).
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//*[@id='trip-itinerary'][contains(., 'waiting for driver, host')]"))
+            .await
+            .unwrap();
+        fits_a_phone(&c, "trips").await;
+        shot(&c, "11-trip-accepted").await;
         c.close().await.unwrap();
     });
 }

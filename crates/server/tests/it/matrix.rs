@@ -549,6 +549,130 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/sharing/report",
         [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
     ),
+    // The trip board: every signed-in role but poll watchers (never keys) posts, answers and
+    // messages about its own trips; offices' needs, the planner and all assignments are for
+    // trip managers (admins, data directors, organizers). Unknown ids are 404; form bodies
+    // sent to JSON endpoints are refused after the access check; page forms need the CSRF token.
+    (
+        "GET",
+        "/api/v1/trips/board",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/trips/mine",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/rides",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/beds",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/requests",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/trips/rides/{id}",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/trips/beds/{id}",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/trips/requests/{id}",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/posts/{id}/cancel",
+        [401, 401, 404, 404, 404, 404, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/assignments/{id}/answer",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/trips/assignments/{id}/messages",
+        [401, 401, 404, 404, 404, 404, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/assignments/{id}/messages",
+        [401, 401, 400, 400, 400, 400, 400, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/trips/offices",
+        [401, 401, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/trips/offices/{id}/needs",
+        [401, 401, 400, 400, 403, 400, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/trips/plan",
+        [401, 401, 200, 200, 403, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/trips/assignments",
+        [401, 401, 200, 200, 403, 200, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/trips",
+        [303, 303, 200, 200, 200, 200, 200, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/trips/post/{kind}",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/trips/posts/{id}/cancel",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/trips/assignments/{id}/answer",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/trips/messages/{id}",
+        [303, 303, 404, 404, 404, 404, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/trips/messages/{id}",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/trips/offices",
+        [303, 303, 200, 200, 403, 200, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/trips/plan",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     (
         "GET",
         "/static/tusk.css",
@@ -600,6 +724,7 @@ fn every_role_gets_exactly_what_it_may() {
                 .replace("{person_id}", &f.a.to_string())
                 .replace("{turf}", "1")
                 .replace("{username}", "analyst")
+                .replace("{kind}", "ride")
                 .replace("{id}", &id.to_string());
             if *path == "/api/v1/people" {
                 uri.push_str("?name=SMITH");
