@@ -235,6 +235,22 @@ pub fn bench_campaign(
         first.objective.detour_m as f64 / 1000.0 / first.objective.drivers.max(1) as f64,
         crate::bench::peak_rss_mb(),
     );
+    let t = Instant::now();
+    let fc = trips::plan::first_come(&p);
+    let fc_s = t.elapsed().as_secs_f64();
+    if let Err(e) = trips::plan::check(&p, &fc) {
+        bail!("first come, first served breaks a rule: {e}");
+    }
+    let c0 = coverage(&p, &fc);
+    println!(
+        "first come, first served (the board without a planner): {fc_s:.2} s; need covered {} ({:.1} %); travellers placed {} ({} volunteer-days); drivers used {}; detour {:.0} km",
+        c0.covered,
+        pct(c0.covered, c0.needed),
+        fc.placements.len(),
+        c0.placed,
+        fc.objective.drivers,
+        fc.objective.detour_m as f64 / 1000.0,
+    );
     // Re-plan: every placement accepted, a share of the rides cancelled (no seats left).
     let mut q = p.clone();
     let step = (1.0 / cancel_share.clamp(1e-6, 1.0)).round().max(1.0) as usize;

@@ -1466,7 +1466,7 @@ impl TripCounts {
 
 /// Offices' needs per day grow with the travellers: about this many travellers per unit of
 /// the base need.
-const TRAVELLERS_PER_NEED_UNIT: f64 = 1_000.0;
+const TRAVELLERS_PER_NEED_UNIT: f64 = 250.0;
 
 /// Writes only the trip planner's five files (`tusk bench trips`): hosts are invented, four in
 /// five in an office's county.

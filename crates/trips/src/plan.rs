@@ -43,6 +43,11 @@ pub const OPTIONS_PER_TRAVELLER_MAX: usize = 200;
 pub const EJECTIONS_PER_TRAVELLER_MAX: usize = 12;
 /// Rounds of ejection and relocation moves.
 pub const IMPROVE_ROUNDS: usize = 3;
+/// Rounds of ruin and recreate after the first plan (a related group of placements removed
+/// and placed again greedily; kept when the plan is no worse).
+pub const RUIN_ROUNDS: usize = 1_000;
+/// Placements removed per round at most.
+pub const RUIN_SIZE_MAX: usize = 40;
 /// Problems with at most this many combinations of choices are solved exactly.
 pub const EXACT_COMBINATIONS_MAX: f64 = 200_000.0;
 /// Pickup orders are made exact (all permutations) for rides with at most this many people.
@@ -538,6 +543,7 @@ impl Choice {
 }
 
 /// The search state: who is where and what is used.
+#[derive(Clone)]
 struct State<'a> {
     p: &'a Problem,
     day0: i32,
@@ -553,8 +559,9 @@ struct State<'a> {
     value: u64,
     detour_km: f64,
     drivers: u32,
-    opts: Vec<Vec<Opt>>,
-    beds_near: Vec<Vec<(f64, usize)>>,
+    /// Options and beds per office never change during a search: shared by snapshots.
+    opts: std::rc::Rc<Vec<Vec<Opt>>>,
+    beds_near: std::rc::Rc<Vec<Vec<(f64, usize)>>>,
 }
 
 impl<'a> State<'a> {
@@ -685,8 +692,8 @@ impl<'a> State<'a> {
             value: 0,
             detour_km: 0.0,
             drivers: 0,
-            opts,
-            beds_near,
+            opts: std::rc::Rc::new(opts),
+            beds_near: std::rc::Rc::new(beds_near),
         }
     }
 
@@ -1064,6 +1071,48 @@ impl<'a> State<'a> {
         improved
     }
 
+    /// Ruin and recreate: a seed placement and the placements at its office whose stays
+    /// overlap it are removed, everyone unplaced is placed again greedily; the result is kept
+    /// when the plan is no worse (plateaus are walked).
+    fn ruin_recreate(&mut self, rounds: usize, rng: &mut crate::alns::Rng) {
+        for _ in 0..rounds {
+            let placed: Vec<usize> = (0..self.at.len())
+                .filter(|&t| self.at[t].is_some() && !self.fixed[t])
+                .collect();
+            if placed.is_empty() {
+                return;
+            }
+            let before = self.objective();
+            let saved = self.clone();
+            let seed = placed[rng.below(placed.len())];
+            let sp = self.at[seed].expect("placed");
+            let mut group: Vec<usize> = placed
+                .iter()
+                .copied()
+                .filter(|&t| {
+                    let pl = self.at[t].expect("placed");
+                    t != seed
+                        && pl.office == sp.office
+                        && pl.first_day <= sp.last_day
+                        && pl.last_day >= sp.first_day
+                })
+                .collect();
+            // A random part of the group, the seed first.
+            for i in (1..group.len()).rev() {
+                group.swap(i, rng.below(i + 1));
+            }
+            group.truncate(RUIN_SIZE_MAX - 1);
+            group.insert(0, seed);
+            for &t in &group {
+                self.remove(t);
+            }
+            self.greedy();
+            if !State::better(self.objective(), before) && self.objective() != before {
+                *self = saved;
+            }
+        }
+    }
+
     /// Puts each ride's pickups in the shortest order (exact up to
     /// `ROUTE_EXACT_PASSENGERS_MAX` people).
     fn order_pickups(&mut self) {
@@ -1163,13 +1212,19 @@ pub fn plan_with(
         }
     }
     s.greedy();
-    for _ in 0..IMPROVE_ROUNDS {
-        let a = s.eject();
-        let b = s.relocate();
-        if !a && !b {
-            break;
+    let improve = |s: &mut State| {
+        for _ in 0..IMPROVE_ROUNDS {
+            let a = s.eject();
+            let b = s.relocate();
+            if !a && !b {
+                break;
+            }
         }
-    }
+    };
+    improve(&mut s);
+    let mut rng = crate::alns::Rng::new(1);
+    s.ruin_recreate(RUIN_ROUNDS, &mut rng);
+    improve(&mut s);
     s.order_pickups();
     s.plan(dropped, false)
 }
@@ -1293,42 +1348,223 @@ fn reorder(s: &mut State, r: usize) -> bool {
     s.pass[r].is_empty() || route_fits(s.p, r, s.path_km[r], s.pass[r].len()).is_ok()
 }
 
-/// An upper bound on the (unweighted) need any plan covers: each office-day's need, or the
-/// travellers who could be there with a ride and a bed if seats and beds were unlimited,
-/// whichever is smaller.
+/// The board without a planner, for comparison: travellers in the order they posted each take
+/// the first listed ride to an office they accept that still has a seat and fits the driver's
+/// detour and window, and the first listed bed near that office that is free — whether or not
+/// the office needs them on those days (nobody on a bare board sees the needs).
+pub fn first_come(p: &Problem) -> Plan {
+    let mut s = State::new(p);
+    for t in 0..p.travellers.len() {
+        let tr = &p.travellers[t];
+        let mut chosen: Option<(Placement, usize)> = None;
+        'offices: for o in 0..p.offices.len() {
+            if !office_ok(tr, o) {
+                continue;
+            }
+            let rides: Vec<Option<usize>> = if tr.needs_ride {
+                (0..p.rides.len())
+                    .filter(|&r| p.rides[r].office == o)
+                    .map(Some)
+                    .collect()
+            } else {
+                vec![None]
+            };
+            for ride in rides {
+                let Some((first, last)) = stay(tr, ride.map(|r| &p.rides[r])) else {
+                    continue;
+                };
+                let pos = match ride {
+                    Some(r) => {
+                        if !tr.brings.fits(p.rides[r].accepts) {
+                            continue;
+                        }
+                        match s.insertion(r, t) {
+                            Some((pos, _)) => pos,
+                            None => continue,
+                        }
+                    }
+                    None => 0,
+                };
+                let bed = if tr.needs_bed && last > first {
+                    let free = (0..p.beds.len()).find(|&b| {
+                        let bed = &p.beds[b];
+                        road_km(bed.at, p.offices[o].at) <= BED_DISTANCE_KM_MAX + EPS
+                            && bed.from_day <= first
+                            && bed.to_day >= last
+                            && tr.brings.fits(bed.accepts)
+                            && (first..last)
+                                .all(|n| s.bed_use[b][(n - bed.from_day) as usize] < bed.beds)
+                    });
+                    match free {
+                        Some(b) => Some(b),
+                        None => continue,
+                    }
+                } else {
+                    None
+                };
+                chosen = Some((
+                    Placement {
+                        traveller: t,
+                        office: o,
+                        first_day: first,
+                        last_day: last,
+                        ride,
+                        bed,
+                    },
+                    pos,
+                ));
+                break 'offices;
+            }
+        }
+        if let Some((pl, pos)) = chosen {
+            s.apply(pl, pos);
+        }
+    }
+    s.plan(Vec::new(), false)
+}
+
+/// An upper bound on the (unweighted) need any plan covers, by maximum flow: each traveller
+/// gives at most the length of their longest feasible stay (a ride and, when needed, a bed
+/// that exist, capacity aside), one volunteer per office-day they could be at, and each
+/// office-day takes at most its need. Every plan is such a flow, so no plan covers more.
 pub fn upper_bound(p: &Problem) -> u64 {
     let s = State::new(p);
-    let mut could: HashMap<(usize, i32), u64> = HashMap::new();
+    let mut keys: HashMap<(usize, i32), usize> = HashMap::new();
+    let mut edges: Vec<(u64, Vec<usize>)> = Vec::new();
     for (t, tr) in p.travellers.iter().enumerate() {
-        let mut days: Vec<(usize, i32)> = Vec::new();
-        for o in &s.opts[t] {
+        let mut days: Vec<usize> = Vec::new();
+        let mut longest = 0u64;
+        for o in s.opts[t].iter() {
             let bed_ok = !tr.needs_bed
                 || o.last == o.first
                 || s.beds_near[o.office].iter().any(|&(_, b)| {
                     let bed = &p.beds[b];
                     bed.from_day <= o.first && bed.to_day >= o.last && tr.brings.fits(bed.accepts)
                 });
-            if bed_ok {
-                days.extend((o.first..=o.last).map(|d| (o.office, d)));
+            if !bed_ok {
+                continue;
+            }
+            longest = longest.max((o.last - o.first + 1) as u64);
+            for d in o.first..=o.last {
+                let n = keys.len();
+                days.push(*keys.entry((o.office, d)).or_insert(n));
             }
         }
         days.sort_unstable();
         days.dedup();
-        for k in days {
-            *could.entry(k).or_default() += 1;
+        if longest > 0 {
+            edges.push((longest, days));
         }
     }
-    p.offices
-        .iter()
-        .enumerate()
-        .flat_map(|(o, office)| {
-            let could = &could;
-            office
-                .need
-                .iter()
-                .map(move |&(d, n)| (n as u64).min(could.get(&(o, d)).copied().unwrap_or(0)))
-        })
-        .sum()
+    // Nodes: 0 source, 1 sink, travellers, then office-days.
+    let base = 2 + edges.len();
+    let mut g = Flow::new(base + keys.len());
+    for (i, (cap, days)) in edges.iter().enumerate() {
+        g.edge(0, 2 + i, *cap);
+        for &k in days {
+            g.edge(2 + i, base + k, 1);
+        }
+    }
+    for (o, office) in p.offices.iter().enumerate() {
+        for &(d, n) in &office.need {
+            if let Some(&k) = keys.get(&(o, d)) {
+                g.edge(base + k, 1, n as u64);
+            }
+        }
+    }
+    g.max_flow(0, 1)
+}
+
+/// A flow network (Dinic's algorithm) for `upper_bound`.
+struct Flow {
+    head: Vec<Vec<usize>>,
+    to: Vec<usize>,
+    cap: Vec<u64>,
+}
+
+impl Flow {
+    fn new(n: usize) -> Flow {
+        Flow {
+            head: vec![Vec::new(); n],
+            to: Vec::new(),
+            cap: Vec::new(),
+        }
+    }
+
+    fn edge(&mut self, a: usize, b: usize, c: u64) {
+        self.head[a].push(self.to.len());
+        self.to.push(b);
+        self.cap.push(c);
+        self.head[b].push(self.to.len());
+        self.to.push(a);
+        self.cap.push(0);
+    }
+
+    fn max_flow(&mut self, s: usize, t: usize) -> u64 {
+        let n = self.head.len();
+        let mut total = 0;
+        loop {
+            let mut level = vec![usize::MAX; n];
+            level[s] = 0;
+            let mut queue = std::collections::VecDeque::from([s]);
+            while let Some(v) = queue.pop_front() {
+                for &e in &self.head[v] {
+                    if self.cap[e] > 0 && level[self.to[e]] == usize::MAX {
+                        level[self.to[e]] = level[v] + 1;
+                        queue.push_back(self.to[e]);
+                    }
+                }
+            }
+            if level[t] == usize::MAX {
+                return total;
+            }
+            let mut next = vec![0usize; n];
+            loop {
+                let f = self.augment(s, t, &level, &mut next);
+                if f == 0 {
+                    break;
+                }
+                total += f;
+            }
+        }
+    }
+
+    /// One augmenting path in the level graph (iterative: no recursion depth to worry about).
+    fn augment(&mut self, s: usize, t: usize, level: &[usize], next: &mut [usize]) -> u64 {
+        let mut path: Vec<usize> = Vec::new();
+        let mut v = s;
+        loop {
+            if v == t {
+                let f = path.iter().map(|&e| self.cap[e]).min().unwrap_or(0);
+                for &e in &path {
+                    self.cap[e] -= f;
+                    self.cap[e ^ 1] += f;
+                }
+                return f;
+            }
+            let mut advanced = false;
+            while next[v] < self.head[v].len() {
+                let e = self.head[v][next[v]];
+                let w = self.to[e];
+                if self.cap[e] > 0 && level[w] == level[v] + 1 {
+                    path.push(e);
+                    v = w;
+                    advanced = true;
+                    break;
+                }
+                next[v] += 1;
+            }
+            if !advanced {
+                if v == s {
+                    return 0;
+                }
+                // A dead end: step back and skip the edge that led here.
+                let e = path.pop().expect("not at the source");
+                v = self.to[e ^ 1];
+                next[v] += 1;
+            }
+        }
+    }
 }
 
 /// Why a traveller is where the plan puts them (or why nowhere), in sentences.

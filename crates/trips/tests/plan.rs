@@ -230,6 +230,8 @@ proptest! {
         check(&p, &got).map_err(TestCaseError::fail)?;
         prop_assert_eq!(got.objective, objective(&p, &got));
         prop_assert_eq!(got.objective, brute_force(&p));
+        // The flow bound holds (weights aside, the optimum's coverage is at most the bound).
+        prop_assert!(coverage(&p, &got).covered <= trips::plan::upper_bound(&p));
     }
 
     #[test]
@@ -461,4 +463,19 @@ fn a_declined_ride_or_bed_is_not_proposed_again() {
     assert_eq!(e, "near the driver: ride R1 was declined");
     let third = plan(&q, &[], &again.placements);
     assert!(third.placements.is_empty());
+}
+
+#[test]
+fn first_come_keeps_the_rules_and_the_planner_covers_at_least_as_much() {
+    for seed in 0..20 {
+        let p = random_problem(seed, 3, 25, 20, 60);
+        let fc = trips::plan::first_come(&p);
+        check(&p, &fc).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let planned = plan(&p, &[], &[]);
+        assert!(
+            coverage(&p, &planned).covered >= coverage(&p, &fc).covered,
+            "seed {seed}: the planner covers less than first come, first served"
+        );
+        assert!(coverage(&p, &planned).covered <= trips::plan::upper_bound(&p));
+    }
 }
