@@ -116,7 +116,8 @@ enum Command {
     ///
     /// Generates a campaign with `tusk synth` into DIR/files (no real person's data), imports
     /// the voter file, history, absentee file, donations, volunteers and contacts into
-    /// DIR/tusk.db, resolves identities, prints the loads and a person with their records,
+    /// DIR/tusk.db, resolves identities, loads and plans the trip board, prints the loads and
+    /// a person with their records,
     /// creates one demo account per role (passwords printed) and serves the web app and API.
     Demo {
         /// Where the demo's files and database go.
