@@ -321,6 +321,13 @@ pub fn parse_rides(text: &str) -> Result<Vec<RideRow>, TripsError> {
             if return_day.is_some_and(|r| r < day) {
                 return Err(t.err(c.row, "return_date", "is before the departure"));
             }
+            if return_day.is_some_and(|r| r.to_days() - day.to_days() > STAY_DAYS_MAX) {
+                return Err(t.err(
+                    c.row,
+                    "return_date",
+                    format!("more than {STAY_DAYS_MAX} days after the departure"),
+                ));
+            }
             let detour = if c.opt_text("max_detour_km").is_empty() {
                 DETOUR_KM_DEFAULT
             } else {
@@ -355,6 +362,13 @@ pub fn parse_beds(text: &str) -> Result<Vec<BedRow>, TripsError> {
             if to_day <= from_day {
                 return Err(t.err(c.row, "to_date", "must be after from_date"));
             }
+            if to_day.to_days() - from_day.to_days() > STAY_DAYS_MAX {
+                return Err(t.err(
+                    c.row,
+                    "to_date",
+                    format!("more than {STAY_DAYS_MAX} nights"),
+                ));
+            }
             Ok(BedRow {
                 id: c.required("bed_id")?,
                 host: c.required("host")?,
@@ -377,6 +391,13 @@ pub fn parse_requests(text: &str) -> Result<Vec<RequestRow>, TripsError> {
             let to_day = c.date("to_date")?;
             if to_day < from_day {
                 return Err(t.err(c.row, "to_date", "is before from_date"));
+            }
+            if to_day.to_days() - from_day.to_days() > STAY_DAYS_MAX {
+                return Err(t.err(
+                    c.row,
+                    "to_date",
+                    format!("more than {STAY_DAYS_MAX} days after from_date"),
+                ));
             }
             let access = c.opt_text("accessibility").to_ascii_lowercase();
             if !access.is_empty() && access != "wheelchair" {
@@ -474,8 +495,17 @@ impl Board {
                 ))
             }
         };
+        let mut days = std::collections::HashSet::new();
         for (i, n) in self.needs.iter().enumerate() {
             known("office_needs.csv", i, &n.office, "office_id")?;
+            if !days.insert((n.office.as_str(), n.day)) {
+                return Err(row_err(
+                    "office_needs.csv",
+                    i,
+                    "date",
+                    &format!("{} appears twice for {}", n.day, n.office),
+                ));
+            }
         }
         for (i, r) in self.rides.iter().enumerate() {
             known("ride_offers.csv", i, &r.office, "office_id")?;
@@ -498,6 +528,31 @@ impl Board {
             "request_id",
             self.requests.iter().map(|r| r.id.as_str()),
         )?;
+        // One id space for every post.
+        let rides: std::collections::HashSet<&str> =
+            self.rides.iter().map(|r| r.id.as_str()).collect();
+        for (i, b) in self.beds.iter().enumerate() {
+            if rides.contains(b.id.as_str()) {
+                return Err(row_err(
+                    "bed_offers.csv",
+                    i,
+                    "bed_id",
+                    &format!("{:?} is also a ride's id", b.id),
+                ));
+            }
+        }
+        let beds: std::collections::HashSet<&str> =
+            self.beds.iter().map(|r| r.id.as_str()).collect();
+        for (i, r) in self.requests.iter().enumerate() {
+            if rides.contains(r.id.as_str()) || beds.contains(r.id.as_str()) {
+                return Err(row_err(
+                    "travel_requests.csv",
+                    i,
+                    "request_id",
+                    &format!("{:?} is also a ride's or a bed's id", r.id),
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -1391,9 +1446,8 @@ pub fn board(sql: &mut dyn Sql, user: i64, f: &BoardFilter) -> Result<Vec<BoardE
                     if x.needs_bed {
                         v.push("needs a bed".into());
                     }
-                    if x.wheelchair {
-                        v.push("wheelchair".into());
-                    }
+                    // Not what they bring (a wheelchair, children…): that is for the
+                    // planner and, once matched, the people concerned.
                     v
                 },
                 taken: assignments.iter().any(|a| a.request_id == p.id) as u32,
@@ -1459,33 +1513,84 @@ pub fn import_dir(
         .iter()
         .map(|n| (n.office.clone(), n.day.to_string(), n.shifts as i64))
         .collect();
-    let post = |id: &str, offer: Offer| kept::Post {
-        id: id.into(),
-        kind: offer.kind().into(),
-        owner_id: None,
-        status: "open".into(),
-        body: offer.body(),
-        created_at: now.into(),
-        updated_at: now.into(),
-    };
-    let mut posts = Vec::new();
-    posts.extend(
-        b.rides
-            .iter()
-            .map(|r| post(&r.id, Offer::Ride(RideOffer::from_row(r)))),
-    );
-    posts.extend(
-        b.beds
-            .iter()
-            .map(|r| post(&r.id, Offer::Bed(BedOffer::from_row(r)))),
-    );
-    posts.extend(
-        b.requests
-            .iter()
-            .map(|r| post(&r.id, Offer::Request(TravelRequest::from_row(r)))),
-    );
+    // Every post passes the same checks as one posted on the board (an error names the
+    // file, row and field), so that planning never leaves an imported post out.
+    let rows: Vec<(&str, usize, Offer, &str)> = b
+        .rides
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            (
+                "ride_offers.csv",
+                i,
+                Offer::Ride(RideOffer::from_row(r)),
+                r.id.as_str(),
+            )
+        })
+        .chain(b.beds.iter().enumerate().map(|(i, r)| {
+            (
+                "bed_offers.csv",
+                i,
+                Offer::Bed(BedOffer::from_row(r)),
+                r.id.as_str(),
+            )
+        }))
+        .chain(b.requests.iter().enumerate().map(|(i, r)| {
+            (
+                "travel_requests.csv",
+                i,
+                Offer::Request(TravelRequest::from_row(r)),
+                r.id.as_str(),
+            )
+        }))
+        .collect();
+    let mut posts = Vec::with_capacity(rows.len());
+    for (file, i, offer, id) in rows {
+        let offer = offer.checked(id, &b.offices).map_err(|e| match e {
+            BoardError::Field { field, message } => BoardError::File(TripsError::Row {
+                file: file.into(),
+                row: i as u64 + 2,
+                column: field.into(),
+                message,
+            }),
+            other => other,
+        })?;
+        posts.push(kept::Post {
+            id: id.into(),
+            kind: offer.kind().into(),
+            owner_id: None,
+            status: "open".into(),
+            body: offer.body(),
+            created_at: now.into(),
+            updated_at: now.into(),
+        });
+    }
+    // A post already there: unchanged, left alone; cancelled, stays cancelled; changed, its
+    // assignments follow the change (`change_post`).
+    let existing: HashMap<String, kept::Post> = kept::posts(sql, None, None, None)?
+        .into_iter()
+        .map(|p| (p.id.clone(), p))
+        .collect();
+    let mut new = Vec::new();
+    let mut changed = Vec::new();
+    for p in posts {
+        match existing.get(&p.id) {
+            None => new.push(p),
+            Some(old) if old.status != "open" || old.body == p.body => {}
+            Some(old) if old.kind != p.kind => {
+                return Err(BoardError::Conflict(format!(
+                    "{} is a {} on the board, not a {}",
+                    p.id, old.kind, p.kind
+                )))
+            }
+            Some(_) => changed.push(p),
+        }
+    }
     kept::replace_offices(sql, &offices, &needs, now)?;
-    kept::put_posts(sql, &posts)?;
+    kept::put_posts(sql, &new)?;
+    for p in &changed {
+        kept::change_post(sql, &p.id, "open", &p.body, now)?;
+    }
     store::accounts::audit(
         sql,
         now,
@@ -1514,7 +1619,9 @@ pub fn set_needs(
     actor: &str,
 ) -> Result<(), BoardError> {
     let offices = office_rows(sql)?;
-    office_known(&offices, office)?;
+    if !offices.iter().any(|o| o.id == office) {
+        return Err(BoardError::NotFound(format!("no field office {office}")));
+    }
     if days.len() > NEED_DAYS_MAX {
         return Err(bad("days", format!("more than {NEED_DAYS_MAX} entries")));
     }
@@ -1662,6 +1769,7 @@ fn load(sql: &mut dyn Sql) -> Result<Board, BoardError> {
 /// plan replaces the old in one transaction.
 pub fn run_plan(sql: &mut dyn Sql, now: &str, actor: &str) -> Result<PlanSummary, BoardError> {
     let t = std::time::Instant::now();
+    let version = kept::board_version(sql)?;
     let board = load(sql)?;
     let mut problem = board.problem();
     let office_ix: HashMap<&str, usize> = board
@@ -1695,6 +1803,20 @@ pub fn run_plan(sql: &mut dyn Sql, now: &str, actor: &str) -> Result<PlanSummary
             }
             if let Some(&b) = bed_ix.get(post.as_str()) {
                 problem.travellers[t].avoid_beds.push(b);
+            }
+            if let Some(&o) = post
+                .strip_prefix(OFFICE_DECLINE)
+                .and_then(|o| office_ix.get(o))
+            {
+                let tr = &mut problem.travellers[t];
+                if tr.offices.is_empty() {
+                    tr.offices = (0..board.offices.len()).collect();
+                }
+                tr.offices.retain(|&x| x != o);
+                if tr.offices.is_empty() {
+                    // Every office declined: an index no office has (empty would mean any).
+                    tr.offices.push(usize::MAX);
+                }
             }
         }
     }
@@ -1738,7 +1860,8 @@ pub fn run_plan(sql: &mut dyn Sql, now: &str, actor: &str) -> Result<PlanSummary
     let mut rows = Vec::new();
     for pl in &plan.placements {
         let req = &board.requests[pl.traveller];
-        let kept_answer = fixed.iter().find(|(f, _)| f == pl).map(|x| &x.1);
+        // Answers carry over to an unchanged placement (accepted or half-answered).
+        let kept_answer = old.iter().find(|a| to_placement(a).as_ref() == Some(pl));
         let pickup = pl.ride.and_then(|r| {
             plan.pickups[r]
                 .iter()
@@ -1756,11 +1879,18 @@ pub fn run_plan(sql: &mut dyn Sql, now: &str, actor: &str) -> Result<PlanSummary
             traveller_ok: kept_answer.is_some_and(|a| a.traveller_ok),
             driver_ok: pl.ride.is_none() || kept_answer.is_some_and(|a| a.driver_ok),
             host_ok: pl.bed.is_none() || kept_answer.is_some_and(|a| a.host_ok),
-            planned_at: kept_answer.map_or_else(|| now.to_string(), |a| a.planned_at.clone()),
+            planned_at: kept_answer.map_or_else(
+                || format!("{now}/{}", &version[..8.min(version.len())]),
+                |a| a.planned_at.clone(),
+            ),
             why: trips::plan::explain(&problem, &plan, pl.traveller).join("\n"),
         });
     }
-    kept::replace_assignments(sql, &rows)?;
+    if !kept::replace_assignments(sql, &rows, &version)? {
+        return Err(BoardError::Conflict(
+            "the board changed while the plan was made (a post, an answer or a need): nothing was written; plan again".into(),
+        ));
+    }
     let c = trips::plan::coverage(&problem, &plan);
     let summary = PlanSummary {
         travellers: problem.travellers.len(),
@@ -1792,8 +1922,9 @@ fn sides(
     user: i64,
 ) -> Vec<&'static str> {
     let owns = |id: Option<&String>| {
+        // A cancelled post makes no one a side any more.
         id.and_then(|i| posts.get(i))
-            .is_some_and(|p| p.owner_id == Some(user))
+            .is_some_and(|p| p.owner_id == Some(user) && p.status == "open")
     };
     let mut v = Vec::new();
     if owns(Some(&a.request_id)) {
@@ -1809,7 +1940,7 @@ fn sides(
 }
 
 fn posts_by_id(sql: &mut dyn Sql) -> Result<HashMap<String, kept::Post>, BoardError> {
-    Ok(kept::posts(sql, None, None, None)?
+    Ok(kept::posts(sql, None, Some("open"), None)?
         .into_iter()
         .map(|p| (p.id.clone(), p))
         .collect())
@@ -1823,6 +1954,7 @@ pub fn answer(
     user: i64,
     manager: bool,
     request_id: &str,
+    planned_at: &str,
     side: Option<&str>,
     accept: bool,
     now: &str,
@@ -1859,17 +1991,20 @@ pub fn answer(
             BoardError::NotFound(format!("no assignment for {request_id} of yours"))
         })?,
     };
-    let declined = match side {
-        "driver" => a.ride_id.clone(),
-        "host" => a.bed_id.clone(),
-        // A traveller who declines declines both the ride and the bed proposed.
-        _ => a.ride_id.clone().or(a.bed_id.clone()),
-    };
-    kept::answer(sql, request_id, side, accept, declined.as_deref(), now)?;
-    if !accept && side == "traveller" {
-        if let (Some(_), Some(b)) = (&a.ride_id, &a.bed_id) {
-            kept::answer(sql, request_id, side, false, Some(b), now)?;
+    let declined: Vec<String> = match side {
+        "driver" => a.ride_id.iter().cloned().collect(),
+        "host" => a.bed_id.iter().cloned().collect(),
+        // A traveller who declines declines the ride and the bed proposed; with neither,
+        // the office.
+        _ if a.ride_id.is_none() && a.bed_id.is_none() => {
+            vec![format!("{OFFICE_DECLINE}{}", a.office_id)]
         }
+        _ => a.ride_id.iter().chain(a.bed_id.iter()).cloned().collect(),
+    };
+    if !kept::answer(sql, request_id, planned_at, side, accept, &declined, now)? {
+        return Err(BoardError::Conflict(format!(
+            "the plan for {request_id} changed since you saw it: reload your itinerary and answer again"
+        )));
     }
     store::accounts::audit(
         sql,
@@ -1886,6 +2021,10 @@ pub fn answer(
     Ok(kept::get_assignment(sql, request_id)?)
 }
 
+/// A decline of an office (a traveller placed without ride or bed who does not want to go
+/// there) is kept as the post id `office:<id>`.
+pub const OFFICE_DECLINE: &str = "office:";
+
 /// One stop of someone's itinerary.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ItineraryItem {
@@ -1895,6 +2034,8 @@ pub struct ItineraryItem {
     pub kind: String,
     /// The request this assignment is of.
     pub request_id: String,
+    /// Which plan this is: an answer names it (an answer to an older proposal is refused).
+    pub planned_at: String,
     /// Your side in it.
     pub side: String,
     pub office: String,
@@ -2018,6 +2159,7 @@ pub fn itinerary(
                     .unwrap_or_default(),
                 post_id,
                 request_id: a.request_id.clone(),
+                planned_at: a.planned_at.clone(),
                 side: side.into(),
                 office: offices.get(&a.office_id).map_or_else(
                     || a.office_id.clone(),

@@ -473,6 +473,10 @@ pub async fn mine(
 #[serde(deny_unknown_fields)]
 pub struct AnswerBody {
     pub accept: bool,
+    /// The `planned_at` of the proposal you answer (from `GET /api/v1/trips/mine`): an
+    /// answer to a proposal the planner has since replaced is refused (409).
+    #[schema(max_length = 64)]
+    pub planned_at: String,
     /// `traveller`, `driver` or `host`: needed only when you hold several sides (or, for a
     /// manager, to answer for a post imported without an owner).
     #[serde(default)]
@@ -506,7 +510,7 @@ fn assignment_json(a: &store::trips::Assignment) -> serde_json::Value {
 /// Accept or decline an assignment you are part of. A declined pairing is never proposed again.
 #[utoipa::path(post, path = "/api/v1/trips/assignments/{id}/answer", tag = "trips", request_body = AnswerBody,
     params(("id" = String, Path, description = "The travel request's id")),
-    responses((status = 200, body = AnswerResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = AnswerResult), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn answer(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
@@ -522,6 +526,7 @@ pub async fn answer(
                 user,
                 manager,
                 &id,
+                &b.planned_at,
                 b.side.as_deref(),
                 b.accept,
                 &now_iso(),
@@ -643,9 +648,9 @@ pub async fn needs_put(
 }
 
 /// Run the planner over the open board (trip managers): accepted placements are kept,
-/// proposals replaced.
+/// proposals replaced. 409 when the board changed while planning (nothing written).
 #[utoipa::path(post, path = "/api/v1/trips/plan", tag = "trips",
-    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn plan(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
@@ -976,6 +981,8 @@ pub struct CsrfForm {
     #[serde(default)]
     pub side: String,
     #[serde(default)]
+    pub planned_at: String,
+    #[serde(default)]
     pub body: String,
 }
 
@@ -1014,6 +1021,7 @@ pub async fn answer_form(
                 user,
                 manager,
                 &id,
+                &f.planned_at,
                 side.as_deref(),
                 accept,
                 &now_iso(),

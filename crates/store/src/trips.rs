@@ -198,9 +198,13 @@ pub fn get_post(sql: &mut dyn Sql, id: &str) -> Result<Option<Post>> {
     .transpose()
 }
 
-/// Changes a post's body or status; its assignments (as request, ride or bed) are removed
-/// in the same transaction (the next plan places the people again). Returns the
-/// assignments removed.
+/// What a traveller's itinerary says when an offer their assignment rested on changed.
+pub const OFFER_CHANGED: &str = "The ride or bed of this trip was changed or cancelled by the person who offered it: you will be planned again.";
+
+/// Changes a post's body or status, in one transaction with what follows from it: a travel
+/// request's own assignment is removed; an assignment that used a changed ride or bed loses
+/// it, every answer and its messages, and says why (`OFFER_CHANGED`) until the next plan.
+/// Returns the assignments touched.
 pub fn change_post(
     sql: &mut dyn Sql,
     id: &str,
@@ -208,19 +212,61 @@ pub fn change_post(
     body: &str,
     now: &str,
 ) -> Result<u64> {
-    let mut removed = 0;
+    let mut touched = 0;
     sql.transaction(&mut |tx| {
         tx.execute(
             "UPDATE trip_posts SET status = ?, body = ?, updated_at = ? WHERE id = ?",
             &[text(status), text(body), text(now), text(id)],
         )?;
-        removed = tx.execute(
-            "DELETE FROM trip_assignments WHERE request_id = ? OR ride_id = ? OR bed_id = ?",
-            &[text(id), text(id), text(id)],
+        let affected: Vec<String> = tx
+            .query(
+                "SELECT request_id FROM trip_assignments WHERE request_id = ? OR ride_id = ? OR bed_id = ?",
+                &[text(id), text(id), text(id)],
+            )?
+            .iter()
+            .map(|r| r.text(0))
+            .collect::<Result<_>>()?;
+        for r in &affected {
+            tx.execute("DELETE FROM trip_messages WHERE request_id = ?", &[text(r)])?;
+        }
+        touched = tx.execute("DELETE FROM trip_assignments WHERE request_id = ?", &[text(id)])?;
+        touched += tx.execute(
+            "UPDATE trip_assignments SET ride_id = NULL, pickup = NULL, traveller_ok = 0, driver_ok = 1, host_ok = CASE WHEN bed_id IS NULL THEN 1 ELSE 0 END, why = ?, planned_at = ? WHERE ride_id = ?",
+            &[text(OFFER_CHANGED), text(now), text(id)],
+        )?;
+        touched += tx.execute(
+            "UPDATE trip_assignments SET bed_id = NULL, traveller_ok = 0, host_ok = 1, driver_ok = CASE WHEN ride_id IS NULL THEN 1 ELSE 0 END, why = ?, planned_at = ? WHERE bed_id = ?",
+            &[text(OFFER_CHANGED), text(now), text(id)],
         )?;
         Ok(())
     })?;
-    Ok(removed)
+    Ok(touched)
+}
+
+/// A digest of everything a plan depends on and may overwrite: posts (id, status, last
+/// change), assignments with their answers, declines. A plan is written only if it has not
+/// moved since the plan read the board.
+pub fn board_version(sql: &mut dyn Sql) -> Result<String> {
+    let mut text_all = String::new();
+    for q in [
+        "SELECT id, status, updated_at FROM trip_posts ORDER BY id",
+        "SELECT request_id, office_id, first_day, last_day, ride_id, bed_id, traveller_ok, driver_ok, host_ok, planned_at FROM trip_assignments ORDER BY request_id",
+        "SELECT request_id, post_id FROM trip_declines ORDER BY request_id, post_id",
+        "SELECT office_id, day, shifts FROM trip_needs ORDER BY office_id, day",
+    ] {
+        sql.query_each(q, &[], &mut |row| {
+            for v in row {
+                text_all.push_str(&format!("{v:?}\u{1f}"));
+            }
+            text_all.push('\n');
+            Ok(())
+        })?;
+        text_all.push('\u{1e}');
+    }
+    use std::hash::{Hash, Hasher};
+    let mut h = std::hash::DefaultHasher::new();
+    text_all.hash(&mut h);
+    Ok(format!("{:016x}-{}", h.finish(), text_all.len()))
 }
 
 const ASSIGNMENT_COLUMNS: &str = "request_id, office_id, first_day, last_day, ride_id, pickup, bed_id, traveller_ok, driver_ok, host_ok, planned_at, why";
@@ -263,10 +309,33 @@ pub fn get_assignment(sql: &mut dyn Sql, request_id: &str) -> Result<Option<Assi
     .transpose()
 }
 
-/// Writes a plan: every assignment is replaced by `plan` (accepted ones the planner kept are
-/// in it with their answers), in one transaction.
-pub fn replace_assignments(sql: &mut dyn Sql, plan: &[Assignment]) -> Result<()> {
+/// Writes a plan if the board is still at `version` (`board_version`): every assignment is
+/// replaced by `plan`, and the messages of a request whose ride, bed or office changed (or
+/// that is no longer placed) are erased — they were between other people. One transaction.
+/// Returns false (nothing written) when the board moved meanwhile.
+pub fn replace_assignments(sql: &mut dyn Sql, plan: &[Assignment], version: &str) -> Result<bool> {
+    let mut written = false;
     sql.transaction(&mut |tx| {
+        written = false;
+        if board_version(tx)? != version {
+            return Ok(());
+        }
+        let old = tx.query(
+            "SELECT request_id, office_id, ride_id, bed_id FROM trip_assignments",
+            &[],
+        )?;
+        for r in &old {
+            let id = r.text(0)?;
+            let same = plan.iter().any(|a| {
+                a.request_id == id
+                    && Some(&a.office_id) == r.opt_text(1).ok().flatten().as_ref()
+                    && a.ride_id == r.opt_text(2).ok().flatten()
+                    && a.bed_id == r.opt_text(3).ok().flatten()
+            });
+            if !same {
+                tx.execute("DELETE FROM trip_messages WHERE request_id = ?", &[text(&id)])?;
+            }
+        }
         tx.execute("DELETE FROM trip_assignments", &[])?;
         for a in plan {
             tx.execute(
@@ -289,20 +358,25 @@ pub fn replace_assignments(sql: &mut dyn Sql, plan: &[Assignment]) -> Result<()>
                 ],
             )?;
         }
+        written = true;
         Ok(())
-    })
+    })?;
+    Ok(written)
 }
 
-/// One side's answer. `side` is `traveller`, `driver` or `host`. A refusal removes the
-/// assignment and records the decline (request, post) so that it is never proposed again.
+/// One side's answer to the assignment planned at `planned_at` (an answer to an older
+/// proposal changes nothing: returns false). `side` is `traveller`, `driver` or `host`. A
+/// refusal removes the assignment and its messages and records the declines (request,
+/// post) so that the pairing is never proposed again.
 pub fn answer(
     sql: &mut dyn Sql,
     request_id: &str,
+    planned_at: &str,
     side: &str,
     accept: bool,
-    declined_post: Option<&str>,
+    declined: &[String],
     now: &str,
-) -> Result<()> {
+) -> Result<bool> {
     let column = match side {
         "traveller" => "traveller_ok",
         "driver" => "driver_ok",
@@ -313,18 +387,28 @@ pub fn answer(
             )))
         }
     };
+    let mut changed = false;
     sql.transaction(&mut |tx| {
         if accept {
-            tx.execute(
-                &format!("UPDATE trip_assignments SET {column} = 1 WHERE request_id = ?"),
-                &[text(request_id)],
-            )?;
+            changed = tx.execute(
+                &format!(
+                    "UPDATE trip_assignments SET {column} = 1 WHERE request_id = ? AND planned_at = ?"
+                ),
+                &[text(request_id), text(planned_at)],
+            )? > 0;
         } else {
+            changed = tx.execute(
+                "DELETE FROM trip_assignments WHERE request_id = ? AND planned_at = ?",
+                &[text(request_id), text(planned_at)],
+            )? > 0;
+            if !changed {
+                return Ok(());
+            }
             tx.execute(
-                "DELETE FROM trip_assignments WHERE request_id = ?",
+                "DELETE FROM trip_messages WHERE request_id = ?",
                 &[text(request_id)],
             )?;
-            if let Some(p) = declined_post {
+            for p in declined {
                 tx.execute(
                     "DELETE FROM trip_declines WHERE request_id = ? AND post_id = ?",
                     &[text(request_id), text(p)],
@@ -336,7 +420,8 @@ pub fn answer(
             }
         }
         Ok(())
-    })
+    })?;
+    Ok(changed)
 }
 
 /// Declines as (request, post).

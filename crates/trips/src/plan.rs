@@ -48,6 +48,8 @@ pub const IMPROVE_ROUNDS: usize = 3;
 pub const RUIN_ROUNDS: usize = 1_000;
 /// Placements removed per round at most.
 pub const RUIN_SIZE_MAX: usize = 40;
+/// Travellers with options at most in a problem solved exactly (the search's depth).
+pub const EXACT_TRAVELLERS_MAX: usize = 40;
 /// Problems with at most this many combinations of choices are solved exactly.
 pub const EXACT_COMBINATIONS_MAX: f64 = 200_000.0;
 /// Pickup orders are made exact (all permutations) for rides with at most this many people.
@@ -574,12 +576,9 @@ impl<'a> State<'a> {
                 hi = hi.max(d);
             }
         }
-        for t in &p.travellers {
-            lo = lo.min(t.first_day);
-            hi = hi.max(t.last_day);
-        }
+        // Only days with a need count: the state spans them (a stay's other days are free).
         if lo > hi {
-            (lo, hi) = (0, 0);
+            (lo, hi) = (0, -1);
         }
         let days = (hi - lo + 1) as usize;
         let need = p
@@ -705,14 +704,19 @@ impl<'a> State<'a> {
         a.0 > b.0 || (a.0 == b.0 && (a.1 < b.1 - 1e-6 || ((a.1 - b.1).abs() <= 1e-6 && a.2 < b.2)))
     }
 
+    /// Indices of the days of `first..=last` that the state spans (days with a need).
+    fn span(&self, first: i32, last: i32) -> std::ops::Range<usize> {
+        let n = self.need.first().map_or(0, Vec::len) as i64;
+        let a = (first as i64 - self.day0 as i64).clamp(0, n);
+        let b = (last as i64 - self.day0 as i64 + 1).clamp(0, n);
+        a as usize..(b.max(a)) as usize
+    }
+
     fn gain(&self, office: usize, first: i32, last: i32) -> u64 {
         let w = self.p.offices[office].weight as u64;
         let (need, placed) = (&self.need[office], &self.placed[office]);
-        (first..=last)
-            .filter(|d| {
-                let i = (d - self.day0) as usize;
-                placed[i] < need[i]
-            })
+        self.span(first, last)
+            .filter(|&i| placed[i] < need[i])
             .count() as u64
             * w
     }
@@ -835,8 +839,7 @@ impl<'a> State<'a> {
         let t = pl.traveller;
         debug_assert!(self.at[t].is_none());
         let w = self.p.offices[pl.office].weight as u64;
-        for d in pl.first_day..=pl.last_day {
-            let i = (d - self.day0) as usize;
+        for i in self.span(pl.first_day, pl.last_day) {
             if self.placed[pl.office][i] < self.need[pl.office][i] {
                 self.value += w;
             }
@@ -874,8 +877,7 @@ impl<'a> State<'a> {
     fn remove(&mut self, t: usize) -> Option<(Placement, usize)> {
         let pl = self.at[t].take()?;
         let w = self.p.offices[pl.office].weight as u64;
-        for d in pl.first_day..=pl.last_day {
-            let i = (d - self.day0) as usize;
+        for i in self.span(pl.first_day, pl.last_day) {
             self.placed[pl.office][i] -= 1;
             if self.placed[pl.office][i] < self.need[pl.office][i] {
                 self.value -= w;
@@ -906,9 +908,6 @@ impl<'a> State<'a> {
     fn admits(&self, pl: &Placement) -> Result<usize, String> {
         check_one(self.p, pl)?;
         let t = &self.p.travellers[pl.traveller];
-        if pl.first_day < self.day0 {
-            return Err(format!("{}: the stay is outside the plan's days", t.name));
-        }
         let mut pos = 0;
         if let Some(r) = pl.ride {
             pos = self
@@ -1194,7 +1193,30 @@ pub fn plan_with(
                 s.apply(*pl, pos);
                 s.fixed[pl.traveller] = true;
             }
-            Err(e) => dropped.push((*pl, e)),
+            // Accepted passengers come one at a time: the cheapest insertion may miss an
+            // order that fits all of them; try the shortest order of the whole set.
+            Err(e) => match pl.ride.filter(|&r| {
+                s.pass[r].len() < s.p.rides[r].seats as usize
+                    && s.pass[r].len() < ROUTE_EXACT_PASSENGERS_MAX
+                    && check_one(p, pl).is_ok()
+                    && pl.bed.is_none_or(|b| {
+                        let bed = &p.beds[b];
+                        (pl.first_day..pl.last_day)
+                            .all(|n| s.bed_use[b][(n - bed.from_day) as usize] < bed.beds)
+                    })
+            }) {
+                Some(r) => {
+                    s.apply(*pl, usize::MAX);
+                    if reorder(&mut s, r) {
+                        s.fixed[pl.traveller] = true;
+                    } else {
+                        s.remove(pl.traveller);
+                        reorder(&mut s, r);
+                        dropped.push((*pl, e));
+                    }
+                }
+                None => dropped.push((*pl, e)),
+            },
         }
     }
     if let Some(plan) = exact(&mut s, &dropped, exact_combinations_max) {
@@ -1204,11 +1226,10 @@ pub fn plan_with(
         if pl.traveller >= p.travellers.len() || s.at[pl.traveller].is_some() {
             continue;
         }
-        if s.gain(pl.office, pl.first_day, pl.last_day) == 0 {
-            continue;
-        }
         if let Ok(pos) = s.admits(pl) {
-            s.apply(*pl, pos);
+            if s.gain(pl.office, pl.first_day, pl.last_day) > 0 {
+                s.apply(*pl, pos);
+            }
         }
     }
     s.greedy();
@@ -1261,7 +1282,19 @@ fn choices(s: &State, t: usize) -> Vec<Placement> {
 
 /// Exact depth-first search when the problem is small enough; None otherwise.
 fn exact(s: &mut State, dropped: &[(Placement, String)], limit: f64) -> Option<Plan> {
-    let free: Vec<usize> = (0..s.p.travellers.len()).filter(|&t| !s.fixed[t]).collect();
+    // Travellers with no option stay out (they add no depth); rides with more seats than
+    // the shortest-order search takes, or too many travellers, go to the heuristic.
+    let free: Vec<usize> = (0..s.p.travellers.len())
+        .filter(|&t| !s.fixed[t] && !s.opts[t].is_empty())
+        .collect();
+    if free.len() > EXACT_TRAVELLERS_MAX
+        || s.p
+            .rides
+            .iter()
+            .any(|r| r.seats as usize > ROUTE_EXACT_PASSENGERS_MAX)
+    {
+        return None;
+    }
     // Count first (cheaply, stopping early): a large problem must not list its choices.
     let mut combos = 1.0f64;
     for &t in &free {
@@ -1280,6 +1313,9 @@ fn exact(s: &mut State, dropped: &[(Placement, String)], limit: f64) -> Option<P
         if combos > limit {
             return None;
         }
+    }
+    if combos > limit {
+        return None;
     }
     let all: Vec<Vec<Placement>> = free.iter().map(|&t| choices(s, t)).collect();
     let mut best: Option<((u64, f64, u32), Vec<Option<Placement>>, Vec<Vec<usize>>)> = None;

@@ -479,3 +479,34 @@ fn first_come_keeps_the_rules_and_the_planner_covers_at_least_as_much() {
         assert!(coverage(&p, &planned).covered <= trips::plan::upper_bound(&p));
     }
 }
+
+#[test]
+fn stays_far_from_the_needs_and_stale_proposals_do_not_break_planning() {
+    let mut p = one_office_problem();
+    // A traveller two centuries away, and 5,000 who have no option at all.
+    let mut far = p.travellers[0].clone();
+    far.first_day = DAY0 + 63_000;
+    far.last_day = DAY0 + 63_010;
+    p.travellers.push(far);
+    for i in 0..5_000 {
+        let mut t = p.travellers[1].clone();
+        t.name = format!("nobody {i}");
+        t.first_day = DAY0 - 400;
+        t.last_day = DAY0 - 399;
+        p.travellers.push(t);
+    }
+    // A stale proposal: days before any need, a ride that no longer fits.
+    let stale = Placement {
+        traveller: 2,
+        office: 0,
+        first_day: DAY0 - 3_000,
+        last_day: DAY0 - 2_990,
+        ride: None,
+        bed: None,
+    };
+    let got = plan(&p, &[stale], &[stale]);
+    check(&p, &got).unwrap();
+    assert_eq!(got.dropped.len(), 1);
+    assert_eq!(got.placements.len(), 1, "{:?}", got.placements);
+    assert!(trips::plan::upper_bound(&p) >= coverage(&p, &got).covered);
+}

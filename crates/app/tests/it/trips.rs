@@ -49,9 +49,9 @@ fn generated_board_is_planned_and_accepted_placements_survive_replanning() {
         assert!(s.covered_days > 0 && s.covered_days <= s.need_days);
         let offices = trips::offices(sql).unwrap();
         assert_eq!(offices.len(), 6);
-        let planned: u64 = offices.iter().map(|o| o.planned).sum();
+        let planned_days: u64 = offices.iter().map(|o| o.planned).sum();
         assert_eq!(
-            planned, s.covered_days,
+            planned_days, s.covered_days,
             "{}: the offices' coverage is the plan's",
             env.name
         );
@@ -66,8 +66,19 @@ fn generated_board_is_planned_and_accepted_placements_survive_replanning() {
                     _ => true,
                 };
                 if has {
-                    trips::answer(sql, 999, true, &a.request_id, Some(side), true, NOW, "test")
-                        .unwrap();
+                    let at = planned(sql, &a.request_id);
+                    trips::answer(
+                        sql,
+                        999,
+                        true,
+                        &a.request_id,
+                        &at,
+                        Some(side),
+                        true,
+                        NOW,
+                        "test",
+                    )
+                    .unwrap();
                 }
             }
             let now = store::trips::get_assignment(sql, &a.request_id)
@@ -76,11 +87,13 @@ fn generated_board_is_planned_and_accepted_placements_survive_replanning() {
             assert!(now.accepted(), "{}: {now:?}", env.name);
         }
         // A volunteer who owns nothing cannot answer.
+        let at = planned(sql, &all[6].request_id);
         let e = trips::answer(
             sql,
             999,
             false,
             &all[6].request_id,
+            &at,
             Some("traveller"),
             true,
             NOW,
@@ -123,6 +136,15 @@ fn generated_board_is_planned_and_accepted_placements_survive_replanning() {
             env.name
         );
         assert!(third.kept_accepted <= 4, "{third:?}");
+        // Loading the same files again changes nothing, and the cancelled ride stays cancelled.
+        let before = store::trips::board_version(sql).unwrap();
+        trips::import_dir(sql, &dir, NOW, "test").unwrap();
+        assert_eq!(
+            store::trips::board_version(sql).unwrap(),
+            before,
+            "{}",
+            env.name
+        );
         // The board shows the cancelled ride no more.
         let b = trips::board(
             sql,
@@ -136,6 +158,14 @@ fn generated_board_is_planned_and_accepted_placements_survive_replanning() {
         assert!(b.iter().all(|e| e.id != ride));
         assert_eq!(b.len(), 49);
     });
+}
+
+/// The `planned_at` of a request's assignment in force.
+fn planned(sql: &mut dyn store::sql::Sql, request: &str) -> String {
+    store::trips::get_assignment(sql, request)
+        .unwrap()
+        .expect("an assignment")
+        .planned_at
 }
 
 fn offices_only(env: &Env) -> std::path::PathBuf {
@@ -319,12 +349,27 @@ fn volunteers_are_matched_and_see_each_other_only_once_everyone_accepted() {
         .unwrap_err();
         assert!(e.to_string().starts_with("body: more than"), "{e}");
         // Everyone accepts: the contacts appear.
-        trips::answer(sql, traveller, false, &req.id, None, true, NOW, "t").unwrap();
-        trips::answer(sql, driver, false, &req.id, None, true, NOW, "t").unwrap();
+        let at = planned(sql, &req.id);
+        // An answer to another proposal than the one in force is refused.
+        let e = trips::answer(
+            sql,
+            traveller,
+            false,
+            &req.id,
+            "2026-01-01T00:00:00Z/old",
+            None,
+            true,
+            NOW,
+            "t",
+        )
+        .unwrap_err();
+        assert!(matches!(e, BoardError::Conflict(_)), "{e}");
+        trips::answer(sql, traveller, false, &req.id, &at, None, true, NOW, "t").unwrap();
+        trips::answer(sql, driver, false, &req.id, &at, None, true, NOW, "t").unwrap();
         let (_, items) = trips::itinerary(sql, traveller).unwrap();
         assert_eq!(items[0].waiting_for, ["host"]);
         assert!(items[0].contacts.is_empty(), "not before the host accepted");
-        trips::answer(sql, host, false, &req.id, None, true, NOW, "t").unwrap();
+        trips::answer(sql, host, false, &req.id, &at, None, true, NOW, "t").unwrap();
         let (_, items) = trips::itinerary(sql, traveller).unwrap();
         assert_eq!(items[0].state, "accepted");
         assert_eq!(
@@ -368,10 +413,17 @@ fn a_declined_ride_is_never_proposed_again() {
         let a = store::trips::get_assignment(sql, &req.id).unwrap().unwrap();
         assert_eq!(a.ride_id.as_deref(), Some(r1.id.as_str()));
         assert_eq!(a.host_ok, true, "no bed: nothing to wait for from a host");
-        trips::answer(sql, 22, false, &req.id, None, false, NOW, "t").unwrap();
+        let at = planned(sql, &req.id);
+        trips::send(sql, 21, &req.id, "my number is 555-0101", NOW, HOUR_AGO).unwrap();
+        trips::answer(sql, 22, false, &req.id, &at, None, false, NOW, "t").unwrap();
         assert!(store::trips::get_assignment(sql, &req.id)
             .unwrap()
             .is_none());
+        assert!(
+            store::trips::messages(sql, &req.id).unwrap().is_empty(),
+            "{}: the messages with the driver who declined are gone",
+            env.name
+        );
         trips::run_plan(sql, NOW, "test").unwrap();
         assert!(
             store::trips::get_assignment(sql, &req.id)
@@ -399,12 +451,60 @@ fn a_declined_ride_is_never_proposed_again() {
         )
         .unwrap();
         assert!(changed.body.contains("\"seats\":3"));
-        assert!(store::trips::get_assignment(sql, &req.id)
-            .unwrap()
-            .is_none());
+        let a = store::trips::get_assignment(sql, &req.id).unwrap().unwrap();
+        assert_eq!(
+            (a.ride_id.as_deref(), a.traveller_ok),
+            (None, false),
+            "{}",
+            env.name
+        );
+        let (_, items) = trips::itinerary(sql, 21).unwrap();
+        assert_eq!(
+            items[0].why,
+            [store::trips::OFFER_CHANGED],
+            "the traveller is told"
+        );
+        let (_, items) = trips::itinerary(sql, 23).unwrap();
+        assert!(items.is_empty(), "the driver no longer carries them");
+        trips::run_plan(sql, NOW, "test").unwrap();
+        let a = store::trips::get_assignment(sql, &req.id).unwrap().unwrap();
+        assert_eq!(a.ride_id.as_deref(), Some(r2.id.as_str()), "planned again");
         // Someone else's post cannot be changed or cancelled.
         let e = trips::cancel(sql, 21, false, &r2.id, NOW).unwrap_err();
         assert!(matches!(e, BoardError::NotFound(_)), "{e}");
+        // A traveller who comes on their own and declines the office: not proposed again.
+        let own = trips::post(
+            sql,
+            24,
+            Offer::Request(TravelRequest {
+                needs_ride: false,
+                needs_bed: false,
+                ..request("Olga")
+            }),
+            NOW,
+        )
+        .unwrap();
+        trips::run_plan(sql, NOW, "test").unwrap();
+        let at = planned(sql, &own.id);
+        trips::answer(sql, 24, false, &own.id, &at, None, false, NOW, "t").unwrap();
+        trips::run_plan(sql, NOW, "test").unwrap();
+        assert!(
+            store::trips::get_assignment(sql, &own.id)
+                .unwrap()
+                .is_none(),
+            "{}: the declined office is not proposed again",
+            env.name
+        );
+        // A plan made on a board that moved meanwhile is not written.
+        let version = store::trips::board_version(sql).unwrap();
+        trips::post(sql, 25, Offer::Bed(bed("Hal")), NOW).unwrap();
+        assert!(!store::trips::replace_assignments(sql, &[], &version).unwrap());
+        assert!(
+            store::trips::get_assignment(sql, &req.id)
+                .unwrap()
+                .is_some(),
+            "nothing was written"
+        );
     });
 }
 
