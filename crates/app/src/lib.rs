@@ -6,6 +6,7 @@ pub mod allocate;
 pub mod field;
 pub mod geo;
 pub mod groups;
+pub mod health;
 pub mod import;
 pub mod linkage;
 pub mod lists;

@@ -150,6 +150,23 @@ pub fn resolve(
         })
         .count();
     let linked = who.iter().filter(|w| w.is_some()).count();
+    // Per source: records, and how many are now a voter's person (the data health page).
+    let mut by_source: std::collections::BTreeMap<&'static str, (u64, u64)> = Default::default();
+    for (i, (t, _)) in rows.iter().enumerate() {
+        let e = by_source.entry(t.name()).or_default();
+        e.0 += 1;
+        e.1 += who[i].is_some() as u64;
+    }
+    let by_source: serde_json::Value = by_source
+        .into_iter()
+        .map(|(t, (n, k))| {
+            (
+                t.to_string(),
+                serde_json::json!({"records": n, "linked_to_voters": k}),
+            )
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into();
     // The rest: deduplicated among themselves; a cluster whose members already share one
     // person (a previous run) keeps it, so a second run changes nothing.
     let rest: Vec<usize> = (0..rows.len()).filter(|i| who[*i].is_none()).collect();
@@ -206,6 +223,7 @@ pub fn resolve(
         summary: serde_json::json!({
             "voters": voter_rows.len(),
             "linked_to_voters": linked,
+            "by_source": by_source,
             "new_people": new_people,
             "queued_for_review": queued_for_review,
             "decisions_in_force": decisions_in_force,

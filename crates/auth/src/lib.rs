@@ -150,10 +150,13 @@ pub enum Permission {
     Trips,
     /// Offices' needs, importing the board, running the planner, every assignment.
     TripsManage,
+    /// The data health report: loads and rejects, the review queue, match rates by source,
+    /// models in use, exports (counts, no personal data).
+    DataHealth,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 20] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -173,6 +176,7 @@ impl Permission {
         Permission::SharingManage,
         Permission::Trips,
         Permission::TripsManage,
+        Permission::DataHealth,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -196,7 +200,8 @@ impl Permission {
             | Permission::SharingReport
             | Permission::SharingManage
             | Permission::Trips
-            | Permission::TripsManage => None,
+            | Permission::TripsManage
+            | Permission::DataHealth => None,
         }
     }
 }

@@ -104,6 +104,12 @@ pub enum BenchCommand {
         #[arg(long)]
         only: Option<String>,
     },
+    /// The data health report (`tusk health`, `/health`) on the store: `--runs` reports,
+    /// p50/p99 of the time to build one (the page's server time, rendering aside).
+    Health {
+        #[arg(long, default_value_t = 200)]
+        runs: usize,
+    },
     /// The trip planner at campaign size: a board from the generator (`--travellers`,
     /// `--drivers`, `--hosts`; or the five board files of `--dir`) planned; time, need
     /// covered against an upper bound, drivers and detour, peak memory; then a re-plan with
@@ -202,6 +208,7 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
             seed,
             only,
         } => crate::trips::bench(dir, *iterations, *seed, only.as_deref()),
+        BenchCommand::Health { runs } => bench_health(database, *runs),
         BenchCommand::Trips {
             dir,
             travellers,
@@ -969,4 +976,30 @@ pub(crate) fn peak_rss_mb() -> u64 {
                 .and_then(|kb| kb.parse::<u64>().ok())
         })
         .map_or(0, |kb| kb / 1024)
+}
+
+/// `tusk bench health`: p50/p99 of building the data health report.
+fn bench_health(database: &str, runs: usize) -> Result<()> {
+    let mut store = crate::open_store(database)?;
+    let mut times = Vec::with_capacity(runs);
+    let mut h = None;
+    for _ in 0..runs.max(1) {
+        let t = Instant::now();
+        h = Some(app::health::report(&mut *store, "1970-01-01T00:00:00Z")?);
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    let q = |p: f64| times[((times.len() - 1) as f64 * p).round() as usize];
+    let h = h.expect("one run");
+    println!(
+        "data health over {} loads, {} review items, {} models: {} runs, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        h.loads_total,
+        h.review_open + h.review_decided,
+        h.models.len(),
+        times.len(),
+        q(0.5),
+        q(0.99),
+        times[times.len() - 1]
+    );
+    Ok(())
 }

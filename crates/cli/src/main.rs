@@ -86,6 +86,13 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Data health: the last loads and their rejects, the review queue, how much of each
+    /// source is linked to the voter file (from the last `tusk resolve`), the models in use
+    /// and their held-out metrics, exports in the last day. Counts only.
+    Health {
+        #[arg(long)]
+        json: bool,
+    },
     /// A person and all their source records.
     Person {
         /// Person id (see `tusk loads`, or use --voter).
@@ -393,6 +400,7 @@ fn run(cli: Cli) -> Result<()> {
             *allow_mass_removal,
         ),
         Command::Loads { json } => loads(&cli, *json),
+        Command::Health { json } => health(&cli, *json),
         Command::Person { id, voter, json } => person(&cli, *id, voter.as_deref(), *json),
         Command::Bench { what } => bench::run(&cli.database, what),
         Command::Serve {
@@ -1252,6 +1260,68 @@ fn review(cli: &Cli, action: Option<&ReviewAction>) -> Result<()> {
             store.decide(left, right, false, &user, &now)?;
             println!("rejected {left} = {right}; `tusk resolve` applies it");
         }
+    }
+    Ok(())
+}
+
+/// `tusk health`: the data director's report.
+fn health(cli: &Cli, json: bool) -> Result<()> {
+    let mut store = open_store(&cli.database)?;
+    let day_ago = model::date::timestamp_utc(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0)
+            - 86_400,
+    );
+    let h = app::health::report(&mut *store, &day_ago)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&h)?);
+        return Ok(());
+    }
+    println!(
+        "{} loads; {} rows rejected in the last day; review queue: {} open, {} decided",
+        h.loads_total, h.rejected_last_day, h.review_open, h.review_decided
+    );
+    match &h.resolved_at {
+        Some(at) => {
+            println!("linked to the voter file (last resolution, {at}):");
+            for m in &h.match_by_source {
+                println!(
+                    "  {:<12} {:>9} records, {:>9} linked ({:.1} %)",
+                    m.source,
+                    m.records,
+                    m.linked_to_voters,
+                    100.0 * m.rate
+                );
+            }
+        }
+        None => println!("no resolution yet: run `tusk resolve`"),
+    }
+    for m in &h.models {
+        println!(
+            "model {} ({}, {}): AUC {}, {} people scored",
+            m.id,
+            m.target,
+            m.algorithm,
+            m.auc.map_or("-".to_string(), |a| format!("{a:.3}")),
+            m.scored
+        );
+    }
+    if !h.models_waiting.is_empty() {
+        println!(
+            "trained, waiting for approval: {}",
+            h.models_waiting.join(", ")
+        );
+    }
+    for (actor, n) in &h.exports_last_day {
+        println!("exports in the last day: {actor}: {n}");
+    }
+    for l in &h.loads {
+        println!(
+            "load {:>4} {:<9} {:<28} {} read {} rejected {}",
+            l.id, l.kind, l.file_name, l.finished_at, l.read, l.rejected
+        );
     }
     Ok(())
 }

@@ -11,6 +11,7 @@ pub mod allocations;
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod health;
 pub mod matching;
 pub mod osdi;
 pub mod pages;
@@ -297,6 +298,12 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::TurnoutReport),
         Api,
     ),
+    r(
+        "GET",
+        "/api/v1/health/data",
+        Needs(Permission::DataHealth),
+        Api,
+    ),
     r("GET", "/api/v1/trips/board", Needs(Permission::Trips), Api),
     r("GET", "/api/v1/trips/mine", Needs(Permission::Trips), Api),
     r("POST", "/api/v1/trips/rides", Needs(Permission::Trips), Api),
@@ -528,6 +535,7 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ModelsManage),
         Page,
     ),
+    r("GET", "/health", Needs(Permission::DataHealth), Page),
     r("GET", "/trips", Needs(Permission::Trips), Page),
     r("POST", "/trips/post/{kind}", Needs(Permission::Trips), Page),
     r(
@@ -679,6 +687,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/sharing/settings") => get(sharing::settings_get),
         ("PUT", "/api/v1/sharing/settings") => put(sharing::settings_put),
         ("POST", "/api/v1/sharing/credit") => post(sharing::credit),
+        ("GET", "/api/v1/health/data") => get(health::data),
+        ("GET", "/health") => get(health::page),
         ("GET", "/api/v1/trips/board") => get(trips::board),
         ("GET", "/api/v1/trips/mine") => get(trips::mine),
         ("POST", "/api/v1/trips/rides") => post(trips::ride_post),

@@ -34,6 +34,8 @@ pub struct Nav {
     pub sharing: bool,
     /// The trip board.
     pub trips: bool,
+    /// The data health report.
+    pub health: bool,
     pub csrf: String,
 }
 
@@ -51,6 +53,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         watch: p.allows(Permission::TurnoutReport) && !p.allows(Permission::TurnoutRead),
         share: p.allows(Permission::Share),
         trips: p.allows(Permission::Trips),
+        health: p.allows(Permission::DataHealth),
         sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })

@@ -932,6 +932,7 @@ fn resolve_attaches_donors_and_volunteers_to_voters() {
 }
 
 mod accounts;
+mod health;
 mod scores;
 mod sharing;
 mod trips;

@@ -549,6 +549,17 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/sharing/report",
         [303, 303, 200, 200, 200, 200, 403, 403, 403, 403],
     ),
+    // Data health: data directors and admins (counts and ids, no personal data).
+    (
+        "GET",
+        "/api/v1/health/data",
+        [401, 401, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/health",
+        [303, 303, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
     // The trip board: every signed-in role but poll watchers (never keys) posts, answers and
     // messages about its own trips; offices' needs, the planner and all assignments are for
     // trip managers (admins, data directors, organizers). Unknown ids are 404; form bodies
