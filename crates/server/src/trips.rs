@@ -628,7 +628,7 @@ pub struct NeedsBody {
 /// Set an office's needs for some days (trip managers).
 #[utoipa::path(put, path = "/api/v1/trips/offices/{id}/needs", tag = "trips", request_body = NeedsBody,
     params(("id" = String, Path, description = "The office's id")),
-    responses((status = 200, body = OfficesBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = OfficesBody), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn needs_put(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
