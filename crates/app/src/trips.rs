@@ -45,7 +45,12 @@ pub struct OfficeRow {
     pub city: String,
     pub county: String,
     pub at: Point,
+    /// Priority: a covered need-day here counts this many times (1 to `OFFICE_WEIGHT_MAX`).
+    pub weight: u32,
 }
+
+/// Largest office weight (priority).
+pub const OFFICE_WEIGHT_MAX: u32 = 10;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct NeedRow {
@@ -286,6 +291,11 @@ pub fn parse_offices(text: &str) -> Result<Vec<OfficeRow>, TripsError> {
                 city: c.text("city")?,
                 county: c.opt_text("county"),
                 at: c.point("lat", "lon")?,
+                weight: if c.opt_text("weight").is_empty() {
+                    1
+                } else {
+                    c.count("weight", 1, OFFICE_WEIGHT_MAX)?
+                },
             })
         })
         .collect()
@@ -570,7 +580,7 @@ impl Board {
             .map(|o| Office {
                 name: o.name.clone(),
                 at: o.at,
-                weight: 1,
+                weight: o.weight,
                 need: Vec::new(),
             })
             .collect();
@@ -837,6 +847,12 @@ pub struct OfficeBody {
     pub county: String,
     pub lat: f64,
     pub lon: f64,
+    #[serde(default = "weight_one")]
+    pub weight: u32,
+}
+
+fn weight_one() -> u32 {
+    1
 }
 
 fn check_text(field: &'static str, v: &str, required: bool) -> Result<(), BoardError> {
@@ -1212,6 +1228,7 @@ fn office_rows(sql: &mut dyn Sql) -> Result<Vec<OfficeRow>, BoardError> {
                 city: b.city,
                 county: b.county,
                 at: Point::new(b.lat, b.lon),
+                weight: b.weight,
             })
         })
         .collect()
@@ -1503,6 +1520,7 @@ pub fn import_dir(
                     county: o.county.clone(),
                     lat: o.at.lat,
                     lon: o.at.lon,
+                    weight: o.weight,
                 })
                 .unwrap_or_default(),
             )
@@ -1615,12 +1633,18 @@ pub fn set_needs(
     sql: &mut dyn Sql,
     office: &str,
     days: &[(String, i64)],
+    weight: Option<u32>,
     now: &str,
     actor: &str,
 ) -> Result<(), BoardError> {
     let offices = office_rows(sql)?;
-    if !offices.iter().any(|o| o.id == office) {
+    let Some(row) = offices.iter().find(|o| o.id == office) else {
         return Err(BoardError::NotFound(format!("no field office {office}")));
+    };
+    if let Some(w) = weight {
+        if !(1..=OFFICE_WEIGHT_MAX).contains(&w) {
+            return Err(bad("weight", format!("must be 1 to {OFFICE_WEIGHT_MAX}")));
+        }
     }
     if days.len() > NEED_DAYS_MAX {
         return Err(bad("days", format!("more than {NEED_DAYS_MAX} entries")));
@@ -1634,13 +1658,29 @@ pub fn set_needs(
         checked.push((day.to_string(), *n));
     }
     kept::set_needs(sql, office, &checked)?;
+    if let Some(w) = weight {
+        let body = OfficeBody {
+            name: row.name.clone(),
+            city: row.city.clone(),
+            county: row.county.clone(),
+            lat: row.at.lat,
+            lon: row.at.lon,
+            weight: w,
+        };
+        kept::set_office(
+            sql,
+            office,
+            &serde_json::to_string(&body).unwrap_or_default(),
+            now,
+        )?;
+    }
     store::accounts::audit(
         sql,
         now,
         actor,
         "trips_needs",
         office,
-        &serde_json::json!({"days": checked.len()}),
+        &serde_json::json!({"days": checked.len(), "weight": weight}),
     )?;
     Ok(())
 }
@@ -1651,6 +1691,7 @@ pub struct OfficeView {
     pub id: String,
     pub name: String,
     pub city: String,
+    pub weight: u32,
     pub days: Vec<OfficeDay>,
     pub needed: u64,
     pub planned: u64,
@@ -1696,6 +1737,7 @@ pub fn offices(sql: &mut dyn Sql) -> Result<Vec<OfficeView>, BoardError> {
             id: o.id,
             name: o.name,
             city: o.city,
+            weight: o.weight,
             needed: days.iter().map(|d| d.needed as u64).sum(),
             planned: days.iter().map(|d| d.planned as u64).sum(),
             accepted: days.iter().map(|d| d.accepted as u64).sum(),

@@ -623,6 +623,10 @@ pub struct NeedDay {
 pub struct NeedsBody {
     #[schema(max_items = 366)]
     pub days: Vec<NeedDay>,
+    /// The office's priority: a covered need-day counts this many times (1 to 10).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 10)]
+    pub weight: Option<u32>,
 }
 
 /// Set an office's needs for some days (trip managers).
@@ -637,10 +641,11 @@ pub async fn needs_put(
 ) -> Result<Json<OfficesBody>, ApiError> {
     let actor = principal(&who)?.actor();
     let days: Vec<(String, i64)> = b.days.into_iter().map(|d| (d.date, d.shifts)).collect();
+    let weight = b.weight;
     let offices = state
         .pool
         .run(move |st| {
-            trips::set_needs(st.sql(), &id, &days, &now_iso(), &actor)?;
+            trips::set_needs(st.sql(), &id, &days, weight, &now_iso(), &actor)?;
             Ok(trips::offices(st.sql())?)
         })
         .await?;
@@ -699,6 +704,7 @@ struct TripsPage {
     office: String,
     date: String,
     manager: bool,
+    filter_error: Option<String>,
 }
 
 /// A one-line summary of one's own post.
@@ -753,13 +759,18 @@ pub async fn trips_page(
         .pool
         .run(move |st| {
             let (posts, itinerary) = trips::itinerary(st.sql(), user)?;
-            let board = trips::board(st.sql(), user, &f)?;
+            // A malformed filter is said on the page, not instead of it.
+            let (board, filter_error) = match trips::board(st.sql(), user, &f) {
+                Ok(b) => (b, None),
+                Err(e @ BoardError::Field { .. }) => (Vec::new(), Some(e.to_string())),
+                Err(e) => return Err(e.into()),
+            };
             let offices = trips::offices(st.sql())?;
-            Ok((posts, itinerary, board, offices))
+            Ok((posts, itinerary, board, offices, filter_error))
         })
         .await;
     match got {
-        Ok((posts, itinerary, board, offices)) => render(
+        Ok((posts, itinerary, board, offices, filter_error)) => render(
             &TripsPage {
                 nav: nav(Some(&p)),
                 csrf: crate::pages::csrf_of(&p),
@@ -774,6 +785,7 @@ pub async fn trips_page(
                 office,
                 date,
                 manager,
+                filter_error,
             },
             StatusCode::OK,
         ),

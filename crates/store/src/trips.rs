@@ -89,6 +89,15 @@ pub fn replace_offices(
     })
 }
 
+/// Replaces one office's body.
+pub fn set_office(sql: &mut dyn Sql, id: &str, body: &str, now: &str) -> Result<()> {
+    sql.execute(
+        "UPDATE trip_offices SET body = ?, updated_at = ? WHERE id = ?",
+        &[text(body), text(now), text(id)],
+    )?;
+    Ok(())
+}
+
 /// Offices as (id, body), by id.
 pub fn offices(sql: &mut dyn Sql) -> Result<Vec<(String, String)>> {
     sql.query("SELECT id, body FROM trip_offices ORDER BY id", &[])?

@@ -389,6 +389,14 @@ fn volunteers_are_matched_and_see_each_other_only_once_everyone_accepted() {
             (offices[0].needed, offices[0].planned, offices[0].accepted),
             (6, 3, 3)
         );
+        // The office's priority and needs, set by a manager.
+        trips::set_needs(sql, "OFF01", &[("2026-10-27".into(), 4)], Some(3), NOW, "t").unwrap();
+        let offices = trips::offices(sql).unwrap();
+        assert_eq!((offices[0].weight, offices[0].needed), (3, 10));
+        let e = trips::set_needs(sql, "OFF01", &[], Some(11), NOW, "t").unwrap_err();
+        assert_eq!(e.to_string(), "weight: must be 1 to 10");
+        let e = trips::set_needs(sql, "OFF09", &[], None, NOW, "t").unwrap_err();
+        assert!(matches!(e, BoardError::NotFound(_)), "{e}");
     });
 }
 

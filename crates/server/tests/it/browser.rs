@@ -449,6 +449,11 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
             .unwrap();
         fits_a_phone(&c, "trips").await;
         shot(&c, "11-trip-accepted").await;
+        // A malformed filter is said on the page; the itinerary is still there.
+        c.goto(&format!("{base}/trips?kind=boat")).await.unwrap();
+        let e = text(&c, "#filter-error").await;
+        assert!(e.contains("kind: \"boat\" is not ride, bed or request"), "{e}");
+        text(&c, "#trip-itinerary").await;
         c.close().await.unwrap();
     });
 }
