@@ -1628,6 +1628,13 @@ pub fn import_dir(
     ))
 }
 
+/// Whether `office` is in one of `counties` (an organizer's regions; case-insensitive).
+pub fn office_in(sql: &mut dyn Sql, office: &str, counties: &[String]) -> Result<bool, BoardError> {
+    Ok(office_rows(sql)?
+        .iter()
+        .any(|o| o.id == office && counties.iter().any(|c| c.eq_ignore_ascii_case(&o.county))))
+}
+
 /// Sets an office's needs for some days.
 pub fn set_needs(
     sql: &mut dyn Sql,

@@ -44,12 +44,52 @@ impl From<BoardError> for ApiError {
     }
 }
 
-/// The user behind a request and whether they manage trips (keys never use the board).
+/// The user behind a request and whether they manage every post (keys never use the
+/// board). Organizers manage trips only in their regions (`regional`): they set their
+/// offices' needs and answer for ownerless posts of assignments there, but do not change or
+/// cancel other people's posts.
 fn member(p: &Principal) -> Result<(i64, bool, String), ApiError> {
     match p {
-        Principal::User { id, .. } => Ok((*id, p.allows(Permission::TripsManage), p.actor())),
+        Principal::User { id, role, .. } => Ok((
+            *id,
+            p.allows(Permission::TripsManage) && role.reads_everyone(),
+            p.actor(),
+        )),
         Principal::Key { .. } => Err(ApiError::forbidden()),
     }
+}
+
+/// An organizer's counties when they manage trips within them; None for campaign-wide staff
+/// (or those who do not manage trips).
+fn regional(p: &Principal) -> Option<Vec<String>> {
+    match p {
+        Principal::User { role, regions, .. }
+            if p.allows(Permission::TripsManage) && !role.reads_everyone() =>
+        {
+            Some(regions.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Whether `p` may answer for ownerless posts of `request`'s assignment: campaign-wide trip
+/// managers always, organizers when its office is in their regions.
+fn manages_request(
+    st: &mut dyn store::Store,
+    p_manager: bool,
+    regions: &Option<Vec<String>>,
+    request: &str,
+) -> Result<bool, ApiError> {
+    if p_manager {
+        return Ok(true);
+    }
+    let Some(counties) = regions else {
+        return Ok(false);
+    };
+    let Some(a) = store::trips::get_assignment(st.sql(), request)? else {
+        return Ok(false);
+    };
+    Ok(trips::office_in(st.sql(), &a.office_id, counties)?)
 }
 
 fn hour_ago() -> String {
@@ -517,10 +557,13 @@ pub async fn answer(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<AnswerBody>,
 ) -> Result<Json<AnswerResult>, ApiError> {
-    let (user, manager, actor) = member(&principal(&who)?)?;
+    let p = principal(&who)?;
+    let (user, manager, actor) = member(&p)?;
+    let regions = regional(&p);
     let a = state
         .pool
         .run(move |st| {
+            let manager = manages_request(st, manager, &regions, &id)?;
             Ok(trips::answer(
                 st.sql(),
                 user,
@@ -639,12 +682,22 @@ pub async fn needs_put(
     Path(id): Path<String>,
     JsonBody(b): JsonBody<NeedsBody>,
 ) -> Result<Json<OfficesBody>, ApiError> {
-    let actor = principal(&who)?.actor();
+    let p = principal(&who)?;
+    let actor = p.actor();
+    let regions = regional(&p);
     let days: Vec<(String, i64)> = b.days.into_iter().map(|d| (d.date, d.shifts)).collect();
     let weight = b.weight;
     let offices = state
         .pool
         .run(move |st| {
+            if let Some(counties) = &regions {
+                if !trips::office_in(st.sql(), &id, counties)? {
+                    return Err(ApiError::new(
+                        "not_found",
+                        format!("no field office {id} in your regions"),
+                    ));
+                }
+            }
             trips::set_needs(st.sql(), &id, &days, weight, &now_iso(), &actor)?;
             Ok(trips::offices(st.sql())?)
         })
@@ -679,10 +732,28 @@ pub struct AssignmentsBody {
 /// Every assignment of the current plan (trip managers).
 #[utoipa::path(get, path = "/api/v1/trips/assignments", tag = "trips",
     responses((status = 200, body = AssignmentsBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn assignments(State(state): State<AppState>) -> Result<Json<AssignmentsBody>, ApiError> {
+pub async fn assignments(
+    State(state): State<AppState>,
+    Extension(who): Extension<Who>,
+) -> Result<Json<AssignmentsBody>, ApiError> {
+    let regions = regional(&principal(&who)?);
     let all = state
         .pool
-        .run(move |st| Ok(store::trips::assignments(st.sql())?))
+        .run(move |st| {
+            let all = store::trips::assignments(st.sql())?;
+            Ok(match &regions {
+                None => all,
+                Some(counties) => {
+                    let mut mine = Vec::new();
+                    for a in all {
+                        if trips::office_in(st.sql(), &a.office_id, counties)? {
+                            mine.push(a);
+                        }
+                    }
+                    mine
+                }
+            })
+        })
         .await?;
     Ok(Json(AssignmentsBody {
         assignments: all.iter().map(assignment_json).collect(),
@@ -784,7 +855,7 @@ pub async fn trips_page(
                 kind,
                 office,
                 date,
-                manager,
+                manager: manager || p.allows(Permission::TripsManage),
                 filter_error,
             },
             StatusCode::OK,
@@ -1022,12 +1093,14 @@ pub async fn answer_form(
 ) -> Response {
     let accept = f.accept == "1" || f.accept == "true";
     let side = Some(f.side).filter(|s| !s.is_empty());
+    let regions = who.0.as_ref().and_then(regional);
     trip_form(
         &state,
         &who,
         &f.csrf,
         "/trips#itinerary".into(),
         move |st, user, manager, actor| {
+            let manager = manages_request(st, manager, &regions, &id)?;
             Ok(trips::answer(
                 st.sql(),
                 user,

@@ -13,6 +13,7 @@ mod models;
 mod review;
 mod sharing;
 mod signup;
+mod trips;
 mod turnout;
 mod universes;
 mod webhooks;
