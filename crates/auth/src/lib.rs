@@ -153,10 +153,12 @@ pub enum Permission {
     /// The data health report: loads and rejects, the review queue, match rates by source,
     /// models in use, exports (counts, no personal data).
     DataHealth,
+    /// The campaign overview: progress per region (counts; organizers: their counties).
+    Overview,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 20] = [
+    pub const ALL: [Permission; 21] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -177,6 +179,7 @@ impl Permission {
         Permission::Trips,
         Permission::TripsManage,
         Permission::DataHealth,
+        Permission::Overview,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -201,7 +204,8 @@ impl Permission {
             | Permission::SharingManage
             | Permission::Trips
             | Permission::TripsManage
-            | Permission::DataHealth => None,
+            | Permission::DataHealth
+            | Permission::Overview => None,
         }
     }
 }
@@ -226,6 +230,7 @@ impl Role {
                     | Share
                     | SharingReport
                     | Trips
+                    | Overview
             ),
             // People in their regions (the scope narrows it); they record results and cut
             // turfs there.
@@ -240,6 +245,7 @@ impl Role {
                     | SharingReport
                     | Trips
                     | TripsManage
+                    | Overview
             ),
             // Their own profile only (the scope narrows it); their own contacts' asks; the
             // trip board.

@@ -104,6 +104,15 @@ pub enum BenchCommand {
         #[arg(long)]
         only: Option<String>,
     },
+    /// The overview (`/overview`, `GET /api/v1/overview`): the store's people read once and
+    /// repeated to `--people` rows, then progress per county, per precinct of the largest
+    /// county, and an organizer's one county, `--runs` times each (p50/p99).
+    Overview {
+        #[arg(long, default_value_t = 7_500_000)]
+        people: usize,
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// The data health report (`tusk health`, `/health`) on the store: `--runs` reports,
     /// p50/p99 of the time to build one (the page's server time, rendering aside).
     Health {
@@ -209,6 +218,7 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
             only,
         } => crate::trips::bench(dir, *iterations, *seed, only.as_deref()),
         BenchCommand::Health { runs } => bench_health(database, *runs),
+        BenchCommand::Overview { people, runs } => bench_overview(database, *people, *runs),
         BenchCommand::Trips {
             dir,
             travellers,
@@ -1001,5 +1011,59 @@ fn bench_health(database: &str, runs: usize) -> Result<()> {
         q(0.99),
         times[times.len() - 1]
     );
+    Ok(())
+}
+
+/// `tusk bench overview`: p50/p99 of the overview's one pass over the people table.
+fn bench_overview(database: &str, people: usize, runs: usize) -> Result<()> {
+    let mut store = crate::open_store(database)?;
+    let t = Instant::now();
+    let year = app::universes::age_year(store.sql(), 2026);
+    let base = app::universes::load(store.sql(), year)?;
+    let read_s = t.elapsed().as_secs_f64();
+    let p = if people > base.len() {
+        base.repeated(people)
+    } else {
+        base
+    };
+    let rows =
+        targeting::overview::progress(&p, "county", None, None).map_err(anyhow::Error::msg)?;
+    let largest = rows
+        .get(1)
+        .map(|r| r.key.clone())
+        .context("no county in the store")?;
+    println!(
+        "{} people ({read_s:.1} s to read the store); {} counties; largest {largest}",
+        p.len(),
+        rows.len() - 1
+    );
+    let election = model::Date::new(2024, 11, 5);
+    let cases: [(&str, &str, Option<Vec<String>>); 3] = [
+        ("every county", "county", None),
+        (
+            "precincts of the largest county",
+            "precinct",
+            Some(vec![largest.clone()]),
+        ),
+        ("an organizer's county", "county", Some(vec![largest])),
+    ];
+    for (name, by, filter) in cases {
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs.max(1) {
+            let t = Instant::now();
+            let r = targeting::overview::progress(&p, by, filter.as_deref(), election)
+                .map_err(anyhow::Error::msg)?;
+            std::hint::black_box(r);
+            times.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        times.sort_by(f64::total_cmp);
+        let q = |x: f64| times[((times.len() - 1) as f64 * x).round() as usize];
+        println!(
+            "{name}: {} runs, p50 {:.1} ms, p99 {:.1} ms",
+            times.len(),
+            q(0.5),
+            q(0.99)
+        );
+    }
     Ok(())
 }

@@ -14,6 +14,7 @@ pub mod error;
 pub mod health;
 pub mod matching;
 pub mod osdi;
+pub mod overview;
 pub mod pages;
 pub mod pool;
 pub mod scoring;
@@ -298,6 +299,7 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::TurnoutReport),
         Api,
     ),
+    r("GET", "/api/v1/overview", Needs(Permission::Overview), Api),
     r(
         "GET",
         "/api/v1/health/data",
@@ -535,6 +537,7 @@ pub const ROUTES: &[RouteInfo] = &[
         Needs(Permission::ModelsManage),
         Page,
     ),
+    r("GET", "/overview", Needs(Permission::Overview), Page),
     r("GET", "/health", Needs(Permission::DataHealth), Page),
     r("GET", "/trips", Needs(Permission::Trips), Page),
     r("POST", "/trips/post/{kind}", Needs(Permission::Trips), Page),
@@ -687,6 +690,8 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/sharing/settings") => get(sharing::settings_get),
         ("PUT", "/api/v1/sharing/settings") => put(sharing::settings_put),
         ("POST", "/api/v1/sharing/credit") => post(sharing::credit),
+        ("GET", "/api/v1/overview") => get(overview::overview),
+        ("GET", "/overview") => get(overview::page),
         ("GET", "/api/v1/health/data") => get(health::data),
         ("GET", "/health") => get(health::page),
         ("GET", "/api/v1/trips/board") => get(trips::board),

@@ -36,6 +36,8 @@ pub struct Nav {
     pub trips: bool,
     /// The data health report.
     pub health: bool,
+    /// The campaign overview.
+    pub overview: bool,
     pub csrf: String,
 }
 
@@ -54,6 +56,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         share: p.allows(Permission::Share),
         trips: p.allows(Permission::Trips),
         health: p.allows(Permission::DataHealth),
+        overview: p.allows(Permission::Overview),
         sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })

@@ -6,6 +6,7 @@ pub mod allocate;
 pub mod bitmap;
 pub mod goals;
 pub mod lang;
+pub mod overview;
 pub mod plan;
 pub mod sharing;
 pub mod table;

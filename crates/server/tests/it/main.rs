@@ -10,6 +10,7 @@ mod flows_support;
 mod groups;
 mod matrix;
 mod models;
+mod overview;
 mod review;
 mod sharing;
 mod signup;
