@@ -145,8 +145,8 @@ pub struct CountBody {
     pub total: u64,
     /// The plan, one condition per line.
     pub explain: String,
-    /// Per breakdown field: `[value, count]` pairs, largest first.
-    #[schema(value_type = Vec<Object>)]
+    /// Per breakdown field: `[field, [[value, count], …]]`, largest first.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
     pub breakdowns: Vec<(String, Vec<(String, u64)>)>,
     /// Time to plan, evaluate and break down, in milliseconds.
     pub milliseconds: f64,
