@@ -41,6 +41,28 @@ pub struct OverviewBody {
     pub rows: Vec<targeting::overview::Row>,
     /// People in the table when it was built.
     pub table_people: u64,
+    /// Contact attempts per day over the last `SERIES_DAYS` days up to the latest: `[date,
+    /// [doors, calls, texts, mail]]`.
+    #[schema(value_type = Vec<Vec<serde_json::Value>>)]
+    pub attempts_by_day: Vec<(String, [u64; 4])>,
+    /// Relational asks (targeted sharing), campaign-wide counts: made, done, converted.
+    pub relational: Option<[i64; 3]>,
+    /// Field offices (in the principal's counties): volunteer-days needed, planned, accepted
+    /// by the trip planner.
+    #[schema(value_type = Vec<Object>)]
+    pub trips: Vec<TripOffice>,
+}
+
+/// Days of contact attempts in the overview's series.
+pub const SERIES_DAYS: usize = 30;
+
+#[derive(Debug, Serialize)]
+pub struct TripOffice {
+    pub office: String,
+    pub county: String,
+    pub needed: u64,
+    pub planned: u64,
+    pub accepted: u64,
 }
 
 /// The counties a principal may see: None for everyone.
@@ -90,19 +112,52 @@ async fn compute(
         (None, None) => None,
     };
     let table: Arc<crate::universes::Table> = t;
-    let rows = tokio::task::spawn_blocking(move || {
-        targeting::overview::progress(&table.people, by, filter.as_deref(), voted_on)
-            .map(|rows| (rows, table.people.len() as u64))
+    let trip_filter = filter.clone();
+    let (rows, n, series) = tokio::task::spawn_blocking(move || {
+        targeting::overview::progress(&table.people, by, filter.as_deref(), voted_on).map(|rows| {
+            let series =
+                targeting::overview::attempts_by_day(&table.people, filter.as_deref(), SERIES_DAYS);
+            (rows, table.people.len() as u64, series)
+        })
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::field("by", e))?;
+    let (relational, trips) = state
+        .pool
+        .run(move |st| {
+            let r = app::sharing::report(st.sql())?;
+            let offices = app::trips::offices(st.sql())?;
+            let trips = offices
+                .into_iter()
+                .filter(|o| {
+                    trip_filter
+                        .as_ref()
+                        .is_none_or(|f| f.iter().any(|c| c.eq_ignore_ascii_case(&o.county)))
+                })
+                .map(|o| TripOffice {
+                    office: o.name,
+                    county: o.county,
+                    needed: o.needed,
+                    planned: o.planned,
+                    accepted: o.accepted,
+                })
+                .collect::<Vec<_>>();
+            Ok(((r.made > 0).then_some([r.made, r.done, r.converted]), trips))
+        })
+        .await?;
     Ok(OverviewBody {
         by: by.into(),
         county,
         voted_on: voted_on.map(|d| d.to_string()),
-        table_people: rows.1,
-        rows: rows.0,
+        table_people: n,
+        rows,
+        attempts_by_day: series
+            .into_iter()
+            .map(|(d, v)| (d.to_string(), v))
+            .collect(),
+        relational,
+        trips,
     })
 }
 
@@ -136,6 +191,49 @@ struct OverviewPage {
     nav: Option<Nav>,
     body: OverviewBody,
     rows: Vec<PageRow>,
+    /// The attempts chart: (channel, colour, SVG polyline points), the y axis maximum, the
+    /// first and last day.
+    lines: Vec<(&'static str, &'static str, String)>,
+    y_max: u64,
+    first_day: String,
+    last_day: String,
+}
+
+/// Chart size (SVG user units).
+const CHART_W: f64 = 600.0;
+const CHART_H: f64 = 120.0;
+
+fn chart(series: &[(String, [u64; 4])]) -> (Vec<(&'static str, &'static str, String)>, u64) {
+    let y_max = series
+        .iter()
+        .flat_map(|(_, v)| v[..3].iter().copied())
+        .max()
+        .unwrap_or(0)
+        .max(1);
+    let n = series.len().max(2) - 1;
+    let lines = [
+        ("doors", "#1f6f3f", 0),
+        ("calls", "#1f5fa6", 1),
+        ("texts", "#b36b00", 2),
+    ]
+    .iter()
+    .map(|&(name, colour, k)| {
+        let pts = series
+            .iter()
+            .enumerate()
+            .map(|(i, (_, v))| {
+                format!(
+                    "{:.1},{:.1}",
+                    CHART_W * i as f64 / n as f64,
+                    CHART_H - CHART_H * v[k] as f64 / y_max as f64
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        (name, colour, pts)
+    })
+    .collect();
+    (lines, y_max)
 }
 
 /// Percent-encodes a query value.
@@ -190,11 +288,26 @@ pub async fn page(
                     row: r.clone(),
                 })
                 .collect();
+            let (lines, y_max) = chart(&body.attempts_by_day);
+            let first_day = body
+                .attempts_by_day
+                .first()
+                .map(|x| x.0.clone())
+                .unwrap_or_default();
+            let last_day = body
+                .attempts_by_day
+                .last()
+                .map(|x| x.0.clone())
+                .unwrap_or_default();
             render(
                 &OverviewPage {
                     nav: nav(Some(&p)),
                     body,
                     rows,
+                    lines,
+                    y_max,
+                    first_day,
+                    last_day,
                 },
                 StatusCode::OK,
             )

@@ -151,6 +151,51 @@ pub fn progress(
     Ok(rows)
 }
 
+/// Days of contact attempts shown over time at most.
+pub const SERIES_DAYS_MAX: usize = 60;
+
+/// Contact attempts per day and channel (door, phone, text, mail) over the last `days` days
+/// up to the latest attempt, for people whose county is in `counties` when given. Days
+/// without attempts are in the series as zeros.
+pub fn attempts_by_day(
+    people: &People,
+    counties: Option<&[String]>,
+    days: usize,
+) -> Vec<(model::Date, [u64; 4])> {
+    let days = days.clamp(1, SERIES_DAYS_MAX) as i64;
+    let keep: Option<Vec<bool>> = counties.and_then(|list| match people.columns.get("county") {
+        Some(Column::Category { codes, dict }) => {
+            let wanted: Vec<bool> = dict
+                .iter()
+                .map(|c| list.iter().any(|x| x.eq_ignore_ascii_case(c)))
+                .collect();
+            Some(codes.iter().map(|&c| wanted[c as usize]).collect())
+        }
+        _ => None,
+    });
+    let Some(last) = people.contacts.iter().map(|a| a.date).max() else {
+        return Vec::new();
+    };
+    let first = last.to_days() - days + 1;
+    let mut out: Vec<(model::Date, [u64; 4])> = (first..=last.to_days())
+        .map(|d| (model::Date::from_days(d), [0; 4]))
+        .collect();
+    for a in &people.contacts {
+        let d = a.date.to_days();
+        if d < first || keep.as_ref().is_some_and(|k| !k[a.row as usize]) {
+            continue;
+        }
+        let k = match a.channel {
+            Channel::Door => 0,
+            Channel::Phone => 1,
+            Channel::Text => 2,
+            Channel::Mail => 3,
+        };
+        out[(d - first) as usize].1[k] += 1;
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -248,5 +293,25 @@ mod tests {
         assert!(progress(&p, "party", None, None)
             .unwrap_err()
             .starts_with("by: \"party\""));
+    }
+
+    #[test]
+    fn attempts_over_time() {
+        let mut p = people();
+        let d = model::Date::new(2026, 11, 3).unwrap();
+        p.contacts.push(Attempt {
+            row: 2,
+            channel: Channel::Text,
+            date: model::Date::new(2026, 11, 1).unwrap(),
+        });
+        let s = attempts_by_day(&p, None, 3);
+        assert_eq!(s.len(), 3);
+        assert_eq!(s[0], (model::Date::new(2026, 11, 1).unwrap(), [0, 0, 1, 0]));
+        assert_eq!(s[1].1, [0; 4]);
+        assert_eq!(s[2], (d, [2, 1, 0, 0]));
+        let wake = attempts_by_day(&p, Some(&["WAKE".into()]), 3);
+        assert_eq!(wake[2].1, [2, 0, 0, 0]);
+        assert_eq!(wake[0].1, [0; 4]);
+        assert!(attempts_by_day(&People::default(), None, 3).is_empty());
     }
 }

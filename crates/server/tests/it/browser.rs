@@ -198,6 +198,8 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
     // an entry with no name.
     rt().block_on(server::matching::build_now(&f.state))
         .unwrap();
+    rt().block_on(server::universes::build_now(&f.state))
+        .unwrap();
     let share_dir = tempfile::tempdir().unwrap();
     let city = api["postal_addresses"][0]["locality"]
         .as_str()
@@ -318,6 +320,24 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         let name = text(&c, "#person-name").await;
         assert!(name.contains(&family), "{name}");
         shot(&c, "03-person").await;
+        // The overview: a row per county, drill-down to a county's precincts.
+        c.goto(&format!("{base}/overview")).await.unwrap();
+        let t = text(&c, "#overview").await;
+        assert!(t.starts_with("all"), "{t}");
+        fits_a_phone(&c, "overview").await;
+        shot(&c, "03b-overview").await;
+        c.find(Locator::Css("#overview tbody tr:nth-child(2) a"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        c.wait()
+            .at_most(Duration::from_secs(10))
+            .for_element(Locator::XPath("//h1[contains(., 'Overview:')]"))
+            .await
+            .unwrap();
+        assert!(text(&c, "#overview").await.starts_with("all"));
         sign_out(&c).await;
         text(&c, "#login-form").await;
         assert!(

@@ -21,6 +21,16 @@ fn overview_counts_are_the_stores_and_organizers_see_their_counties() {
         let body = r.json();
         let rows = body["rows"].as_array().unwrap();
         assert_eq!(rows[0]["key"], "all");
+        // The series: one entry per day, each [date, [doors, calls, texts, mail]].
+        let series = body["attempts_by_day"].as_array().unwrap();
+        for d in series {
+            assert_eq!(d[1].as_array().unwrap().len(), 4, "{d}");
+        }
+        assert!(series.is_empty() || series.len() == server::overview::SERIES_DAYS);
+        assert!(
+            body["trips"].as_array().unwrap().is_empty(),
+            "no field office in the fixture"
+        );
         let mut st = (f.open)();
         let per_county = st
             .sql()
