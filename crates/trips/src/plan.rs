@@ -614,9 +614,13 @@ impl<'a> State<'a> {
             .collect();
         // Ride options per traveller: rides to an office they accept, on their dates,
         // accepting what they bring, whose solo detour fits; the shortest detours kept.
+        // Rides per office in day order: a traveller looks only at the days they can leave.
         let mut by_office: Vec<Vec<usize>> = vec![Vec::new(); p.offices.len()];
         for (r, ride) in p.rides.iter().enumerate() {
             by_office[ride.office].push(r);
+        }
+        for v in &mut by_office {
+            v.sort_by_key(|&r| (p.rides[r].day, r));
         }
         let opts = p
             .travellers
@@ -641,7 +645,10 @@ impl<'a> State<'a> {
                         }
                         continue;
                     }
-                    for &r in &by_office[o] {
+                    let rides = &by_office[o];
+                    let a = rides.partition_point(|&r| p.rides[r].day < t.first_day);
+                    let b = rides.partition_point(|&r| p.rides[r].day <= t.last_day);
+                    for &r in &rides[a..b.max(a)] {
                         let ride = &p.rides[r];
                         if ride.seats == 0
                             || !t.brings.fits(ride.accepts)
@@ -667,7 +674,12 @@ impl<'a> State<'a> {
                         ));
                     }
                 }
-                v.sort_by(|a, b| a.0.total_cmp(&b.0));
+                // Shortest detour first; ties by office, then ride (whatever the scan order).
+                v.sort_by(|a, b| {
+                    a.0.total_cmp(&b.0)
+                        .then(a.1.office.cmp(&b.1.office))
+                        .then(a.1.ride.cmp(&b.1.ride))
+                });
                 v.truncate(OPTIONS_PER_TRAVELLER_MAX);
                 v.into_iter().map(|x| x.1).collect()
             })
