@@ -726,8 +726,6 @@ pub enum BoardError {
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
-    Forbidden(String),
-    #[error("{0}")]
     Conflict(String),
     #[error("{message}")]
     RateLimited { message: String, retry_seconds: u64 },
@@ -1098,9 +1096,6 @@ impl TravelRequest {
                 "to_date",
                 format!("more than {STAY_DAYS_MAX} days after from_date"),
             ));
-        }
-        if !self.needs_ride && !self.needs_bed {
-            // Still a placement: the office learns they come on their own.
         }
         Ok(RequestRow {
             id: id.into(),

@@ -1267,13 +1267,7 @@ fn review(cli: &Cli, action: Option<&ReviewAction>) -> Result<()> {
 /// `tusk health`: the data director's report.
 fn health(cli: &Cli, json: bool) -> Result<()> {
     let mut store = open_store(&cli.database)?;
-    let day_ago = model::date::timestamp_utc(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs() as i64)
-            .unwrap_or(0)
-            - 86_400,
-    );
+    let day_ago = model::date::timestamp_utc(accounts::now() - 86_400);
     let h = app::health::report(&mut *store, &day_ago)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&h)?);

@@ -29,7 +29,6 @@ impl From<BoardError> for ApiError {
                 ApiError::field(field, format!("{field}: {message}"))
             }
             BoardError::NotFound(m) => ApiError::new("not_found", m),
-            BoardError::Forbidden(_) => ApiError::forbidden(),
             BoardError::Conflict(m) => ApiError::new("conflict", m),
             BoardError::RateLimited {
                 message,

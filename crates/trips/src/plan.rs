@@ -59,8 +59,6 @@ pub const TRAVELLERS_MAX: usize = 200_000;
 pub const RIDES_MAX: usize = 100_000;
 pub const BEDS_MAX: usize = 100_000;
 pub const OFFICES_MAX: usize = 1_000;
-/// Days a stay or an office's needs may span.
-pub const DAYS_MAX: i32 = 366;
 
 const EPS: f64 = 1e-9;
 
@@ -384,7 +382,7 @@ pub fn check_one(p: &Problem, pl: &Placement) -> Result<(), String> {
                 t.name, r.name, p.offices[r.office].name, office.name
             ));
         }
-        if t.avoid_rides.contains(&pl.ride.unwrap_or(usize::MAX)) {
+        if pl.ride.is_some_and(|i| t.avoid_rides.contains(&i)) {
             return Err(format!("{}: ride {} was declined", t.name, r.name));
         }
         let refused = t.brings.refused_by(r.accepts);
