@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
-use std::io::{BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::sync_channel;
 
@@ -344,6 +344,40 @@ pub fn import_file(
             source: e,
         })?;
     import_reader(store, reader, &display, file_bytes, opts, progress)
+}
+
+/// Imports bytes that are not a file on disk (an upload through the server) as one load
+/// recorded under `name`. On any error nothing of this load is kept in the store.
+pub fn import_bytes(
+    store: &mut dyn Store,
+    name: &str,
+    bytes: &[u8],
+    opts: &ImportOptions,
+    progress: &dyn Progress,
+) -> Result<ImportReport, ImportError> {
+    let input = HashingReader {
+        inner: bytes,
+        hasher: xxhash_rust::xxh3::Xxh3::new(),
+    };
+    let reader =
+        Reader::open(opts.kind, opts.mapping.as_ref(), input).map_err(|e| ImportError::Read {
+            path: name.to_string(),
+            source: e,
+        })?;
+    import_reader(store, reader, name, bytes.len() as u64, opts, progress)
+}
+
+/// The first `n` rejected rows of a rejects file written by an import: (row number, reason).
+pub fn rejects_preview(path: &Path, n: usize) -> std::io::Result<Vec<(u64, String)>> {
+    let text = BufReader::new(File::open(path)?);
+    let mut out = Vec::new();
+    for line in text.lines().skip(1).take(n) {
+        let line = line?;
+        let mut f = line.splitn(3, '\t');
+        let row = f.next().and_then(|r| r.parse().ok()).unwrap_or(0);
+        out.push((row, f.next().unwrap_or("").to_string()));
+    }
+    Ok(out)
 }
 
 fn import_reader<R: Read + Send>(

@@ -25,5 +25,6 @@ pub mod universes;
 mod values;
 
 pub use import::{
-    import_file, read_mapping, ImportError, ImportOptions, ImportReport, NoProgress, Progress,
+    import_bytes, import_file, read_mapping, rejects_preview, ImportError, ImportOptions,
+    ImportReport, NoProgress, Progress,
 };

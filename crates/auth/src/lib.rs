@@ -155,10 +155,12 @@ pub enum Permission {
     DataHealth,
     /// The campaign overview: progress per region (counts; organizers: their counties).
     Overview,
+    /// Load source files into the store from the browser or the API (as `tusk import` does).
+    Load,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 21] = [
+    pub const ALL: [Permission; 22] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -180,6 +182,7 @@ impl Permission {
         Permission::TripsManage,
         Permission::DataHealth,
         Permission::Overview,
+        Permission::Load,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -205,7 +208,8 @@ impl Permission {
             | Permission::Trips
             | Permission::TripsManage
             | Permission::DataHealth
-            | Permission::Overview => None,
+            | Permission::Overview
+            | Permission::Load => None,
         }
     }
 }

@@ -348,6 +348,7 @@ pub fn serve(
         server::Config {
             secure_cookies: !insecure_cookies,
             turnout,
+            rejects_dir: crate::rejects_dir(cli),
             ..Default::default()
         },
     )

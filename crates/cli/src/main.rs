@@ -352,7 +352,7 @@ pub(crate) fn open_journal(database: &str) -> Result<Box<dyn store::sql::Sql + S
     }
 }
 
-fn rejects_dir(cli: &Cli) -> PathBuf {
+pub(crate) fn rejects_dir(cli: &Cli) -> PathBuf {
     if let Some(d) = &cli.rejects_dir {
         return d.clone();
     }

@@ -715,6 +715,7 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         crate::sharing::settings_put,
         crate::sharing::credit,
         crate::health::data,
+        crate::loads::create,
         crate::overview::overview,
         crate::trips::board,
         crate::trips::mine,

@@ -12,6 +12,7 @@ pub mod api;
 pub mod audit;
 pub mod error;
 pub mod health;
+pub mod loads;
 pub mod matching;
 pub mod osdi;
 pub mod overview;
@@ -300,6 +301,7 @@ pub const ROUTES: &[RouteInfo] = &[
         Api,
     ),
     r("GET", "/api/v1/overview", Needs(Permission::Overview), Api),
+    r("POST", "/api/v1/loads", Needs(Permission::Load), Api),
     r(
         "GET",
         "/api/v1/health/data",
@@ -539,6 +541,8 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r("GET", "/overview", Needs(Permission::Overview), Page),
     r("GET", "/health", Needs(Permission::DataHealth), Page),
+    r("GET", "/loads", Needs(Permission::Load), Page),
+    r("GET", "/static/loads.js", Public, Page),
     r("GET", "/trips", Needs(Permission::Trips), Page),
     r("POST", "/trips/post/{kind}", Needs(Permission::Trips), Page),
     r(
@@ -694,6 +698,11 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/overview") => get(overview::page),
         ("GET", "/api/v1/health/data") => get(health::data),
         ("GET", "/health") => get(health::page),
+        ("GET", "/loads") => get(loads::page),
+        ("GET", "/static/loads.js") => get(pages::loads_js),
+        ("POST", "/api/v1/loads") => {
+            post(loads::create).layer(DefaultBodyLimit::max(loads::LOAD_BODY_BYTES_MAX))
+        }
         ("GET", "/api/v1/trips/board") => get(trips::board),
         ("GET", "/api/v1/trips/mine") => get(trips::mine),
         ("POST", "/api/v1/trips/rides") => post(trips::ride_post),
@@ -744,6 +753,8 @@ pub struct Config {
     pub webhook_tick_ms: u64,
     /// Limits of the election-day report path.
     pub turnout: turnout::Limits,
+    /// Where loads sent through the server write their rejects files.
+    pub rejects_dir: std::path::PathBuf,
 }
 
 impl Default for Config {
@@ -753,6 +764,7 @@ impl Default for Config {
             webhook_retry_base_seconds: 5,
             webhook_tick_ms: 1_000,
             turnout: turnout::Limits::default(),
+            rejects_dir: std::path::PathBuf::from("rejects"),
         }
     }
 }
@@ -801,6 +813,8 @@ pub struct AppState {
     /// instead of taking every core; the hash holds no store connection.
     pub login_gate: Arc<tokio::sync::Semaphore>,
     pub config: Arc<Config>,
+    /// Held while a file loads through the server (one at a time).
+    pub loading: Arc<tokio::sync::Mutex<()>>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
 
@@ -829,6 +843,7 @@ impl AppState {
                 std::thread::available_parallelism().map_or(1, |n| n.get()),
             )),
             config: Arc::new(config),
+            loading: Arc::new(tokio::sync::Mutex::new(())),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         })
     }

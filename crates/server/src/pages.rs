@@ -38,6 +38,8 @@ pub struct Nav {
     pub health: bool,
     /// The campaign overview.
     pub overview: bool,
+    /// Loading files.
+    pub loads: bool,
     pub csrf: String,
 }
 
@@ -57,6 +59,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         trips: p.allows(Permission::Trips),
         health: p.allows(Permission::DataHealth),
         overview: p.allows(Permission::Overview),
+        loads: p.allows(Permission::Load),
         sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })
@@ -688,6 +691,10 @@ pub async fn css() -> Response {
 /// The universe page's live count (same-origin script: the CSP allows it).
 pub async fn universes_js() -> Response {
     static_js(include_str!("../static/universes.js"))
+}
+
+pub async fn loads_js() -> Response {
+    static_js(include_str!("../static/loads.js"))
 }
 
 pub async fn share_js() -> Response {

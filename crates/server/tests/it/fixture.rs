@@ -31,6 +31,8 @@ pub struct Fixture {
     pub tokens: HashMap<&'static str, String>,
     pub totp: HashMap<&'static str, String>,
     pub _dir: Option<tempfile::TempDir>,
+    /// Where loads through the server write their rejects files.
+    pub rejects: tempfile::TempDir,
     pub backend: &'static str,
     /// Opens another connection to the fixture's store.
     pub open: std::sync::Arc<dyn Fn() -> Box<dyn Store> + Send + Sync>,
@@ -230,6 +232,7 @@ pub fn build(
     let pool = StorePool::open(2, &move || Ok(o2())).unwrap();
     let o3 = open.clone();
     let auth_pool = StorePool::open(1, &move || Ok(o3())).unwrap();
+    let rejects = tempfile::tempdir().unwrap();
     let state = AppState::new(
         pool,
         open(),
@@ -240,6 +243,7 @@ pub fn build(
             webhook_retry_base_seconds: 0,
             webhook_tick_ms: 50,
             turnout: Default::default(),
+            rejects_dir: rejects.path().to_path_buf(),
         },
     )
     .unwrap();
@@ -257,6 +261,7 @@ pub fn build(
         tokens,
         totp,
         _dir: dir,
+        rejects,
         backend,
         open,
     }

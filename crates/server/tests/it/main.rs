@@ -8,6 +8,7 @@ mod fixture;
 mod flows;
 mod flows_support;
 mod groups;
+mod loads;
 mod matrix;
 mod models;
 mod overview;

@@ -572,6 +572,23 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/health",
         [303, 303, 200, 200, 403, 403, 403, 403, 403, 403],
     ),
+    // Loading files: data directors and admins (never keys). The empty request names the
+    // missing `kind` after the access check.
+    (
+        "POST",
+        "/api/v1/loads",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/loads",
+        [303, 303, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/static/loads.js",
+        [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
+    ),
     // The trip board: every signed-in role but poll watchers (never keys) posts, answers and
     // messages about its own trips; offices' needs, the planner and all assignments are for
     // trip managers (admins, data directors, organizers). Unknown ids are 404; form bodies
