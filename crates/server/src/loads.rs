@@ -103,7 +103,7 @@ fn file_name_of(p: &LoadParams) -> Result<String, ApiError> {
 }
 
 enum What {
-    Import(app::ImportOptions),
+    Import(Box<app::ImportOptions>),
     Geocodes,
 }
 
@@ -139,13 +139,13 @@ fn what(state: &AppState, p: &LoadParams, actor: &str) -> Result<What, ApiError>
         (_, Some(_)) => return Err(ApiError::field("mapping", "only applies to kind=csv")),
         (_, None) => None,
     };
-    Ok(What::Import(app::ImportOptions {
+    Ok(What::Import(Box::new(app::ImportOptions {
         kind,
         mapping,
         rejects_dir: state.config.rejects_dir.clone(),
         loaded_by: actor.to_string(),
         allow_mass_removal: p.allow_mass_removal,
-    }))
+    })))
 }
 
 fn import_error(e: app::ImportError) -> ApiError {

@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use store::Store;
 
 mod architecture;
+#[path = "../../../server/tests/it/browser_support.rs"]
+mod browser_support;
+mod tour;
 mod turnout;
 
 fn tusk() -> Command {

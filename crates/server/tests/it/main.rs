@@ -3,6 +3,7 @@
 //! sign-in with two factors and CSRF, limits, the OpenAPI document.
 
 mod browser;
+mod browser_support;
 mod feed;
 mod fixture;
 mod flows;
