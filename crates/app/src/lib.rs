@@ -5,6 +5,7 @@ pub mod accounts;
 pub mod allocate;
 pub mod field;
 pub mod geo;
+pub mod goals;
 pub mod groups;
 pub mod health;
 pub mod import;

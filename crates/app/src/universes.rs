@@ -64,10 +64,11 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     let mut band = CategoryBuilder::new();
     let mut age: Vec<f32> = Vec::new();
     let mut households: Vec<Option<i64>> = Vec::new();
+    let mut new_registrants: Vec<u32> = Vec::new();
     sql.query_each(
         "SELECT person_id, res_state, county, precinct, party, gender, race, ethnicity, status, \
          city, zip5, congressional_district, senate_district, house_district, birth_year, voter_id, \
-         household_id FROM voters WHERE removed_load_id IS NULL ORDER BY person_id, id",
+         household_id, CAST(registration_date AS TEXT) FROM voters WHERE removed_load_id IS NULL ORDER BY person_id, id",
         &[],
         &mut |r| {
             let person = int_of(&r[0]).unwrap_or(0);
@@ -78,6 +79,11 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             row_of.insert(person, i);
             by_voter.insert(text_of(&r[15]).to_string(), i);
             households.push(int_of(&r[16]));
+            // Registered this cycle: since January 1 of the year before the election.
+            let reg_year = text_of(&r[17]).get(..4).and_then(|y| y.parse::<u16>().ok());
+            if reg_year.is_some_and(|y| y + 1 >= year) {
+                new_registrants.push(i);
+            }
             ids.push(person);
             for (k, c) in cats.iter_mut().enumerate() {
                 c.push(text_of(&r[k + 1]));
@@ -186,6 +192,8 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     people.add("contact", Column::Flag(contact));
     // Donors at the legal limit for an election of the current cycle.
     let mut maxed = Bitmap::empty(n);
+    // Dollars given for elections of the current cycle (memo entries are not money given).
+    let mut given = vec![0f32; n];
     sql.query_each(
         "SELECT person_id, election, CAST(SUM(amount_cents) AS BIGINT) FROM donations \
          WHERE person_id IS NOT NULL AND NOT memo GROUP BY person_id, election",
@@ -195,8 +203,10 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
                 .get(1..)
                 .and_then(|y| y.parse::<u16>().ok())
                 .is_some_and(|y| y == year);
-            if cycle && int_of(&r[2]).unwrap_or(0) >= CONTRIBUTION_LIMIT_CENTS {
-                if let Some(&i) = int_of(&r[0]).and_then(|p| row_of.get(&p)) {
+            let cents = int_of(&r[2]).unwrap_or(0);
+            if let (true, Some(&i)) = (cycle, int_of(&r[0]).and_then(|p| row_of.get(&p))) {
+                given[i as usize] += cents as f32 / 100.0;
+                if cents >= CONTRIBUTION_LIMIT_CENTS {
                     maxed.set(i as usize);
                 }
             }
@@ -204,6 +214,12 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         },
     )?;
     people.add("maxed_out", Column::Flag(maxed));
+    people.add("given", Column::Number(given));
+    let mut new_reg = Bitmap::empty(n);
+    for i in new_registrants {
+        new_reg.set(i as usize);
+    }
+    people.add("new_registrant", Column::Flag(new_reg));
     let gave = flag(
         sql,
         "SELECT DISTINCT person_id FROM donations WHERE person_id IS NOT NULL AND NOT memo AND amount_cents > 0",

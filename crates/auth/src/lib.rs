@@ -157,10 +157,12 @@ pub enum Permission {
     Overview,
     /// Load source files into the store from the browser or the API (as `tusk import` does).
     Load,
+    /// Set goals per region (the overview shows progress against them).
+    Goals,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 22] = [
+    pub const ALL: [Permission; 23] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -183,6 +185,7 @@ impl Permission {
         Permission::DataHealth,
         Permission::Overview,
         Permission::Load,
+        Permission::Goals,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -209,7 +212,8 @@ impl Permission {
             | Permission::TripsManage
             | Permission::DataHealth
             | Permission::Overview
-            | Permission::Load => None,
+            | Permission::Load
+            | Permission::Goals => None,
         }
     }
 }

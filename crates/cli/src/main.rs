@@ -5,6 +5,7 @@ mod accounts;
 mod allocate;
 mod bench;
 mod bench_turnout;
+mod goals;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -272,6 +273,12 @@ enum Command {
         #[command(subcommand)]
         action: trips::TripsAction,
     },
+    /// Goals per region (a county or the whole campaign): set them from a file, list them.
+    /// The overview page shows progress and pace against them.
+    Goals {
+        #[command(subcommand)]
+        action: goals::GoalsAction,
+    },
     /// Turfs: cut a county's doors into walkable turfs, list cuts, export walk lists.
     Turf {
         #[command(subcommand)]
@@ -434,6 +441,7 @@ fn run(cli: Cli) -> Result<()> {
         } => retention(&cli, *older_than_days, *friends_older_than_days, *dry_run),
         Command::Sharing { action } => sharing::run(&cli.database, action),
         Command::Trips { action } => trips::run(&cli.database, action),
+        Command::Goals { action } => goals::run(&cli.database, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -895,6 +903,26 @@ fn demo(
         &trips::TripsAction::Import { dir: files.clone() },
     )?;
     trips::run(&cli.database, &trips::TripsAction::Plan)?;
+    // Goals for the campaign and the organizer's county, due in a month: the overview shows
+    // progress and pace against them.
+    let due = model::date::timestamp_utc(
+        app::accounts::parse_timestamp(&scoring::now()).unwrap_or(0) + 30 * 86_400,
+    );
+    let due = &due[..10];
+    let goals_file = files.join("goals.csv");
+    std::fs::write(
+        &goals_file,
+        format!(
+            "region,metric,target,due\nall,registrations,{},{due}\nall,money,{},{due}\nall,volunteers,{},{due}\n{county},doors,{},{due}\n{county},contacts,{},{due}\n",
+            voters * 2 / 5,
+            voters * 40,
+            voters / 50,
+            voters / 10,
+            voters / 20,
+            county = accounts::demo_organizer_county(open_store(&cli.database)?.sql())?,
+        ),
+    )?;
+    goals::run(&cli.database, &goals::GoalsAction::Set { file: goals_file })?;
     println!();
     loads(&cli, false)?;
     // A voter with some history, to show a person with several source records.
@@ -944,7 +972,9 @@ fn demo(
     println!(
         "Trips: the volunteer offers a ride or a bed, or asks for one, on /trips (and sees their itinerary there); the organizer sees each office's need against the plan and re-plans on /trips/offices."
     );
-    println!("Not in the demo yet: the dashboard's charts (a later issue).");
+    println!(
+        "Dashboard: /overview (progress per county against the goals in files/goals.csv, drill down to precincts); /loads (load a file from the browser) and /health (loads, rejects, review queue, models) for the data director."
+    );
     if no_serve {
         return Ok(());
     }

@@ -716,6 +716,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         crate::sharing::credit,
         crate::health::data,
         crate::loads::create,
+        crate::goals::list,
+        crate::goals::put,
         crate::overview::overview,
         crate::trips::board,
         crate::trips::mine,

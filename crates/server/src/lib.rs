@@ -11,6 +11,7 @@ pub mod allocations;
 pub mod api;
 pub mod audit;
 pub mod error;
+pub mod goals;
 pub mod health;
 pub mod loads;
 pub mod matching;
@@ -302,6 +303,8 @@ pub const ROUTES: &[RouteInfo] = &[
     ),
     r("GET", "/api/v1/overview", Needs(Permission::Overview), Api),
     r("POST", "/api/v1/loads", Needs(Permission::Load), Api),
+    r("GET", "/api/v1/goals", Needs(Permission::Overview), Api),
+    r("PUT", "/api/v1/goals", Needs(Permission::Goals), Api),
     r(
         "GET",
         "/api/v1/health/data",
@@ -542,6 +545,7 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/overview", Needs(Permission::Overview), Page),
     r("GET", "/health", Needs(Permission::DataHealth), Page),
     r("GET", "/loads", Needs(Permission::Load), Page),
+    r("POST", "/overview/goals", Needs(Permission::Goals), Page),
     r("GET", "/static/loads.js", Public, Page),
     r("GET", "/trips", Needs(Permission::Trips), Page),
     r("POST", "/trips/post/{kind}", Needs(Permission::Trips), Page),
@@ -699,6 +703,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/health/data") => get(health::data),
         ("GET", "/health") => get(health::page),
         ("GET", "/loads") => get(loads::page),
+        ("GET", "/api/v1/goals") => get(goals::list),
+        ("PUT", "/api/v1/goals") => put(goals::put),
+        ("POST", "/overview/goals") => post(goals::form),
         ("GET", "/static/loads.js") => get(pages::loads_js),
         ("POST", "/api/v1/loads") => {
             post(loads::create).layer(DefaultBodyLimit::max(loads::LOAD_BODY_BYTES_MAX))
@@ -773,6 +780,9 @@ impl Default for Config {
 /// deliveries. Call inside the runtime that serves.
 pub fn spawn_background(state: &AppState) {
     matching::rebuild(state);
+    // The people table of counts and the dashboard, read once at start rather than at the
+    // first page that needs it.
+    universes::rebuild(state);
     turnout::spawn_refresh(state);
     let pool = state.pool.clone();
     tokio::spawn(async move {

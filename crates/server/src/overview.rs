@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::api::{principal, QueryOf};
 use crate::error::{ApiError, ErrorBody};
-use crate::pages::{error_page, nav, render, Nav};
+use crate::pages::{nav, render, Nav};
 use crate::{AppState, Who};
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -51,6 +51,91 @@ pub struct OverviewBody {
     /// by the trip planner.
     #[schema(value_type = Vec<Object>)]
     pub trips: Vec<TripOffice>,
+    /// The goals of the regions shown (the campaign's, and each county's; a county's only
+    /// when drilling into it), with progress and pace.
+    #[schema(value_type = Vec<Object>)]
+    pub goals: Vec<GoalProgress>,
+}
+
+/// A goal and where it stands.
+#[derive(Debug, Serialize)]
+pub struct GoalProgress {
+    pub region: String,
+    pub metric: String,
+    /// What the measure is, in words.
+    pub label: String,
+    pub target: u64,
+    pub actual: u64,
+    /// actual / target.
+    pub share: f64,
+    pub due: Option<String>,
+    pub pace: targeting::overview::Pace,
+    /// The share of the target a steady pace from `set_at` to `due` reaches today.
+    pub expected: Option<f64>,
+    pub set_by: String,
+    pub set_at: String,
+}
+
+/// Progress of each goal the rows can count: `rows` are per county (or, drilling into
+/// `county`, its precincts with the county's total first).
+fn goal_progress(
+    goals: Vec<app::goals::Goal>,
+    rows: &[targeting::overview::Row],
+    county: Option<&str>,
+    everyone: bool,
+    relational: Option<[i64; 3]>,
+    trips: &[TripOffice],
+    today: model::Date,
+) -> Vec<GoalProgress> {
+    goals
+        .into_iter()
+        .filter_map(|g| {
+            let row = match (county, g.region.as_str()) {
+                (Some(c), r) if r.eq_ignore_ascii_case(c) => rows.first(),
+                (Some(_), _) => return None,
+                (None, app::goals::ALL) if everyone => rows.first(),
+                (None, app::goals::ALL) => return None,
+                (None, r) => rows.iter().skip(1).find(|x| x.key.eq_ignore_ascii_case(r)),
+            };
+            // A county of the goals with nobody in the principal's rows: not theirs to see.
+            if row.is_none() && !everyone {
+                return None;
+            }
+            let actual = match g.metric.as_str() {
+                "asks_made" => relational.map_or(0, |r| r[0].max(0) as u64),
+                "asks_converted" => relational.map_or(0, |r| r[2].max(0) as u64),
+                "travellers" => trips
+                    .iter()
+                    .filter(|o| {
+                        g.region == app::goals::ALL || o.county.eq_ignore_ascii_case(&g.region)
+                    })
+                    .map(|o| o.accepted)
+                    .sum(),
+                m => row.and_then(|r| r.metric(m)).unwrap_or(0),
+            };
+            let target = g.target.max(0) as u64;
+            let start = model::Date::parse(g.set_at.get(..10).unwrap_or("")).unwrap_or(today);
+            let due = g.due.as_deref().and_then(model::Date::parse);
+            let (pace, expected) = targeting::overview::pace(actual, target, start, due, today);
+            let label = targeting::overview::METRICS
+                .iter()
+                .find(|m| m.0 == g.metric)
+                .map_or_else(|| g.metric.clone(), |m| m.1.to_string());
+            Some(GoalProgress {
+                region: g.region,
+                metric: g.metric,
+                label,
+                target,
+                actual,
+                share: actual as f64 / target.max(1) as f64,
+                due: g.due,
+                pace,
+                expected,
+                set_by: g.set_by,
+                set_at: g.set_at,
+            })
+        })
+        .collect()
 }
 
 /// Days of contact attempts in the overview's series.
@@ -123,9 +208,10 @@ async fn compute(
     .await
     .map_err(ApiError::internal)?
     .map_err(|e| ApiError::field("by", e))?;
-    let (relational, trips) = state
+    let (relational, trips, goals) = state
         .pool
         .run(move |st| {
+            let goals = app::goals::list(st.sql())?;
             let r = app::sharing::report(st.sql())?;
             let offices = app::trips::offices(st.sql())?;
             let trips = offices
@@ -143,9 +229,23 @@ async fn compute(
                     accepted: o.accepted,
                 })
                 .collect::<Vec<_>>();
-            Ok(((r.made > 0).then_some([r.made, r.done, r.converted]), trips))
+            Ok((
+                (r.made > 0).then_some([r.made, r.done, r.converted]),
+                trips,
+                goals,
+            ))
         })
         .await?;
+    let today = model::Date::parse(&crate::now_iso()[..10]).unwrap_or(model::Date::from_days(0));
+    let goals = goal_progress(
+        goals,
+        &rows,
+        county.as_deref(),
+        allowed.is_none(),
+        relational,
+        &trips,
+        today,
+    );
     Ok(OverviewBody {
         by: by.into(),
         county,
@@ -158,6 +258,7 @@ async fn compute(
             .collect(),
         relational,
         trips,
+        goals,
     })
 }
 
@@ -185,10 +286,27 @@ pub struct PageRow {
     pub voted_pct: Option<f64>,
 }
 
+/// A goal as the page shows it.
+pub struct PageGoal {
+    pub g: GoalProgress,
+    /// For the progress bar: the actual, at most the target.
+    pub value: u64,
+    pub pct: f64,
+    pub words: &'static str,
+    /// The pace as a CSS class suffix.
+    pub class: &'static str,
+}
+
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
     nav: Option<Nav>,
+    goals: Vec<PageGoal>,
+    /// The goal form: regions (`all` and the counties shown) and measures; empty when the
+    /// principal may not set goals.
+    goal_regions: Vec<String>,
+    metrics: Vec<(&'static str, &'static str)>,
+    csrf: String,
     body: OverviewBody,
     rows: Vec<PageRow>,
     /// The attempts chart: (channel, colour, SVG polyline points), the y axis maximum, the
@@ -257,13 +375,49 @@ pub async fn page(
         return Redirect::to("/login?next=/overview").into_response();
     };
     match compute(&state, &p, q).await {
-        Ok(body) => {
+        Ok(mut body) => {
             let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
+            let goals = std::mem::take(&mut body.goals)
+                .into_iter()
+                .map(|g| {
+                    use targeting::overview::Pace;
+                    let (words, class) = match g.pace {
+                        Pace::Done => ("reached", "reached"),
+                        Pace::OnPace => ("on pace", "on-pace"),
+                        Pace::Behind => ("behind", "behind"),
+                        Pace::Missed => ("missed", "missed"),
+                        Pace::Open => ("no due date", "open"),
+                    };
+                    PageGoal {
+                        value: g.actual.min(g.target),
+                        pct: 100.0 * g.share,
+                        words,
+                        class,
+                        g,
+                    }
+                })
+                .collect();
+            let can_set = p.allows(auth::Permission::Goals);
+            let goal_regions: Vec<String> = if can_set {
+                std::iter::once(app::goals::ALL.to_string())
+                    .chain(
+                        body.rows
+                            .iter()
+                            .skip(1)
+                            .filter(|r| body.county.is_none() && !r.key.is_empty())
+                            .map(|r| r.key.clone()),
+                    )
+                    .chain(body.county.clone())
+                    .collect()
+            } else {
+                Vec::new()
+            };
             let rows = body
                 .rows
                 .iter()
                 .map(|r| PageRow {
-                    href: if r.key == "all" {
+                    // People with no county (or precinct) known: counted, nowhere to drill.
+                    href: if r.key == "all" || r.key.is_empty() {
                         None
                     } else if body.county.is_none() {
                         Some(format!(
@@ -302,6 +456,10 @@ pub async fn page(
             render(
                 &OverviewPage {
                     nav: nav(Some(&p)),
+                    goals,
+                    goal_regions,
+                    metrics: targeting::overview::METRICS.to_vec(),
+                    csrf: crate::pages::csrf_of(&p),
                     body,
                     rows,
                     lines,
@@ -312,6 +470,6 @@ pub async fn page(
                 StatusCode::OK,
             )
         }
-        Err(e) => error_page(&e, Some(&p)),
+        Err(e) => crate::pages::error_page_reloading(&e, Some(&p)),
     }
 }

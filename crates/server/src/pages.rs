@@ -86,6 +86,8 @@ struct ErrorPage {
     nav: Option<Nav>,
     title: String,
     message: String,
+    /// Reload the page after this many seconds (a page that is getting ready).
+    refresh: Option<u64>,
 }
 
 /// A form's CSRF token checked against the session's (keys have no form session): the error
@@ -107,6 +109,17 @@ pub(crate) fn form_csrf(p: &Principal, token: &str) -> Result<(), Response> {
 
 /// An error as a page, with the status of the error table.
 pub fn error_page(e: &ApiError, p: Option<&Principal>) -> Response {
+    error_page_with(e, p, None)
+}
+
+/// The error page of a page that is read (GET): when the answer is "not ready yet, retry",
+/// the page reloads itself after `Retry-After`.
+pub fn error_page_reloading(e: &ApiError, p: Option<&Principal>) -> Response {
+    let refresh = e.retry_after.filter(|_| e.code == "unavailable");
+    error_page_with(e, p, refresh)
+}
+
+fn error_page_with(e: &ApiError, p: Option<&Principal>, refresh: Option<u64>) -> Response {
     let title = match e.status().as_u16() {
         403 => "Not allowed",
         404 => "Not found",
@@ -118,6 +131,7 @@ pub fn error_page(e: &ApiError, p: Option<&Principal>) -> Response {
             nav: nav(p),
             title: title.into(),
             message: e.message.clone(),
+            refresh,
         },
         e.status(),
     )
@@ -129,6 +143,7 @@ pub fn plain_error_html(title: &str, message: &str) -> Html<String> {
             nav: None,
             title: title.into(),
             message: message.into(),
+            refresh: None,
         }
         .render()
         .unwrap_or_default(),

@@ -41,7 +41,7 @@ fn this_year() -> u16 {
     now_iso()[..4].parse().unwrap_or(2026)
 }
 
-fn rebuild(state: &AppState) {
+pub(crate) fn rebuild(state: &AppState) {
     if state.universes.building.swap(true, Ordering::SeqCst) {
         return;
     }
@@ -413,7 +413,7 @@ pub async fn page(
     };
     let t = match table(&state).await {
         Ok(t) => t,
-        Err(e) => return error_page(&e, Some(&p)),
+        Err(e) => return crate::pages::error_page_reloading(&e, Some(&p)),
     };
     let expression = q.expression.unwrap_or_default();
     let by = q.by.clone().unwrap_or_else(|| "county".into());

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (14, include_str!("../migrations/0014_sharing.sql")),
     (15, include_str!("../migrations/0015_sharing_limits.sql")),
     (16, include_str!("../migrations/0016_trips.sql")),
+    (17, include_str!("../migrations/0017_region_goals.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

@@ -9,6 +9,7 @@ pub mod accounts;
 pub mod changes;
 pub mod conformance;
 pub mod donations;
+pub mod goals;
 pub mod groups;
 pub mod models;
 pub mod people;

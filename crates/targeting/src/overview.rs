@@ -5,6 +5,8 @@
 //! rows, so it costs the same whatever is asked.
 
 use crate::allocate::Channel;
+use serde::Serialize;
+
 use crate::table::{Column, People};
 
 /// A supporter: approved support score at least this.
@@ -32,6 +34,95 @@ pub struct Row {
     pub mail: u64,
     /// Voted in the election asked for (vote history or a counted ballot); None when not asked.
     pub voted: Option<u64>,
+    /// Registered this cycle (since January 1 of the year before the election).
+    pub registrations: u64,
+    /// Dollars given for elections of this cycle (rounded).
+    pub money: u64,
+}
+
+/// What a region's goal can count: (name, what it is). `asks_made`, `asks_converted` and
+/// `travellers` are counted outside the people table (relational asks, the trip planner).
+pub const METRICS: [(&str, &str); 13] = [
+    ("registrations", "new registrations this cycle"),
+    ("supporters", "supporters (support score ≥ 0.6)"),
+    ("doors", "doors knocked"),
+    ("calls", "calls made"),
+    ("texts", "texts sent"),
+    ("contacts", "people reached at the door or on the phone"),
+    ("volunteers", "volunteers"),
+    ("donors", "donors"),
+    ("money", "dollars raised this cycle"),
+    ("maxed_out", "donors at their limit"),
+    ("asks_made", "relational asks made"),
+    ("asks_converted", "relational asks converted"),
+    ("travellers", "travellers placed by the trip planner"),
+];
+
+impl Row {
+    /// The count of a metric of `METRICS` this row holds (None for those counted elsewhere).
+    pub fn metric(&self, name: &str) -> Option<u64> {
+        Some(match name {
+            "registrations" => self.registrations,
+            "supporters" => self.supporters.unwrap_or(0),
+            "doors" => self.doors,
+            "calls" => self.calls,
+            "texts" => self.texts,
+            "contacts" => self.canvassed,
+            "volunteers" => self.volunteers,
+            "donors" => self.donors,
+            "money" => self.money,
+            "maxed_out" => self.maxed_out,
+            _ => return None,
+        })
+    }
+}
+
+/// Where a goal stands.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pace {
+    /// The target is reached.
+    Done,
+    /// At least where a steady pace from the day the goal was set to its due date would be.
+    OnPace,
+    /// Short of that steady pace.
+    Behind,
+    /// The due date has passed short of the target.
+    Missed,
+    /// No due date: progress only.
+    Open,
+}
+
+/// Slack below the steady pace still called on pace (a share of the target).
+pub const PACE_SLACK: f64 = 0.05;
+
+/// The pace of `actual` against `target`, for a goal set on `start` and due on `due`, today.
+/// Returns the pace and the share of the target a steady pace would have reached by today.
+pub fn pace(
+    actual: u64,
+    target: u64,
+    start: model::Date,
+    due: Option<model::Date>,
+    today: model::Date,
+) -> (Pace, Option<f64>) {
+    if target > 0 && actual >= target {
+        return (Pace::Done, None);
+    }
+    let Some(due) = due else {
+        return (Pace::Open, None);
+    };
+    if today > due {
+        return (Pace::Missed, Some(1.0));
+    }
+    let span = (due.to_days() - start.to_days()).max(1) as f64;
+    let expected = ((today.to_days() - start.to_days()) as f64 / span).clamp(0.0, 1.0);
+    let share = actual as f64 / target.max(1) as f64;
+    let p = if share + PACE_SLACK >= expected {
+        Pace::OnPace
+    } else {
+        Pace::Behind
+    };
+    (p, Some(expected))
 }
 
 fn flag<'a>(people: &'a People, name: &str) -> Option<&'a crate::bitmap::Bitmap> {
@@ -79,12 +170,18 @@ pub fn progress(
         Some(Column::Number(v)) => Some(v),
         _ => None,
     };
-    let (vol, gave, maxed, canv) = (
+    let (vol, gave, maxed, canv, newreg) = (
         flag(people, "volunteer"),
         flag(people, "gave"),
         flag(people, "maxed_out"),
         flag(people, "canvassed"),
+        flag(people, "new_registrant"),
     );
+    let given = match people.columns.get("given") {
+        Some(Column::Number(v)) => Some(v),
+        _ => None,
+    };
+    let mut dollars = vec![0f64; dict.len()];
     let voted = voted_on.map(|d| people.voted.get(&d));
     let mut rows: Vec<Row> = dict
         .iter()
@@ -109,6 +206,10 @@ pub fn progress(
         r.donors += has(gave, i);
         r.maxed_out += has(maxed, i);
         r.canvassed += has(canv, i);
+        r.registrations += has(newreg, i);
+        if let Some(g) = given {
+            dollars[code as usize] += f64::from(g[i]);
+        }
         if let (Some(v), Some(n)) = (voted, r.voted.as_mut()) {
             *n += has(v, i);
         }
@@ -126,6 +227,9 @@ pub fn progress(
             Channel::Mail => r.mail += 1,
         }
     }
+    for (r, d) in rows.iter_mut().zip(&dollars) {
+        r.money = d.round() as u64;
+    }
     rows.retain(|r| r.people > 0);
     rows.sort_by(|a, b| b.people.cmp(&a.people).then(a.key.cmp(&b.key)));
     let mut total = Row {
@@ -141,6 +245,8 @@ pub fn progress(
         total.donors += r.donors;
         total.maxed_out += r.maxed_out;
         total.canvassed += r.canvassed;
+        total.registrations += r.registrations;
+        total.money += r.money;
         total.doors += r.doors;
         total.calls += r.calls;
         total.texts += r.texts;
@@ -233,6 +339,14 @@ mod tests {
             "canvassed",
             Column::Flag(Bitmap::from_fn(n, |i| i % 2 == 0)),
         );
+        p.add(
+            "new_registrant",
+            Column::Flag(Bitmap::from_fn(n, |i| i == 3 || i == 5)),
+        );
+        p.add(
+            "given",
+            Column::Number(vec![100.0, 3300.0, 0.0, 0.0, 0.0, 0.0]),
+        );
         let d = model::Date::new(2026, 11, 3).unwrap();
         p.voted.insert(d, Bitmap::from_fn(n, |i| i >= 4));
         p.contacts = vec![
@@ -273,6 +387,15 @@ mod tests {
             (wake.people, wake.supporters, wake.doors, wake.voted),
             (3, Some(1), 2, Some(1))
         );
+        assert_eq!((all.registrations, all.money), (2, 3400));
+        assert_eq!((wake.registrations, wake.money), (1, 3400));
+        assert_eq!(wake.metric("money"), Some(3400));
+        assert_eq!(wake.metric("contacts"), Some(wake.canvassed));
+        assert_eq!(wake.metric("asks_made"), None, "counted elsewhere");
+        for (m, _) in METRICS {
+            let elsewhere = ["asks_made", "asks_converted", "travellers"].contains(&m);
+            assert_eq!(wake.metric(m).is_none(), elsewhere, "{m}");
+        }
         let durham = get("DURHAM");
         assert_eq!(
             (
@@ -293,6 +416,38 @@ mod tests {
         assert!(progress(&p, "party", None, None)
             .unwrap_err()
             .starts_with("by: \"party\""));
+    }
+
+    #[test]
+    fn pace_against_a_steady_line_from_set_to_due() {
+        let d = |m, day| model::Date::new(2026, m, day).unwrap();
+        // Set on Sep 1, due Oct 31 (60 days); on Oct 1 a steady pace is at half.
+        let (p, e) = pace(50, 100, d(9, 1), Some(d(10, 31)), d(10, 1));
+        assert_eq!(p, Pace::OnPace);
+        assert!((e.unwrap() - 0.5).abs() < 1e-9);
+        assert_eq!(
+            pace(46, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            Pace::OnPace,
+            "within the slack"
+        );
+        assert_eq!(
+            pace(44, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            Pace::Behind
+        );
+        assert_eq!(
+            pace(100, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            Pace::Done
+        );
+        assert_eq!(
+            pace(99, 100, d(9, 1), Some(d(10, 31)), d(11, 1)).0,
+            Pace::Missed
+        );
+        assert_eq!(pace(1, 100, d(9, 1), None, d(11, 1)).0, Pace::Open);
+        // Before it was set (a clock behind): nothing expected yet.
+        assert_eq!(
+            pace(0, 100, d(9, 1), Some(d(10, 31)), d(8, 1)),
+            (Pace::OnPace, Some(0.0))
+        );
     }
 
     #[test]

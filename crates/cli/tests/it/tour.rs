@@ -221,6 +221,25 @@ fn a_tour_of_the_demo_as_every_role() {
         assert!(loads.contains("itcont_october.txt"), "{loads}");
         accessible(&c, "health").await;
         shot(&c, &shot_path("04-director-data-health")).await;
+        // The overview with the demo's goals; the director sets one more. (The figures are
+        // read into memory after the load: until then the page says so and reloads itself.)
+        c.goto(&format!("{base}/overview")).await.unwrap();
+        let goals = text_within(&c, "#goal-list", Duration::from_secs(60)).await;
+        assert!(goals.contains("all: dollars raised this cycle"), "{goals}");
+        click(&c, "#goal-set summary").await;
+        c.find(Locator::Css("#goal-metric option[value=calls]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        fill(&c, "#goal-target", "12000").await;
+        set_value(&c, "goal-due", "2099-11-03").await;
+        accessible(&c, "overview (goals)").await;
+        submit(&c, "#goal-form").await;
+        let goals = wait_text(&c, "#goal-list", "all: calls made").await;
+        assert!(goals.contains("of 12000"), "{goals}");
+        shot(&c, &shot_path("04b-director-goals")).await;
 
         // ── The analyst: builds a universe and saves it, reads a model's report.
         sign_in_as(&c, &base, &db, "analyst", &pw("analyst"), true).await;
@@ -266,6 +285,12 @@ fn a_tour_of_the_demo_as_every_role() {
         sign_in_as(&c, &base, &db, "organizer", &pw("organizer"), true).await;
         c.goto(&format!("{base}/overview")).await.unwrap();
         text(&c, "#overview").await;
+        // Their county's goals, not the campaign's.
+        let goals = text(&c, "#goal-list").await;
+        assert!(
+            goals.contains(": doors knocked") && !goals.contains("all: "),
+            "{goals}"
+        );
         accessible(&c, "overview").await;
         shot(&c, &shot_path("07-organizer-overview")).await;
         c.goto(&format!("{base}/turfs")).await.unwrap();

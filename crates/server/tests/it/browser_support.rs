@@ -65,12 +65,12 @@ pub async fn submit(c: &Client, form: &str) {
 }
 
 pub async fn text(c: &Client, css: &str) -> String {
-    match c
-        .wait()
-        .at_most(Duration::from_secs(10))
-        .for_element(Locator::Css(css))
-        .await
-    {
+    text_within(c, css, Duration::from_secs(10)).await
+}
+
+/// The text of the first element matching `css`, waiting up to `limit` for it.
+pub async fn text_within(c: &Client, css: &str, limit: Duration) -> String {
+    match c.wait().at_most(limit).for_element(Locator::Css(css)).await {
         Ok(e) => e.text().await.unwrap(),
         Err(e) => {
             let url = c

@@ -589,6 +589,24 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/static/loads.js",
         [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     ),
+    // Goals per region: read with the overview (organizers: their counties'), set by data
+    // directors and admins; the empty body is refused after the access check, the page form
+    // without its CSRF token.
+    (
+        "GET",
+        "/api/v1/goals",
+        [401, 401, 200, 200, 200, 200, 403, 403, 403, 403],
+    ),
+    (
+        "PUT",
+        "/api/v1/goals",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/overview/goals",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // The trip board: every signed-in role but poll watchers (never keys) posts, answers and
     // messages about its own trips; offices' needs, the planner and all assignments are for
     // trip managers (admins, data directors, organizers). Unknown ids are 404; form bodies
