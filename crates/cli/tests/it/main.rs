@@ -197,6 +197,9 @@ fn every_command_has_help() {
         vec!["sharing", "report", "--help"],
         vec!["bench", "sharing", "--help"],
         vec!["bench", "pdptw", "--help"],
+        vec!["goals", "--help"],
+        vec!["goals", "set", "--help"],
+        vec!["goals", "list", "--help"],
     ] {
         let out = tusk().args(&args).output().unwrap();
         assert!(out.status.success(), "{args:?}");
@@ -451,4 +454,69 @@ fn demo_serves_with_demo_accounts() {
     let _ = child.wait();
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"role\":\"data_director\""), "{body}");
+}
+
+/// `tusk goals set` checks every row first (a wrong row keeps none and is named), then the
+/// goals are listed as set.
+#[test]
+fn goals_are_set_from_a_file_and_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = write(dir.path(), "ncvoter.txt", &ncvoter(40, 5));
+    for db in databases(dir.path()) {
+        let out = tusk()
+            .args(["--database", &db, "import", "ncvoter"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert!(out.status.success());
+        let county = {
+            use store::sql::RowExt;
+            let mut st = open(&db);
+            st.sql()
+                .query("SELECT county FROM voters ORDER BY county LIMIT 1", &[])
+                .unwrap()[0]
+                .text(0)
+                .unwrap()
+        };
+        let bad = write(
+            dir.path(),
+            "bad.csv",
+            format!("region,metric,target,due\n{county},doors,500,2026-10-31\nNOWHERE,doors,5,\n").as_bytes(),
+        );
+        let out = tusk()
+            .args(["--database", &db, "goals", "set"])
+            .arg(&bad)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success());
+        assert!(
+            err.contains("no goal was set") && err.contains("row 3, region: no county NOWHERE"),
+            "{err}"
+        );
+        let good = write(
+            dir.path(),
+            "goals.csv",
+            format!("Region,Metric,Target,Due\n{},Doors,\"1,500\",2026-10-31\nall,money,250000,\n", county.to_lowercase()).as_bytes(),
+        );
+        let out = tusk()
+            .args(["--database", &db, "goals", "set"])
+            .arg(&good)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let out = tusk()
+            .args(["--database", &db, "goals", "list", "--json"])
+            .output()
+            .unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let goals = v.as_array().unwrap();
+        let doors = goals
+            .iter()
+            .find(|g| g["region"] == county.as_str() && g["metric"] == "doors")
+            .unwrap_or_else(|| panic!("{v}"));
+        assert_eq!(doors["target"], 1500);
+        assert_eq!(doors["due"], "2026-10-31");
+        assert!(goals.iter().any(|g| g["region"] == "all" && g["metric"] == "money"));
+    }
 }
