@@ -329,6 +329,17 @@ pub fn serve(
     insecure_cookies: bool,
     turnout: server::turnout::Limits,
 ) -> Result<()> {
+    let state = app_state(cli, connections, insecure_cookies, turnout)?;
+    server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
+}
+
+/// The server's state over the store of `cli` (also for in-process benchmarks).
+pub fn app_state(
+    cli: &Cli,
+    connections: usize,
+    insecure_cookies: bool,
+    turnout: server::turnout::Limits,
+) -> Result<server::AppState> {
     let database = cli.database.clone();
     let open =
         move || open_store(&database).map_err(|e| store::StoreError::Backend(format!("{e:#}")));
@@ -353,7 +364,7 @@ pub fn serve(
         },
     )
     .context("starting the election-day journal")?;
-    server::serve(listen, state).with_context(|| format!("serving on {listen}: is the port free?"))
+    Ok(state)
 }
 
 /// The demo organizer's region: the county with the most voters.

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Subcommand;
 
 #[derive(Subcommand)]
@@ -113,6 +113,15 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 50)]
         runs: usize,
     },
+    /// The dashboard's pages as the server answers them, in process (no network): a data
+    /// director's session on the store, the people table read once, then `--runs` requests of
+    /// each page (/overview, a county's precincts, /health, /loads, the overview's JSON) and
+    /// p50/p99 of the server time, rendering included. Creates the user `bench-director` if it
+    /// is not there (a random password; its session lasts an hour).
+    Pages {
+        #[arg(long, default_value_t = 50)]
+        runs: usize,
+    },
     /// The data health report (`tusk health`, `/health`) on the store: `--runs` reports,
     /// p50/p99 of the time to build one (the page's server time, rendering aside).
     Health {
@@ -218,6 +227,7 @@ pub fn run(database: &str, what: &BenchCommand) -> Result<()> {
             only,
         } => crate::trips::bench(dir, *iterations, *seed, only.as_deref()),
         BenchCommand::Health { runs } => bench_health(database, *runs),
+        BenchCommand::Pages { runs } => bench_pages(database, *runs),
         BenchCommand::Overview { people, runs } => bench_overview(database, *people, *runs),
         BenchCommand::Trips {
             dir,
@@ -1015,6 +1025,113 @@ fn bench_health(database: &str, runs: usize) -> Result<()> {
 }
 
 /// `tusk bench overview`: p50/p99 of the overview's one pass over the people table.
+fn bench_pages(database: &str, runs: usize) -> Result<()> {
+    use store::sql::RowExt;
+    let cli = crate::Cli {
+        database: database.to_string(),
+        rejects_dir: None,
+        command: crate::Command::Loads { json: false },
+    };
+    // A data director's session straight in the store (no password hashing per request).
+    let token = auth::new_token("tusk_s_bench_")?;
+    {
+        let mut store = crate::open_store(database)?;
+        let user = match store::accounts::user_by_name(store.sql(), "bench-director")? {
+            Some(u) => u,
+            None => {
+                let spec = app::accounts::UserSpec {
+                    username: "bench-director".into(),
+                    role: "data_director".into(),
+                    regions: vec![],
+                    person_id: None,
+                    password: auth::new_token("")?,
+                    expires_on: None,
+                };
+                app::accounts::add_user(&mut *store, &spec, &crate::accounts::cli_actor(), crate::accounts::now())?
+                    .user
+            }
+        };
+        let now = crate::scoring::now();
+        let until = model::date::timestamp_utc(app::accounts::parse_timestamp(&now).unwrap_or(0) + 3600);
+        store::accounts::create_session(
+            store.sql(),
+            &auth::token_hash(&token),
+            user.id,
+            &auth::new_token("")?,
+            &now,
+            &until,
+        )?;
+    }
+    let largest = {
+        let mut store = crate::open_store(database)?;
+        store
+            .sql()
+            .query(
+                "SELECT county FROM voters WHERE removed_load_id IS NULL GROUP BY county ORDER BY COUNT(*) DESC LIMIT 1",
+                &[],
+            )?
+            .first()
+            .map(|r| r.text(0))
+            .transpose()?
+            .context("no voters in the store")?
+    };
+    let state = crate::accounts::app_state(&cli, server::STORE_CONNECTIONS_DEFAULT, true, Default::default())?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let t = Instant::now();
+    rt.block_on(server::universes::build_now(&state))
+        .map_err(|e| anyhow::anyhow!("reading the people table: {}", e.message))?;
+    println!("people table read in {:.1} s", t.elapsed().as_secs_f64());
+    let app = server::router(state);
+    let pages = [
+        "/overview".to_string(),
+        format!("/overview?county={largest}"),
+        "/health".to_string(),
+        "/loads".to_string(),
+        "/api/v1/overview".to_string(),
+    ];
+    for page in &pages {
+        let mut times = Vec::with_capacity(runs);
+        for i in 0..runs.max(1) + 2 {
+            let req = hyper::Request::builder()
+                .uri(page.as_str())
+                .header("authorization", format!("Bearer {token}"))
+                .body(String::new())?;
+            let t = Instant::now();
+            let (status, bytes) = rt.block_on(async {
+                use tower::ServiceExt;
+                let resp = app.clone().oneshot(req).await.expect("infallible");
+                let status = resp.status();
+                let body = http_body_util::BodyExt::collect(resp.into_body())
+                    .await
+                    .map(|b| b.to_bytes().len())
+                    .unwrap_or(0);
+                (status, body)
+            });
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            if !status.is_success() {
+                bail!("{page}: {status}");
+            }
+            // The first two warm the caches.
+            if i >= 2 {
+                times.push(ms);
+            }
+            std::hint::black_box(bytes);
+        }
+        times.sort_by(f64::total_cmp);
+        let q = |x: f64| times[((times.len() - 1) as f64 * x).round() as usize];
+        println!(
+            "{page}: {} requests, p50 {:.1} ms, p99 {:.1} ms",
+            times.len(),
+            q(0.5),
+            q(0.99)
+        );
+    }
+    Ok(())
+}
+
 fn bench_overview(database: &str, people: usize, runs: usize) -> Result<()> {
     let mut store = crate::open_store(database)?;
     let t = Instant::now();
