@@ -1047,12 +1047,18 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
                     password: auth::new_token("")?,
                     expires_on: None,
                 };
-                app::accounts::add_user(&mut *store, &spec, &crate::accounts::cli_actor(), crate::accounts::now())?
-                    .user
+                app::accounts::add_user(
+                    &mut *store,
+                    &spec,
+                    &crate::accounts::cli_actor(),
+                    crate::accounts::now(),
+                )?
+                .user
             }
         };
         let now = crate::scoring::now();
-        let until = model::date::timestamp_utc(app::accounts::parse_timestamp(&now).unwrap_or(0) + 3600);
+        let until =
+            model::date::timestamp_utc(app::accounts::parse_timestamp(&now).unwrap_or(0) + 3600);
         store::accounts::create_session(
             store.sql(),
             &auth::token_hash(&token),
@@ -1075,7 +1081,12 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
             .transpose()?
             .context("no voters in the store")?
     };
-    let state = crate::accounts::app_state(&cli, server::STORE_CONNECTIONS_DEFAULT, true, Default::default())?;
+    let state = crate::accounts::app_state(
+        &cli,
+        server::STORE_CONNECTIONS_DEFAULT,
+        true,
+        Default::default(),
+    )?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -1083,8 +1094,12 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
     let t = Instant::now();
     rt.block_on(server::universes::build_now(&state))
         .map_err(|e| anyhow::anyhow!("reading the people table: {}", e.message))?;
-    println!("people table read in {:.1} s", t.elapsed().as_secs_f64());
-    let app = server::router(state);
+    let people = rt.block_on(state.universes.people()).unwrap_or(0);
+    println!(
+        "people table read in {:.1} s: {people} people",
+        t.elapsed().as_secs_f64()
+    );
+    let app = server::router(state.clone());
     let pages = [
         "/overview".to_string(),
         format!("/overview?county={largest}"),

@@ -37,6 +37,13 @@ pub struct Universes {
     building: AtomicBool,
 }
 
+impl Universes {
+    /// People in the table, once it is read.
+    pub async fn people(&self) -> Option<usize> {
+        self.table.read().await.as_ref().map(|t| t.people.len())
+    }
+}
+
 fn this_year() -> u16 {
     now_iso()[..4].parse().unwrap_or(2026)
 }

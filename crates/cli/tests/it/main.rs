@@ -481,7 +481,8 @@ fn goals_are_set_from_a_file_and_listed() {
         let bad = write(
             dir.path(),
             "bad.csv",
-            format!("region,metric,target,due\n{county},doors,500,2026-10-31\nNOWHERE,doors,5,\n").as_bytes(),
+            format!("region,metric,target,due\n{county},doors,500,2026-10-31\nNOWHERE,doors,5,\n")
+                .as_bytes(),
         );
         let out = tusk()
             .args(["--database", &db, "goals", "set"])
@@ -497,14 +498,22 @@ fn goals_are_set_from_a_file_and_listed() {
         let good = write(
             dir.path(),
             "goals.csv",
-            format!("Region,Metric,Target,Due\n{},Doors,\"1,500\",2026-10-31\nall,money,250000,\n", county.to_lowercase()).as_bytes(),
+            format!(
+                "Region,Metric,Target,Due\n{},Doors,\"1,500\",2026-10-31\nall,money,250000,\n",
+                county.to_lowercase()
+            )
+            .as_bytes(),
         );
         let out = tusk()
             .args(["--database", &db, "goals", "set"])
             .arg(&good)
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let out = tusk()
             .args(["--database", &db, "goals", "list", "--json"])
             .output()
@@ -517,6 +526,8 @@ fn goals_are_set_from_a_file_and_listed() {
             .unwrap_or_else(|| panic!("{v}"));
         assert_eq!(doors["target"], 1500);
         assert_eq!(doors["due"], "2026-10-31");
-        assert!(goals.iter().any(|g| g["region"] == "all" && g["metric"] == "money"));
+        assert!(goals
+            .iter()
+            .any(|g| g["region"] == "all" && g["metric"] == "money"));
     }
 }
