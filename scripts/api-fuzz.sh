@@ -84,7 +84,7 @@ st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
   --exclude-path /api/v1/donations/record_donation_helper \
-  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|sharing.*|trips.*|people/\{id\}/record_canvass)$' "$@"
+  --exclude-path-regex '^/api/v1/((tags|lists)/\{id\}/(taggings|items)|models.*|universes.*|allocations.*|turfs.*|turnout.*|sharing.*|trips.*|teams.*|people/\{id\}/record_canvass)$' "$@"
 # People search, sign-ups, gifts and adding people to tags and lists validate meaning beyond
 # what a schema can say (a name needs a last name, an address a house number and street, a
 # sign-up some way to reach the person, an amount whole cents, a person id an existing person
@@ -120,7 +120,7 @@ st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(models|un
 # Trips: a post names an office of the board and a town Tusk knows (or coordinates), so a
 # schema-valid post may be refused with the field named; valid-data acceptance is not checked.
 log "schemathesis: sharing and trips (admin session: a supporter's consent, uploads and asks; settings, report, credit; the trip board, answers, messages, needs, the planner)"
-st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(sharing|trips)' \
+st -H "Authorization: Bearer $SESSION" --include-path-regex '^/api/v1/(sharing|trips|teams)' \
   --exclude-checks positive_data_acceptance "$@"
 TKEY=$("$TUSK" key add fuzz-turnout --scopes turnout:write,turnout:read | tail -n 1 | tr -d ' ')
 for _ in $(seq 60); do

@@ -19,6 +19,7 @@ pub mod review;
 pub mod scores;
 pub mod sharing;
 pub mod signup;
+pub mod teams;
 pub mod trips;
 pub mod turfs;
 pub mod turnout;

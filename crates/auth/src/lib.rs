@@ -159,10 +159,13 @@ pub enum Permission {
     Load,
     /// Set goals per region (the overview shows progress against them).
     Goals,
+    /// Neighbourhood teams: leaders their own team (members and how to reach them, personal
+    /// contacts); organizers their counties' teams; directors and admins all.
+    Team,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 23] = [
+    pub const ALL: [Permission; 24] = [
         Permission::PeopleRead,
         Permission::PeopleWrite,
         Permission::DonationsRead,
@@ -186,6 +189,7 @@ impl Permission {
         Permission::Overview,
         Permission::Load,
         Permission::Goals,
+        Permission::Team,
     ];
 
     /// The key scope that grants this permission; `None`: never granted to a key.
@@ -213,7 +217,8 @@ impl Permission {
             | Permission::DataHealth
             | Permission::Overview
             | Permission::Load
-            | Permission::Goals => None,
+            | Permission::Goals
+            | Permission::Team => None,
         }
     }
 }
@@ -254,10 +259,11 @@ impl Role {
                     | Trips
                     | TripsManage
                     | Overview
+                    | Team
             ),
             // Their own profile only (the scope narrows it); their own contacts' asks; the
             // trip board.
-            Role::Volunteer => matches!(p, PeopleRead | Share | Trips),
+            Role::Volunteer => matches!(p, PeopleRead | Share | Trips | Team),
             // Their precinct's roster and reports on it; nothing else.
             Role::PollWatcher => matches!(p, TurnoutReport),
         }

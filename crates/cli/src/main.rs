@@ -12,6 +12,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod progress;
 mod scoring;
 mod sharing;
+mod teams;
 mod trips;
 mod turf;
 mod universe;
@@ -273,6 +274,12 @@ enum Command {
         #[command(subcommand)]
         action: trips::TripsAction,
     },
+    /// Neighbourhood teams: draw them over precincts with their leaders from a file, list
+    /// them. Leaders see their team on /teams.
+    Teams {
+        #[command(subcommand)]
+        action: teams::TeamsAction,
+    },
     /// Goals per region (a county or the whole campaign): set them from a file, list them.
     /// The overview page shows progress and pace against them.
     Goals {
@@ -442,6 +449,7 @@ fn run(cli: Cli) -> Result<()> {
         Command::Sharing { action } => sharing::run(&cli.database, action),
         Command::Trips { action } => trips::run(&cli.database, action),
         Command::Goals { action } => goals::run(&cli.database, action),
+        Command::Teams { action } => teams::run(&cli.database, action),
         Command::Webhook { action } => accounts::webhook(&cli, action),
         Command::Audit {
             after,
@@ -949,6 +957,11 @@ fn demo(
         db.display()
     );
     let accounts = accounts::demo_accounts(&cli)?;
+    // Neighbourhood teams over the organizer's county, the demo volunteer leading one.
+    let county = accounts::demo_organizer_county(open_store(&cli.database)?.sql())?;
+    if accounts.iter().any(|a| a.0 == "volunteer") {
+        teams::demo(&cli.database, &files, &county, "volunteer")?;
+    }
     println!(
         "\nDemo accounts (passwords made for this demo; staff sign in with a two-factor code:"
     );
@@ -971,6 +984,9 @@ fn demo(
     );
     println!(
         "Trips: the volunteer offers a ride or a bed, or asks for one, on /trips (and sees their itinerary there); the organizer sees each office's need against the plan and re-plans on /trips/offices."
+    );
+    println!(
+        "Teams: the volunteer leads a neighbourhood team (files/teams.csv): /teams lists its members, who has not been contacted personally yet, and logs a call or a visit; organizers see their county's teams."
     );
     println!(
         "Dashboard: /overview (progress per county against the goals in files/goals.csv, drill down to precincts); /loads (load a file from the browser) and /health (loads, rejects, review queue, models) for the data director."

@@ -16,7 +16,7 @@ use crate::{now_iso, AppState, Who};
 /// A goal as sent.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GoalItem {
+pub struct RegionGoalItem {
     /// A county of the voter file, or `all` for the whole campaign.
     #[schema(min_length = 1, max_length = 100)]
     pub region: String,
@@ -32,13 +32,13 @@ pub struct GoalItem {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct GoalsBody {
+pub struct RegionGoalsBody {
     /// Each replaces the goal of its region and measure; all or nothing.
-    pub goals: Vec<GoalItem>,
+    pub goals: Vec<RegionGoalItem>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
-pub struct GoalsAnswer {
+pub struct RegionGoalsAnswer {
     /// Goals of the regions you may see, by region then measure.
     #[schema(value_type = Vec<Object>)]
     pub goals: Vec<app::goals::Goal>,
@@ -77,14 +77,14 @@ async fn set(
 
 /// The goals per region (organizers: their counties').
 #[utoipa::path(get, path = "/api/v1/goals", tag = "overview",
-    responses((status = 200, body = GoalsAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = RegionGoalsAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
-) -> Result<Json<GoalsAnswer>, ApiError> {
+) -> Result<Json<RegionGoalsAnswer>, ApiError> {
     let p = principal(&who)?;
     let goals = state.pool.run(|st| Ok(app::goals::list(st.sql())?)).await?;
-    Ok(Json(GoalsAnswer {
+    Ok(Json(RegionGoalsAnswer {
         goals: visible(&p, goals),
     }))
 }
@@ -92,13 +92,13 @@ pub async fn list(
 /// Set goals: each replaces the goal of its region and measure (target 0 removes it). Every
 /// goal is checked first (a county must be in the voter file); one wrong goal keeps none and
 /// is named (`goals[2].metric`).
-#[utoipa::path(put, path = "/api/v1/goals", tag = "overview", request_body = GoalsBody,
-    responses((status = 200, body = GoalsAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+#[utoipa::path(put, path = "/api/v1/goals", tag = "overview", request_body = RegionGoalsBody,
+    responses((status = 200, body = RegionGoalsAnswer), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
 pub async fn put(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
-    JsonBody(b): JsonBody<GoalsBody>,
-) -> Result<Json<GoalsAnswer>, ApiError> {
+    JsonBody(b): JsonBody<RegionGoalsBody>,
+) -> Result<Json<RegionGoalsAnswer>, ApiError> {
     let p = principal(&who)?;
     let goals = b
         .goals
@@ -112,7 +112,7 @@ pub async fn put(
         .collect();
     set(&state, p.actor(), goals).await?;
     let goals = state.pool.run(|st| Ok(app::goals::list(st.sql())?)).await?;
-    Ok(Json(GoalsAnswer {
+    Ok(Json(RegionGoalsAnswer {
         goals: visible(&p, goals),
     }))
 }

@@ -21,6 +21,7 @@ pub mod pages;
 pub mod pool;
 pub mod scoring;
 pub mod sharing;
+pub mod teams;
 pub mod trips;
 pub mod turfs;
 pub mod turnout;
@@ -304,6 +305,14 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/api/v1/overview", Needs(Permission::Overview), Api),
     r("POST", "/api/v1/loads", Needs(Permission::Load), Api),
     r("GET", "/api/v1/goals", Needs(Permission::Overview), Api),
+    r("GET", "/api/v1/teams", Needs(Permission::Team), Api),
+    r("GET", "/api/v1/teams/{id}", Needs(Permission::Team), Api),
+    r(
+        "POST",
+        "/api/v1/teams/{id}/contacts",
+        Needs(Permission::Team),
+        Api,
+    ),
     r("PUT", "/api/v1/goals", Needs(Permission::Goals), Api),
     r(
         "GET",
@@ -546,6 +555,14 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/health", Needs(Permission::DataHealth), Page),
     r("GET", "/loads", Needs(Permission::Load), Page),
     r("POST", "/overview/goals", Needs(Permission::Goals), Page),
+    r("GET", "/teams", Needs(Permission::Team), Page),
+    r("GET", "/teams/{id}", Needs(Permission::Team), Page),
+    r(
+        "POST",
+        "/teams/{id}/contacts",
+        Needs(Permission::Team),
+        Page,
+    ),
     r("GET", "/static/loads.js", Public, Page),
     r("GET", "/trips", Needs(Permission::Trips), Page),
     r("POST", "/trips/post/{kind}", Needs(Permission::Trips), Page),
@@ -706,6 +723,12 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/goals") => get(goals::list),
         ("PUT", "/api/v1/goals") => put(goals::put),
         ("POST", "/overview/goals") => post(goals::form),
+        ("GET", "/api/v1/teams") => get(teams::list),
+        ("GET", "/api/v1/teams/{id}") => get(teams::get),
+        ("POST", "/api/v1/teams/{id}/contacts") => post(teams::contact_post),
+        ("GET", "/teams") => get(teams::teams_page),
+        ("GET", "/teams/{id}") => get(teams::team_page),
+        ("POST", "/teams/{id}/contacts") => post(teams::contact_form),
         ("GET", "/static/loads.js") => get(pages::loads_js),
         ("POST", "/api/v1/loads") => {
             post(loads::create).layer(DefaultBodyLimit::max(loads::LOAD_BODY_BYTES_MAX))

@@ -40,6 +40,8 @@ pub struct Nav {
     pub overview: bool,
     /// Loading files.
     pub loads: bool,
+    /// Neighbourhood teams (leaders: their own).
+    pub teams: bool,
     pub csrf: String,
 }
 
@@ -60,6 +62,7 @@ pub(crate) fn nav(p: Option<&Principal>) -> Option<Nav> {
         health: p.allows(Permission::DataHealth),
         overview: p.allows(Permission::Overview),
         loads: p.allows(Permission::Load),
+        teams: p.allows(Permission::Team),
         sharing: p.allows(Permission::SharingReport),
         csrf: csrf_of(p),
     })

@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (15, include_str!("../migrations/0015_sharing_limits.sql")),
     (16, include_str!("../migrations/0016_trips.sql")),
     (17, include_str!("../migrations/0017_region_goals.sql")),
+    (18, include_str!("../migrations/0018_teams.sql")),
 ];
 
 /// The election-day journal's schema (a file of its own: `SqliteJournal`).

@@ -17,6 +17,7 @@ pub mod retention;
 pub mod sharing;
 pub mod sql;
 pub mod tables;
+pub mod teams;
 pub mod trips;
 pub mod turnout;
 pub mod volunteers;

@@ -2,7 +2,7 @@
 //! role's job done from the pages alone in a real headless Chromium — the data director loads
 //! a file and resolves a review item, the analyst builds a universe and reads a model report,
 //! the organizer cuts a turf and prints a walk list, the volunteer shares contacts and sees
-//! the asks and offers a ride, the poll watcher marks voters while the server cannot be reached
+//! the asks, offers a ride and logs a call with a member of the team they lead, the poll watcher marks voters while the server cannot be reached
 //! and the reports go out when it is back, the admin reads the audit log. Every page visited
 //! passes the automated accessibility checks; staff pages on a laptop window, volunteers' and
 //! poll watchers' on a phone. Screenshots of each step: `target/browser-artifacts/tour/`.
@@ -379,6 +379,23 @@ fn a_tour_of_the_demo_as_every_role() {
         assert!(posts.contains("2026-10-24"), "{posts}");
         fits_a_phone(&c, "trips").await;
         shot(&c, &shot_path("12-volunteer-ride-posted")).await;
+        // The volunteer leads the neighbourhood team of their precinct: who has not been
+        // contacted personally yet comes first; they log a call.
+        c.goto(&format!("{base}/teams")).await.unwrap();
+        let members = text(&c, "#team-members").await;
+        assert!(
+            members.contains("Not contacted personally yet"),
+            "{members}"
+        );
+        fits_a_phone(&c, "team").await;
+        accessible(&c, "team").await;
+        shot(&c, &shot_path("12b-volunteer-team")).await;
+        click(&c, "#team-members li form button[type=submit]").await;
+        let said = wait_text(&c, "#team-message", "Logged").await;
+        assert!(said.contains("you talked with"), "{said}");
+        let members = text(&c, "#team-members").await;
+        assert!(members.contains("Last talked with:"), "{members}");
+        shot(&c, &shot_path("12c-volunteer-team-contact-logged")).await;
 
         // ── The poll watcher, on a phone: their precinct's roster.
         sign_in_as(&c, &base, &db, "watcher", &pw("watcher"), false).await;

@@ -607,6 +607,39 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/overview/goals",
         [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
     ),
+    // Neighbourhood teams: leaders (volunteers) their own team, organizers their counties',
+    // directors and admins all; `{id}` names no team (404); the empty body is refused after
+    // the access check, the page form without its CSRF token.
+    (
+        "GET",
+        "/api/v1/teams",
+        [401, 401, 200, 200, 403, 200, 200, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/teams/{id}",
+        [401, 401, 404, 404, 403, 404, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/api/v1/teams/{id}/contacts",
+        [401, 401, 400, 400, 403, 400, 400, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/teams",
+        [303, 303, 200, 200, 403, 200, 200, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/teams/{id}",
+        [303, 303, 404, 404, 403, 404, 404, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/teams/{id}/contacts",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // The trip board: every signed-in role but poll watchers (never keys) posts, answers and
     // messages about its own trips; offices' needs, the planner and all assignments are for
     // trip managers (admins, data directors, organizers). Unknown ids are 404; form bodies

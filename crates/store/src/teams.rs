@@ -1,0 +1,203 @@
+//! Neighbourhood teams (migration 18): teams with their precincts and leader, and the personal
+//! contacts a leader logs with members. Membership is computed from the voter file (the
+//! precinct of a volunteer's registered address). Plain SQL for both backends.
+
+use crate::sql::{RowExt, Sql};
+use crate::{Result, Value};
+
+fn text(s: &str) -> Value {
+    Value::Text(s.to_string())
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    pub id: String,
+    pub name: String,
+    pub county: String,
+    /// A user's name.
+    pub leader: Option<String>,
+    /// Its precincts, sorted.
+    pub precincts: Vec<String>,
+    pub updated_at: String,
+}
+
+/// A volunteer on a team: their sign-up (the latest) and person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Member {
+    pub person_id: i64,
+    pub first_name: String,
+    pub last_name: String,
+    pub email: Option<String>,
+    pub phone: Option<String>,
+    pub precinct: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalContact {
+    pub person_id: i64,
+    pub contacted_by: String,
+    pub contacted_at: String,
+    pub how: String,
+}
+
+/// Replaces every team and its precincts, in one transaction (personal contacts stay, by
+/// team id).
+pub fn replace(sql: &mut dyn Sql, teams: &[Team], now: &str) -> Result<()> {
+    sql.transaction(&mut |tx| {
+        tx.execute("DELETE FROM team_areas", &[])?;
+        tx.execute("DELETE FROM teams", &[])?;
+        for t in teams {
+            tx.execute(
+                "INSERT INTO teams (id, name, county, leader, updated_at) VALUES (?, ?, ?, ?, ?)",
+                &[
+                    text(&t.id),
+                    text(&t.name),
+                    text(&t.county),
+                    t.leader.clone().map_or(Value::Null, Value::Text),
+                    text(now),
+                ],
+            )?;
+            for p in &t.precincts {
+                tx.execute(
+                    "INSERT INTO team_areas (county, precinct, team_id) VALUES (?, ?, ?)",
+                    &[text(&t.county), text(p), text(&t.id)],
+                )?;
+            }
+        }
+        Ok(())
+    })
+}
+
+/// Every team, by county then id.
+pub fn list(sql: &mut dyn Sql) -> Result<Vec<Team>> {
+    let mut teams: Vec<Team> = sql
+        .query(
+            "SELECT id, name, county, leader, updated_at FROM teams ORDER BY county, id",
+            &[],
+        )?
+        .iter()
+        .map(|r| {
+            Ok(Team {
+                id: r.text(0)?,
+                name: r.text(1)?,
+                county: r.text(2)?,
+                leader: r.opt_text(3)?,
+                precincts: Vec::new(),
+                updated_at: r.text(4)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    for r in sql.query(
+        "SELECT team_id, precinct FROM team_areas ORDER BY team_id, precinct",
+        &[],
+    )? {
+        let (id, p) = (r.text(0)?, r.text(1)?);
+        if let Some(t) = teams.iter_mut().find(|t| t.id == id) {
+            t.precincts.push(p);
+        }
+    }
+    Ok(teams)
+}
+
+/// The volunteers whose registered address is in the team's precincts (one row per person:
+/// their latest sign-up), by last then first name.
+pub fn members(sql: &mut dyn Sql, team: &Team) -> Result<Vec<Member>> {
+    let mut out: Vec<Member> = Vec::new();
+    for p in &team.precincts {
+        let rows = sql.query(
+            "SELECT vol.person_id, vol.first_name, vol.last_name, vol.email, vol.phone, v.precinct, vol.id \
+             FROM voters v JOIN volunteers vol ON vol.person_id = v.person_id \
+             WHERE v.county = ? AND v.precinct = ? AND v.removed_load_id IS NULL \
+             ORDER BY vol.person_id, vol.id DESC",
+            &[text(&team.county), text(p)],
+        )?;
+        for r in rows {
+            let person_id = r.int(0)?;
+            if out.iter().any(|m| m.person_id == person_id) {
+                continue;
+            }
+            out.push(Member {
+                person_id,
+                first_name: r.text(1)?,
+                last_name: r.text(2)?,
+                email: r.opt_text(3)?,
+                phone: r.opt_text(4)?,
+                precinct: r.text(5)?,
+            });
+        }
+    }
+    out.sort_by(|a, b| {
+        (a.last_name.as_str(), a.first_name.as_str(), a.person_id).cmp(&(
+            b.last_name.as_str(),
+            b.first_name.as_str(),
+            b.person_id,
+        ))
+    });
+    Ok(out)
+}
+
+/// Contact attempts recorded in the team's precincts since `since` (YYYY-MM-DD), by contact
+/// type (`door`, `phone`, …).
+pub fn area_attempts(sql: &mut dyn Sql, team: &Team, since: &str) -> Result<Vec<(String, i64)>> {
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for p in &team.precincts {
+        for r in sql.query(
+            "SELECT f.contact_type, CAST(COUNT(*) AS BIGINT) FROM voters v \
+             JOIN field_results f ON f.voter_rkey = v.rkey \
+             WHERE v.county = ? AND v.precinct = ? AND v.removed_load_id IS NULL AND CAST(f.date AS TEXT) >= ? \
+             GROUP BY f.contact_type",
+            &[text(&team.county), text(p), text(since)],
+        )? {
+            let (k, n) = (r.text(0)?, r.int(1)?);
+            match out.iter_mut().find(|x| x.0 == k) {
+                Some(x) => x.1 += n,
+                None => out.push((k, n)),
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Canvass results recorded by `canvasser` (an actor, `user:NAME`) since `since`.
+pub fn results_by(sql: &mut dyn Sql, canvasser: &str, since: &str) -> Result<i64> {
+    sql.query(
+        "SELECT CAST(COUNT(*) AS BIGINT) FROM field_results WHERE canvasser = ? AND CAST(date AS TEXT) >= ?",
+        &[text(canvasser), text(since)],
+    )?
+    .first()
+    .map_or(Ok(0), |r| r.int(0))
+}
+
+pub fn add_contact(sql: &mut dyn Sql, team_id: &str, c: &PersonalContact) -> Result<()> {
+    sql.execute(
+        "INSERT INTO team_contacts (team_id, person_id, contacted_by, contacted_at, how) VALUES (?, ?, ?, ?, ?)",
+        &[
+            text(team_id),
+            Value::Int(c.person_id),
+            text(&c.contacted_by),
+            text(&c.contacted_at),
+            text(&c.how),
+        ],
+    )?;
+    Ok(())
+}
+
+/// The personal contacts logged on a team, latest first.
+pub fn contacts(sql: &mut dyn Sql, team_id: &str) -> Result<Vec<PersonalContact>> {
+    sql.query(
+        "SELECT person_id, contacted_by, contacted_at, how FROM team_contacts WHERE team_id = ? \
+         ORDER BY contacted_at DESC",
+        &[text(team_id)],
+    )?
+    .iter()
+    .map(|r| {
+        Ok(PersonalContact {
+            person_id: r.int(0)?,
+            contacted_by: r.text(1)?,
+            contacted_at: r.text(2)?,
+            how: r.text(3)?,
+        })
+    })
+    .collect()
+}
