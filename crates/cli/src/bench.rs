@@ -115,9 +115,10 @@ pub enum BenchCommand {
     },
     /// The dashboard's pages as the server answers them, in process (no network): a data
     /// director's session on the store, the people table read once, then `--runs` requests of
-    /// each page (/overview, a county's precincts, /health, /loads, the overview's JSON) and
-    /// p50/p99 of the server time, rendering included. Creates the user `bench-director` if it
-    /// is not there (a random password; its session lasts an hour).
+    /// each page (/overview, a county's precincts, /health, /loads, the overview's JSON, /teams,
+    /// a team's page) and p50/p99 of the server time, rendering included. Creates the user
+    /// `bench-director` if it is not there (a random password; its session lasts an hour), and
+    /// a team `BENCH` over four precincts when the store has no team.
     Pages {
         #[arg(long, default_value_t = 50)]
         runs: usize,
@@ -1081,6 +1082,37 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
             .transpose()?
             .context("no voters in the store")?
     };
+    // A team to read: the first of the store's, or one drawn over four precincts of the
+    // largest county when the store has none.
+    let team = {
+        let mut store = crate::open_store(database)?;
+        match store::teams::list(store.sql())?.into_iter().next() {
+            Some(t) => t.id,
+            None => {
+                let precincts: Vec<String> = store
+                    .sql()
+                    .query(
+                        "SELECT DISTINCT precinct FROM voters WHERE county = ? ORDER BY precinct LIMIT 4",
+                        &[store::Value::Text(largest.clone())],
+                    )?
+                    .iter()
+                    .map(|r| r.text(0))
+                    .collect::<store::Result<_>>()?;
+                let t = app::teams::TeamInput {
+                    id: "BENCH".into(),
+                    name: "Benchmark team".into(),
+                    county: largest.clone(),
+                    precincts,
+                    leader: None,
+                };
+                app::teams::set(store.sql(), &[t], &crate::scoring::now())?;
+                println!(
+                    "drew team BENCH over four precincts of {largest} (the store had no teams)"
+                );
+                "BENCH".to_string()
+            }
+        }
+    };
     let state = crate::accounts::app_state(
         &cli,
         server::STORE_CONNECTIONS_DEFAULT,
@@ -1106,6 +1138,8 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
         "/health".to_string(),
         "/loads".to_string(),
         "/api/v1/overview".to_string(),
+        "/teams".to_string(),
+        format!("/teams/{team}"),
     ];
     for page in &pages {
         let mut times = Vec::with_capacity(runs);
