@@ -334,10 +334,20 @@ pub fn view(
 ) -> Result<TeamView, TeamError> {
     let t = find(sql, p, id)?;
     let members = member_views(sql, &t, today)?;
+    let attempts = store::teams::area_attempts(
+        sql,
+        &t,
+        &days_before(today, 7),
+        &days_before(today, ACTIVITY_DAYS),
+    )?;
     Ok(TeamView {
         team: summary(&t, &members),
-        attempts_week: store::teams::area_attempts(sql, &t, &days_before(today, 7))?,
-        attempts_month: store::teams::area_attempts(sql, &t, &days_before(today, ACTIVITY_DAYS))?,
+        attempts_week: attempts
+            .iter()
+            .filter(|a| a.1 > 0)
+            .map(|a| (a.0.clone(), a.1))
+            .collect(),
+        attempts_month: attempts.into_iter().map(|a| (a.0, a.2)).collect(),
         members,
     })
 }

@@ -102,29 +102,35 @@ pub fn list(sql: &mut dyn Sql) -> Result<Vec<Team>> {
 /// The volunteers whose registered address is in the team's precincts (one row per person:
 /// their latest sign-up), by last then first name.
 pub fn members(sql: &mut dyn Sql, team: &Team) -> Result<Vec<Member>> {
-    let mut out: Vec<Member> = Vec::new();
-    for p in &team.precincts {
-        let rows = sql.query(
-            "SELECT vol.person_id, vol.first_name, vol.last_name, vol.email, vol.phone, v.precinct, vol.id \
+    if team.precincts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks = vec!["?"; team.precincts.len()].join(", ");
+    let mut params = vec![text(&team.county)];
+    params.extend(team.precincts.iter().map(|p| text(p)));
+    let rows = sql.query(
+        &format!(
+            "SELECT vol.person_id, vol.first_name, vol.last_name, vol.email, vol.phone, v.precinct \
              FROM voters v JOIN volunteers vol ON vol.person_id = v.person_id \
-             WHERE v.county = ? AND v.precinct = ? AND v.removed_load_id IS NULL \
-             ORDER BY vol.person_id, vol.id DESC",
-            &[text(&team.county), text(p)],
-        )?;
-        for r in rows {
-            let person_id = r.int(0)?;
-            if out.iter().any(|m| m.person_id == person_id) {
-                continue;
-            }
-            out.push(Member {
-                person_id,
-                first_name: r.text(1)?,
-                last_name: r.text(2)?,
-                email: r.opt_text(3)?,
-                phone: r.opt_text(4)?,
-                precinct: r.text(5)?,
-            });
+             WHERE v.county = ? AND v.precinct IN ({marks}) AND v.removed_load_id IS NULL \
+             ORDER BY vol.person_id, vol.id DESC"
+        ),
+        &params,
+    )?;
+    let mut out: Vec<Member> = Vec::new();
+    for r in rows {
+        let person_id = r.int(0)?;
+        if out.last().is_some_and(|m| m.person_id == person_id) {
+            continue;
         }
+        out.push(Member {
+            person_id,
+            first_name: r.text(1)?,
+            last_name: r.text(2)?,
+            email: r.opt_text(3)?,
+            phone: r.opt_text(4)?,
+            precinct: r.text(5)?,
+        });
     }
     out.sort_by(|a, b| {
         (a.last_name.as_str(), a.first_name.as_str(), a.person_id).cmp(&(
@@ -136,27 +142,37 @@ pub fn members(sql: &mut dyn Sql, team: &Team) -> Result<Vec<Member>> {
     Ok(out)
 }
 
-/// Contact attempts recorded in the team's precincts since `since` (YYYY-MM-DD), by contact
-/// type (`door`, `phone`, …).
-pub fn area_attempts(sql: &mut dyn Sql, team: &Team, since: &str) -> Result<Vec<(String, i64)>> {
-    let mut out: Vec<(String, i64)> = Vec::new();
-    for p in &team.precincts {
-        for r in sql.query(
-            "SELECT f.contact_type, CAST(COUNT(*) AS BIGINT) FROM voters v \
-             JOIN field_results f ON f.voter_rkey = v.rkey \
-             WHERE v.county = ? AND v.precinct = ? AND v.removed_load_id IS NULL AND CAST(f.date AS TEXT) >= ? \
-             GROUP BY f.contact_type",
-            &[text(&team.county), text(p), text(since)],
-        )? {
-            let (k, n) = (r.text(0)?, r.int(1)?);
-            match out.iter_mut().find(|x| x.0 == k) {
-                Some(x) => x.1 += n,
-                None => out.push((k, n)),
-            }
-        }
+/// Contact attempts recorded in the team's precincts, by contact type (`door`, `phone`, …):
+/// (type, since `recent`, since `since`) — one pass over the precincts' voters for both
+/// windows (`recent` ≥ `since`, both YYYY-MM-DD).
+pub fn area_attempts(
+    sql: &mut dyn Sql,
+    team: &Team,
+    recent: &str,
+    since: &str,
+) -> Result<Vec<(String, i64, i64)>> {
+    if team.precincts.is_empty() {
+        return Ok(Vec::new());
     }
-    out.sort();
-    Ok(out)
+    let marks = vec!["?"; team.precincts.len()].join(", ");
+    let mut params = vec![text(recent), text(&team.county)];
+    params.extend(team.precincts.iter().map(|p| text(p)));
+    params.push(text(since));
+    sql.query(
+        &format!(
+            "SELECT f.contact_type, \
+             CAST(SUM(CASE WHEN CAST(f.date AS TEXT) >= ? THEN 1 ELSE 0 END) AS BIGINT), \
+             CAST(COUNT(*) AS BIGINT) FROM voters v \
+             JOIN field_results f ON f.voter_rkey = v.rkey \
+             WHERE v.county = ? AND v.precinct IN ({marks}) AND v.removed_load_id IS NULL \
+             AND CAST(f.date AS TEXT) >= ? \
+             GROUP BY f.contact_type ORDER BY f.contact_type"
+        ),
+        &params,
+    )?
+    .iter()
+    .map(|r| Ok((r.text(0)?, r.int(1)?, r.int(2)?)))
+    .collect()
 }
 
 /// Canvass results recorded by `canvasser` (an actor, `user:NAME`) since `since`.

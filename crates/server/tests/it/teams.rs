@@ -92,6 +92,18 @@ fn a_leader_sees_their_team_and_logs_personal_contacts() {
             .unwrap();
             assert_eq!(n, 2);
         }
+        // Two canvass results in T1's precinct: today and 20 days ago.
+        let today = model::Date::parse(&server::now_iso()[..10]).unwrap();
+        for (k, days) in [("t-1", 0), ("t-2", 20)] {
+            let date = model::Date::from_days(today.to_days() - days).to_string();
+            let r = call(
+                "POST",
+                &format!("/api/v1/people/{}/record_canvass", f.a),
+                "organizer",
+                Some(serde_json::json!({"identifier": k, "result": "Contacted", "date": date})),
+            );
+            assert_eq!(r.status, 201, "{}", r.body);
+        }
         // The volunteer (person A, registered in T1's precinct) leads T1 and sees only it.
         let r = call("GET", "/api/v1/teams", "volunteer", None);
         assert_eq!(r.status, 200, "{}: {}", f.backend, r.body);
@@ -112,6 +124,14 @@ fn a_leader_sees_their_team_and_logs_personal_contacts() {
         for m in members {
             assert_eq!(m["precinct"], pa.as_str());
         }
+        let sum = |k: &str| -> i64 {
+            v[k].as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a[1].as_i64().unwrap())
+                .sum()
+        };
+        assert_eq!((sum("attempts_week"), sum("attempts_month")), (1, 2), "{v}");
         assert_eq!(
             call("GET", "/api/v1/teams/T2", "volunteer", None).status,
             404
