@@ -30,6 +30,9 @@ pub struct GoalInput {
     /// YYYY-MM-DD.
     #[serde(default)]
     pub due: Option<String>,
+    /// Its line in the goals file (errors name it).
+    #[serde(skip)]
+    pub line: Option<usize>,
 }
 
 /// A goal as kept.
@@ -41,6 +44,8 @@ pub struct Goal {
     pub due: Option<String>,
     pub set_by: String,
     pub set_at: String,
+    /// What was already counted when it was set (none until the overview first counts it).
+    pub baseline: Option<i64>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -59,6 +64,24 @@ fn invalid(at: String, message: impl Into<String>) -> GoalError {
     }
 }
 
+/// A county as the voter file spells it: as typed, else in capitals (the state files'
+/// spelling); None when the voter file has no such county.
+pub fn county_as_stored(sql: &mut dyn Sql, typed: &str) -> Result<Option<String>, StoreError> {
+    let typed = typed.trim();
+    for c in [typed.to_string(), typed.to_uppercase()] {
+        if !sql
+            .query(
+                "SELECT 1 FROM voters WHERE county = ? AND removed_load_id IS NULL LIMIT 1",
+                &[Value::Text(c.clone())],
+            )?
+            .is_empty()
+        {
+            return Ok(Some(c));
+        }
+    }
+    Ok(None)
+}
+
 /// `goals[2].due` in API errors, `row 3, due` in a file's.
 fn field(at: &str, name: &str) -> String {
     if at.starts_with("row ") {
@@ -75,7 +98,7 @@ fn check(sql: &mut dyn Sql, g: &GoalInput, at: &str) -> Result<GoalInput, GoalEr
     let region = if region.eq_ignore_ascii_case(ALL) {
         ALL.to_string()
     } else {
-        region.to_uppercase()
+        region.to_string()
     };
     if region.is_empty() || region.chars().count() > REGION_CHARS_MAX {
         return Err(invalid(
@@ -119,23 +142,22 @@ fn check(sql: &mut dyn Sql, g: &GoalInput, at: &str) -> Result<GoalInput, GoalEr
                 .to_string(),
         ),
     };
-    if region != ALL {
-        let known = sql.query(
-            "SELECT 1 FROM voters WHERE county = ? AND removed_load_id IS NULL LIMIT 1",
-            &[Value::Text(region.clone())],
-        )?;
-        if known.is_empty() {
-            return Err(invalid(
+    let region = if region == ALL {
+        region
+    } else {
+        county_as_stored(sql, &region)?.ok_or_else(|| {
+            invalid(
                 field(at, "region"),
                 format!("no county {region} in the voter file"),
-            ));
-        }
-    }
+            )
+        })?
+    };
     Ok(GoalInput {
         region,
         metric,
         target: g.target,
         due,
+        line: g.line,
     })
 }
 
@@ -157,7 +179,7 @@ pub fn set(
     let mut checked = Vec::with_capacity(goals.len());
     for (i, g) in goals.iter().enumerate() {
         let at = if at_prefix.starts_with("row") {
-            format!("row {}", i + 2)
+            format!("row {}", g.line.unwrap_or(i + 2))
         } else {
             format!("{at_prefix}[{i}]")
         };
@@ -169,6 +191,7 @@ pub fn set(
             due: g.due,
             set_by: actor.to_string(),
             set_at: now.to_string(),
+            baseline: None,
         });
     }
     store::goals::set(sql, &checked)?;
@@ -186,6 +209,7 @@ pub fn list(sql: &mut dyn Sql) -> Result<Vec<Goal>, StoreError> {
             due: g.due,
             set_by: g.set_by,
             set_at: g.set_at,
+            baseline: g.baseline,
         })
         .collect())
 }
@@ -211,7 +235,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<GoalInput>, GoalError> {
     let due = col("due");
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
-        let row = i + 2;
+        // The line in the file (blank lines and quoted line breaks counted).
+        let row = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| p.line() as usize);
         let rec = rec.map_err(|e| invalid(format!("row {row}"), e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").to_string();
         let t = get(target);
@@ -226,6 +255,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<GoalInput>, GoalError> {
             metric: get(metric),
             target,
             due: due.map(get).filter(|d| !d.is_empty()),
+            line: Some(row),
         });
         if out.len() > GOALS_PER_SET_MAX {
             return Err(invalid(
@@ -256,6 +286,9 @@ mod tests {
             e.to_string(),
             "row 2, target: \"lots\" is not a whole number"
         );
+        // Rows follow the reader's line count: a quoted line break counts.
+        let e = parse_csv("region,metric,target\n\"WA\nKE\",doors,1\nWAKE,calls,x\n").unwrap_err();
+        assert!(e.to_string().starts_with("row 4, target"), "{e}");
         let e = parse_csv("region,target\nWAKE,1\n").unwrap_err();
         assert!(e.to_string().starts_with("row 1: the header needs"), "{e}");
     }

@@ -373,9 +373,10 @@ pub fn rejects_preview(path: &Path, n: usize) -> std::io::Result<Vec<(u64, Strin
     let mut out = Vec::new();
     for line in text.lines().skip(1).take(n) {
         let line = line?;
-        let mut f = line.splitn(3, '\t');
+        // The reason is escaped as a field of the file is (`model::escape_field`).
+        let mut f = model::split_fields(&line).into_iter();
         let row = f.next().and_then(|r| r.parse().ok()).unwrap_or(0);
-        out.push((row, f.next().unwrap_or("").to_string()));
+        out.push((row, f.next().unwrap_or_default()));
     }
     Ok(out)
 }

@@ -50,6 +50,8 @@ pub struct TeamInput {
     pub county: String,
     pub precincts: Vec<String>,
     pub leader: Option<String>,
+    /// Its line in the teams file (errors name it).
+    pub line: Option<usize>,
 }
 
 /// Reads a teams file: CSV with a header `team_id,name,county,precincts,leader` (any order,
@@ -75,7 +77,12 @@ pub fn parse_csv(text: &str) -> Result<Vec<TeamInput>, TeamError> {
     let leader = col("leader");
     let mut out = Vec::new();
     for (i, rec) in r.records().enumerate() {
-        let row = i + 2;
+        // The line in the file (blank lines and quoted line breaks counted).
+        let row = rec
+            .as_ref()
+            .ok()
+            .and_then(|r| r.position())
+            .map_or(i + 2, |p| p.line() as usize);
         let rec = rec.map_err(|e| invalid(format!("row {row}"), e.to_string()))?;
         let get = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
         out.push(TeamInput {
@@ -88,6 +95,7 @@ pub fn parse_csv(text: &str) -> Result<Vec<TeamInput>, TeamError> {
                 .filter(|p| !p.is_empty())
                 .collect(),
             leader: leader.map(get).filter(|l| !l.is_empty()),
+            line: Some(row),
         });
         if out.len() > TEAMS_MAX {
             return Err(invalid(
@@ -107,11 +115,20 @@ pub fn set(sql: &mut dyn Sql, teams: &[TeamInput], now: &str) -> Result<usize, T
     let mut seen_precincts = std::collections::HashMap::new();
     let mut kept = Vec::with_capacity(teams.len());
     for (i, t) in teams.iter().enumerate() {
-        let at = |c: &str| format!("row {}, {c}", i + 2);
-        if t.id.is_empty() || t.id.chars().count() > TEAM_ID_CHARS_MAX {
+        let at = |c: &str| format!("row {}, {c}", t.line.unwrap_or(i + 2));
+        if t.id.is_empty()
+            || t.id.chars().count() > TEAM_ID_CHARS_MAX
+            || !t
+                .id
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+        {
             return Err(invalid(
                 at("team_id"),
-                format!("must be 1 to {TEAM_ID_CHARS_MAX} characters"),
+                format!(
+                    "{:?}: 1 to {TEAM_ID_CHARS_MAX} letters, digits, '.', '_' or '-' (it is part of the team's address)",
+                    t.id
+                ),
             ));
         }
         if !seen_ids.insert(t.id.clone()) {
@@ -126,10 +143,15 @@ pub fn set(sql: &mut dyn Sql, teams: &[TeamInput], now: &str) -> Result<usize, T
                 format!("must be 1 to {TEAM_NAME_CHARS_MAX} characters"),
             ));
         }
-        let county = t.county.to_uppercase();
-        if county.is_empty() {
+        if t.county.is_empty() {
             return Err(invalid(at("county"), "is empty"));
         }
+        let Some(county) = crate::goals::county_as_stored(sql, &t.county)? else {
+            return Err(invalid(
+                at("county"),
+                format!("no county {} in the voter file", t.county),
+            ));
+        };
         if t.precincts.is_empty() || t.precincts.len() > PRECINCTS_PER_TEAM_MAX {
             return Err(invalid(
                 at("precincts"),
@@ -137,18 +159,25 @@ pub fn set(sql: &mut dyn Sql, teams: &[TeamInput], now: &str) -> Result<usize, T
             ));
         }
         let mut precincts = Vec::with_capacity(t.precincts.len());
-        for p in &t.precincts {
-            let p = p.to_uppercase();
-            let known = sql.query(
-                "SELECT 1 FROM voters WHERE county = ? AND precinct = ? AND removed_load_id IS NULL LIMIT 1",
-                &[Value::Text(county.clone()), Value::Text(p.clone())],
-            )?;
-            if known.is_empty() {
+        for typed in &t.precincts {
+            // As typed, else in capitals (the state files' spelling).
+            let mut found = None;
+            for p in [typed.clone(), typed.to_uppercase()] {
+                let known = sql.query(
+                    "SELECT 1 FROM voters WHERE county = ? AND precinct = ? AND removed_load_id IS NULL LIMIT 1",
+                    &[Value::Text(county.clone()), Value::Text(p.clone())],
+                )?;
+                if !known.is_empty() {
+                    found = Some(p);
+                    break;
+                }
+            }
+            let Some(p) = found else {
                 return Err(invalid(
                     at("precincts"),
-                    format!("no precinct {p} in {county} in the voter file"),
+                    format!("no precinct {typed} in {county} in the voter file"),
                 ));
-            }
+            };
             if let Some(other) = seen_precincts.insert((county.clone(), p.clone()), t.id.clone()) {
                 return Err(invalid(
                     at("precincts"),
@@ -305,15 +334,34 @@ fn summary(t: &store::teams::Team, members: &[MemberView]) -> TeamSummary {
     }
 }
 
-/// The teams `p` may see, with their member counts.
+/// The teams `p` may see, with their member counts (members and their latest personal
+/// contact only: the activity is on each team's page).
 pub fn list(sql: &mut dyn Sql, p: &Principal, today: &str) -> Result<Vec<TeamSummary>, StoreError> {
+    let recent = days_before(today, PERSONAL_CONTACT_DAYS);
     let mut out = Vec::new();
     for t in store::teams::list(sql)? {
         if !may_see(p, &t) {
             continue;
         }
-        let members = member_views(sql, &t, today)?;
-        out.push(summary(&t, &members));
+        let members = store::teams::members(sql, &t)?;
+        let contacts = store::teams::contacts(sql, &t.id)?;
+        let not_contacted = members
+            .iter()
+            .filter(|m| {
+                !contacts.iter().any(|c| {
+                    c.person_id == m.person_id && c.contacted_at.as_str() >= recent.as_str()
+                })
+            })
+            .count();
+        out.push(TeamSummary {
+            id: t.id.clone(),
+            name: t.name.clone(),
+            county: t.county.clone(),
+            precincts: t.precincts.clone(),
+            leader: t.leader.clone(),
+            members: members.len(),
+            not_contacted,
+        });
     }
     Ok(out)
 }

@@ -237,8 +237,10 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
         },
     )?;
     people.add("canvassed", Column::Flag(contacted));
-    // Contact attempts, for frequency caps, and each person's latest result.
+    // Contact attempts, for frequency caps, and each person's latest result; who was reached
+    // (a result `Contacted`).
     let mut latest: HashMap<u32, (Date, String)> = HashMap::new();
+    let mut reached = Bitmap::empty(n);
     sql.query_each(
         "SELECT voter_id, CAST(date AS TEXT), contact_type, result FROM field_results \
          WHERE source = 'canvass' AND date IS NOT NULL",
@@ -251,6 +253,9 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
                         .contacts
                         .push(targeting::Attempt { row, channel, date });
                 }
+                if text_of(&r[3]) == "Contacted" {
+                    reached.set(row as usize);
+                }
                 let e = latest.entry(row).or_insert((date, String::new()));
                 if date >= e.0 {
                     *e = (date, text_of(&r[3]).to_string());
@@ -259,6 +264,7 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             Ok(())
         },
     )?;
+    people.add("reached", Column::Flag(reached));
     let mut last_result = CategoryBuilder::new();
     for i in 0..n {
         last_result.push(latest.get(&(i as u32)).map_or("", |x| x.1.as_str()));

@@ -117,8 +117,8 @@ pub enum BenchCommand {
     /// director's session on the store, the people table read once, then `--runs` requests of
     /// each page (/overview, a county's precincts, /health, /loads, the overview's JSON, /teams,
     /// a team's page) and p50/p99 of the server time, rendering included. Creates the user
-    /// `bench-director` if it is not there (a random password; its session lasts an hour), and
-    /// a team `BENCH` over four precincts when the store has no team.
+    /// `bench-director` if it is not there (a random password; disabled again at the end), and
+    /// a team `BENCH` over four precincts when the store has no team (removed at the end).
     Pages {
         #[arg(long, default_value_t = 50)]
         runs: usize,
@@ -1025,7 +1025,7 @@ fn bench_health(database: &str, runs: usize) -> Result<()> {
     Ok(())
 }
 
-/// `tusk bench overview`: p50/p99 of the overview's one pass over the people table.
+/// `tusk bench pages`: p50/p99 of the dashboard's pages through the server's router.
 fn bench_pages(database: &str, runs: usize) -> Result<()> {
     use store::sql::RowExt;
     let cli = crate::Cli {
@@ -1038,7 +1038,11 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
     {
         let mut store = crate::open_store(database)?;
         let user = match store::accounts::user_by_name(store.sql(), "bench-director")? {
-            Some(u) => u,
+            Some(u) => {
+                // Disabled at the end of the last run.
+                store::accounts::set_disabled(store.sql(), "bench-director", false)?;
+                u
+            }
             None => {
                 let spec = app::accounts::UserSpec {
                     username: "bench-director".into(),
@@ -1084,10 +1088,10 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
     };
     // A team to read: the first of the store's, or one drawn over four precincts of the
     // largest county when the store has none.
-    let team = {
+    let (team, drew_team) = {
         let mut store = crate::open_store(database)?;
         match store::teams::list(store.sql())?.into_iter().next() {
-            Some(t) => t.id,
+            Some(t) => (t.id, false),
             None => {
                 let precincts: Vec<String> = store
                     .sql()
@@ -1104,12 +1108,13 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
                     county: largest.clone(),
                     precincts,
                     leader: None,
+                    line: None,
                 };
                 app::teams::set(store.sql(), &[t], &crate::scoring::now())?;
                 println!(
                     "drew team BENCH over four precincts of {largest} (the store had no teams)"
                 );
-                "BENCH".to_string()
+                ("BENCH".to_string(), true)
             }
         }
     };
@@ -1134,7 +1139,7 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
     let app = server::router(state.clone());
     let pages = [
         "/overview".to_string(),
-        format!("/overview?county={largest}"),
+        format!("/overview?county={}", server::api::encode(&largest)),
         "/health".to_string(),
         "/loads".to_string(),
         "/api/v1/overview".to_string(),
@@ -1178,9 +1183,18 @@ fn bench_pages(database: &str, runs: usize) -> Result<()> {
             q(0.99)
         );
     }
+    // Leave the store as it was: the benchmark's team removed, its user disabled (which ends
+    // its session).
+    let mut store = crate::open_store(database)?;
+    if drew_team {
+        store::teams::replace(store.sql(), &[], &crate::scoring::now())?;
+    }
+    store::accounts::set_disabled(store.sql(), "bench-director", true)?;
+    println!("the team BENCH (when drawn) is removed and the user bench-director disabled");
     Ok(())
 }
 
+/// `tusk bench overview`: p50/p99 of the overview's one pass over the people table.
 fn bench_overview(database: &str, people: usize, runs: usize) -> Result<()> {
     let mut store = crate::open_store(database)?;
     let t = Instant::now();

@@ -108,6 +108,7 @@ pub async fn put(
             metric: g.metric,
             target: g.target,
             due: g.due,
+            line: None,
         })
         .collect();
     set(&state, p.actor(), goals).await?;
@@ -160,6 +161,7 @@ pub async fn form(
         metric: f.metric,
         target,
         due: Some(f.due).filter(|d| !d.trim().is_empty()),
+        line: None,
     };
     match set(&state, p.actor(), vec![goal]).await {
         Ok(()) => Redirect::to("/overview#goals").into_response(),

@@ -185,18 +185,13 @@ async fn load(
     state: &AppState,
     who: &Who,
     p: LoadParams,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<LoadAnswer, ApiError> {
     let actor = principal(who)?.actor();
     let file_name = file_name_of(&p)?;
     let what = what(state, &p, &actor)?;
-    if body.is_empty() {
-        return Err(ApiError::field(
-            "file",
-            "is empty: send the file's bytes as the request body",
-        ));
-    }
-    // One load at a time: a second waits for nothing and is told.
+    // One load at a time: a second waits for nothing and is told — before its body is read,
+    // so that simultaneous uploads do not each hold a file in memory.
     let Ok(_one) = state.loading.clone().try_lock_owned() else {
         return Err(ApiError {
             field: Some("file".into()),
@@ -207,6 +202,31 @@ async fn load(
             )
         });
     };
+    let body: Bytes = axum::body::to_bytes(body, LOAD_BODY_BYTES_MAX)
+        .await
+        .map_err(|e| {
+            if too_large(&e) {
+                ApiError {
+                    field: Some("file".into()),
+                    ..ApiError::new(
+                        "payload_too_large",
+                        format!(
+                            "the file is larger than {} MiB: load it with `tusk import {} FILE`, which streams from disk",
+                            LOAD_BODY_BYTES_MAX >> 20,
+                            p.kind
+                        ),
+                    )
+                }
+            } else {
+                ApiError::field("file", format!("the upload broke off: {e}; nothing was kept"))
+            }
+        })?;
+    if body.is_empty() {
+        return Err(ApiError::field(
+            "file",
+            "is empty: send the file's bytes as the request body",
+        ));
+    }
     let kind = p.kind.clone();
     state
         .pool
@@ -284,6 +304,11 @@ async fn load(
         .await
 }
 
+/// Whether reading a body failed on the length limit (not on a broken connection).
+fn too_large(e: &axum::Error) -> bool {
+    std::error::Error::source(e).is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
+}
+
 /// Load a source file: the body is the file's bytes, as `tusk import` would read them from
 /// disk. One load, one transaction: a file that cannot be read keeps nothing; rejected rows
 /// are counted, and the first are named with their row number and reason. One load at a time.
@@ -294,7 +319,7 @@ pub async fn create(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,
     QueryOf(p): QueryOf<LoadParams>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> Result<Response, ApiError> {
     let answer = load(&state, &who, p, body).await?;
     Ok((StatusCode::CREATED, Json(answer)).into_response())
@@ -348,5 +373,38 @@ pub async fn page(State(state): State<AppState>, Extension(who): Extension<Who>)
             StatusCode::OK,
         ),
         Err(e) => error_page(&e, Some(&p)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_length_limit_is_told_from_other_read_errors() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let e = rt
+            .block_on(axum::body::to_bytes(
+                axum::body::Body::from(vec![0u8; 100]),
+                10,
+            ))
+            .unwrap_err();
+        assert!(too_large(&e));
+        let ok = rt.block_on(axum::body::to_bytes(
+            axum::body::Body::from(vec![0u8; 10]),
+            10,
+        ));
+        assert_eq!(ok.unwrap().len(), 10);
+    }
+
+    #[test]
+    fn the_page_offers_every_kind_the_importer_reads() {
+        let offered: Vec<&str> = kinds().iter().map(|k| k.0).collect();
+        for k in ingest::Kind::ALL {
+            assert!(offered.contains(&k.name()), "{}", k.name());
+        }
+        assert!(offered.contains(&GEOCODES));
     }
 }

@@ -70,8 +70,14 @@ pub struct GoalProgress {
     pub share: f64,
     pub due: Option<String>,
     pub pace: targeting::overview::Pace,
-    /// The share of the target a steady pace from `set_at` to `due` reaches today.
+    /// What was already counted when the goal was set: the steady line runs from it on
+    /// `set_at` to the target on `due`.
+    pub baseline: u64,
+    /// The share of the way from the baseline to the target a steady pace covers by today.
     pub expected: Option<f64>,
+    /// The baseline was counted now (the goal is new): to be kept.
+    #[serde(skip)]
+    pub baseline_new: bool,
     pub set_by: String,
     pub set_at: String,
 }
@@ -116,7 +122,9 @@ fn goal_progress(
             let target = g.target.max(0) as u64;
             let start = model::Date::parse(g.set_at.get(..10).unwrap_or("")).unwrap_or(today);
             let due = g.due.as_deref().and_then(model::Date::parse);
-            let (pace, expected) = targeting::overview::pace(actual, target, start, due, today);
+            let baseline = g.baseline.map_or(actual, |b| b.max(0) as u64);
+            let (pace, expected) =
+                targeting::overview::pace(actual, target, baseline, start, due, today);
             let label = targeting::overview::METRICS
                 .iter()
                 .find(|m| m.0 == g.metric)
@@ -130,7 +138,9 @@ fn goal_progress(
                 share: actual as f64 / target.max(1) as f64,
                 due: g.due,
                 pace,
+                baseline,
                 expected,
+                baseline_new: g.baseline.is_none(),
                 set_by: g.set_by,
                 set_at: g.set_at,
             })
@@ -246,6 +256,23 @@ async fn compute(
         &trips,
         today,
     );
+    // New goals: what is counted now is where their steady line starts.
+    let baselines: Vec<(String, String, i64)> = goals
+        .iter()
+        .filter(|g| g.baseline_new)
+        .map(|g| (g.region.clone(), g.metric.clone(), g.baseline as i64))
+        .collect();
+    if !baselines.is_empty() {
+        state
+            .pool
+            .run(move |st| {
+                for (r, m, b) in &baselines {
+                    store::goals::set_baseline(st.sql(), r, m, *b)?;
+                }
+                Ok(())
+            })
+            .await?;
+    }
     Ok(OverviewBody {
         by: by.into(),
         county,

@@ -181,8 +181,9 @@ struct TeamPage {
 
 #[derive(Debug, Deserialize, Default)]
 pub struct TeamQuery {
+    /// The member just logged (a person id: names stay out of addresses).
     #[serde(default)]
-    pub logged: Option<String>,
+    pub logged: Option<i64>,
 }
 
 pub async fn team_page(
@@ -198,15 +199,16 @@ pub async fn team_page(
         Ok(v) => render(
             &TeamPage {
                 nav: nav(Some(&p)),
+                message: q
+                    .logged
+                    .and_then(|id| v.members.iter().find(|m| m.person_id == id))
+                    .map(|m| format!("Logged: you talked with {}.", m.name))
+                    .unwrap_or_default(),
                 v,
                 csrf: crate::pages::csrf_of(&p),
                 days: app::teams::PERSONAL_CONTACT_DAYS,
                 activity_days: app::teams::ACTIVITY_DAYS,
                 how: app::teams::HOW.to_vec(),
-                message: q
-                    .logged
-                    .map(|n| format!("Logged: you talked with {n}."))
-                    .unwrap_or_default(),
             },
             StatusCode::OK,
         ),
@@ -222,9 +224,6 @@ pub struct ContactForm {
     pub person_id: String,
     #[serde(default)]
     pub how: String,
-    /// The member's name, to say on the page what was logged.
-    #[serde(default)]
-    pub name: String,
 }
 
 pub async fn contact_form(
@@ -247,9 +246,8 @@ pub async fn contact_form(
     };
     match contact(&state, &who, id.clone(), person_id, f.how).await {
         Ok(_) => Redirect::to(&format!(
-            "/teams/{}?logged={}",
-            crate::api::encode(&id),
-            crate::api::encode(f.name.trim())
+            "/teams/{}?logged={person_id}",
+            crate::api::encode(&id)
         ))
         .into_response(),
         Err(e) => error_page(&e, Some(&p)),

@@ -31,6 +31,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (16, include_str!("../migrations/0016_trips.sql")),
     (17, include_str!("../migrations/0017_region_goals.sql")),
     (18, include_str!("../migrations/0018_teams.sql")),
+    (19, include_str!("../migrations/0019_goal_baselines.sql")),
 ];
 
 /// Advisory lock keys: schema migration, and loads (one load at a time, as on SQLite).

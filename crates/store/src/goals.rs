@@ -15,12 +15,15 @@ pub struct Goal {
     pub due: Option<String>,
     pub set_by: String,
     pub set_at: String,
+    /// What was already counted when the goal was set (filled by the overview's first count
+    /// after setting).
+    pub baseline: Option<i64>,
 }
 
 /// Every goal, by region then measure.
 pub fn list(sql: &mut dyn Sql) -> Result<Vec<Goal>> {
     sql.query(
-        "SELECT region, metric, target, due, set_by, set_at FROM region_goals ORDER BY region, metric",
+        "SELECT region, metric, target, due, set_by, set_at, baseline FROM region_goals ORDER BY region, metric",
         &[],
     )?
     .iter()
@@ -32,13 +35,27 @@ pub fn list(sql: &mut dyn Sql) -> Result<Vec<Goal>> {
             due: r.opt_text(3)?,
             set_by: r.text(4)?,
             set_at: r.text(5)?,
+            baseline: r.opt_int(6)?,
         })
     })
     .collect()
 }
 
-/// Sets goals in one transaction: each replaces the goal of its region and measure; a target
-/// of 0 removes it.
+/// Records what a goal's measure counted when the goal was first counted after being set.
+pub fn set_baseline(sql: &mut dyn Sql, region: &str, metric: &str, baseline: i64) -> Result<()> {
+    sql.execute(
+        "UPDATE region_goals SET baseline = ? WHERE region = ? AND metric = ? AND baseline IS NULL",
+        &[
+            Value::Int(baseline),
+            Value::Text(region.to_string()),
+            Value::Text(metric.to_string()),
+        ],
+    )?;
+    Ok(())
+}
+
+/// Sets goals in one transaction: each replaces the goal of its region and measure (its
+/// baseline counted again); a target of 0 removes it.
 pub fn set(sql: &mut dyn Sql, goals: &[Goal]) -> Result<()> {
     sql.transaction(&mut |tx| {
         for g in goals {

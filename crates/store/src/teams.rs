@@ -165,7 +165,7 @@ pub fn area_attempts(
              CAST(COUNT(*) AS BIGINT) FROM voters v \
              JOIN field_results f ON f.voter_rkey = v.rkey \
              WHERE v.county = ? AND v.precinct IN ({marks}) AND v.removed_load_id IS NULL \
-             AND CAST(f.date AS TEXT) >= ? \
+             AND f.source = 'canvass' AND CAST(f.date AS TEXT) >= ? \
              GROUP BY f.contact_type ORDER BY f.contact_type"
         ),
         &params,
@@ -199,11 +199,13 @@ pub fn add_contact(sql: &mut dyn Sql, team_id: &str, c: &PersonalContact) -> Res
     Ok(())
 }
 
-/// The personal contacts logged on a team, latest first.
+/// The latest personal contact logged with each member of a team (one per person).
 pub fn contacts(sql: &mut dyn Sql, team_id: &str) -> Result<Vec<PersonalContact>> {
     sql.query(
-        "SELECT person_id, contacted_by, contacted_at, how FROM team_contacts WHERE team_id = ? \
-         ORDER BY contacted_at DESC",
+        "SELECT c.person_id, MAX(c.contacted_by), c.contacted_at, MAX(c.how) FROM team_contacts c \
+         WHERE c.team_id = ? AND c.contacted_at = (SELECT MAX(d.contacted_at) FROM team_contacts d \
+         WHERE d.team_id = c.team_id AND d.person_id = c.person_id) \
+         GROUP BY c.person_id, c.contacted_at ORDER BY c.person_id",
         &[text(team_id)],
     )?
     .iter()

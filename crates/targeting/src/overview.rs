@@ -27,6 +27,8 @@ pub struct Row {
     pub maxed_out: u64,
     /// People with at least one canvass result.
     pub canvassed: u64,
+    /// People with a canvass result `Contacted` (reached at the door or on the phone).
+    pub reached: u64,
     /// Contact attempts recorded, by channel: doors knocked, calls, texts, mail.
     pub doors: u64,
     pub calls: u64,
@@ -48,7 +50,10 @@ pub const METRICS: [(&str, &str); 13] = [
     ("doors", "doors knocked"),
     ("calls", "calls made"),
     ("texts", "texts sent"),
-    ("contacts", "people reached at the door or on the phone"),
+    (
+        "contacts",
+        "people reached at the door or on the phone (a result Contacted)",
+    ),
     ("volunteers", "volunteers"),
     ("donors", "donors"),
     ("money", "dollars raised this cycle"),
@@ -67,7 +72,7 @@ impl Row {
             "doors" => self.doors,
             "calls" => self.calls,
             "texts" => self.texts,
-            "contacts" => self.canvassed,
+            "contacts" => self.reached,
             "volunteers" => self.volunteers,
             "donors" => self.donors,
             "money" => self.money,
@@ -96,11 +101,14 @@ pub enum Pace {
 /// Slack below the steady pace still called on pace (a share of the target).
 pub const PACE_SLACK: f64 = 0.05;
 
-/// The pace of `actual` against `target`, for a goal set on `start` and due on `due`, today.
-/// Returns the pace and the share of the target a steady pace would have reached by today.
+/// The pace of `actual` against `target`, for a goal set on `start` when `baseline` was
+/// already counted, due on `due`, today: a steady line from the baseline on `start` to the
+/// target on `due`. Returns the pace and the share of the way from the baseline to the target a
+/// steady pace would have covered by today.
 pub fn pace(
     actual: u64,
     target: u64,
+    baseline: u64,
     start: model::Date,
     due: Option<model::Date>,
     today: model::Date,
@@ -116,7 +124,8 @@ pub fn pace(
     }
     let span = (due.to_days() - start.to_days()).max(1) as f64;
     let expected = ((today.to_days() - start.to_days()) as f64 / span).clamp(0.0, 1.0);
-    let share = actual as f64 / target.max(1) as f64;
+    let share =
+        actual.saturating_sub(baseline) as f64 / target.saturating_sub(baseline).max(1) as f64;
     let p = if share + PACE_SLACK >= expected {
         Pace::OnPace
     } else {
@@ -170,12 +179,13 @@ pub fn progress(
         Some(Column::Number(v)) => Some(v),
         _ => None,
     };
-    let (vol, gave, maxed, canv, newreg) = (
+    let (vol, gave, maxed, canv, newreg, reach) = (
         flag(people, "volunteer"),
         flag(people, "gave"),
         flag(people, "maxed_out"),
         flag(people, "canvassed"),
         flag(people, "new_registrant"),
+        flag(people, "reached"),
     );
     let given = match people.columns.get("given") {
         Some(Column::Number(v)) => Some(v),
@@ -207,6 +217,7 @@ pub fn progress(
         r.maxed_out += has(maxed, i);
         r.canvassed += has(canv, i);
         r.registrations += has(newreg, i);
+        r.reached += has(reach, i);
         if let Some(g) = given {
             dollars[code as usize] += f64::from(g[i]);
         }
@@ -246,6 +257,7 @@ pub fn progress(
         total.maxed_out += r.maxed_out;
         total.canvassed += r.canvassed;
         total.registrations += r.registrations;
+        total.reached += r.reached;
         total.money += r.money;
         total.doors += r.doors;
         total.calls += r.calls;
@@ -339,6 +351,7 @@ mod tests {
             "canvassed",
             Column::Flag(Bitmap::from_fn(n, |i| i % 2 == 0)),
         );
+        p.add("reached", Column::Flag(Bitmap::from_fn(n, |i| i == 0)));
         p.add(
             "new_registrant",
             Column::Flag(Bitmap::from_fn(n, |i| i == 3 || i == 5)),
@@ -390,7 +403,12 @@ mod tests {
         assert_eq!((all.registrations, all.money), (2, 3400));
         assert_eq!((wake.registrations, wake.money), (1, 3400));
         assert_eq!(wake.metric("money"), Some(3400));
-        assert_eq!(wake.metric("contacts"), Some(wake.canvassed));
+        assert_eq!(wake.metric("contacts"), Some(wake.reached));
+        assert_eq!(
+            (all.reached, wake.reached),
+            (1, 1),
+            "reached is not canvassed"
+        );
         assert_eq!(wake.metric("asks_made"), None, "counted elsewhere");
         for (m, _) in METRICS {
             let elsewhere = ["asks_made", "asks_converted", "travellers"].contains(&m);
@@ -422,30 +440,40 @@ mod tests {
     fn pace_against_a_steady_line_from_set_to_due() {
         let d = |m, day| model::Date::new(2026, m, day).unwrap();
         // Set on Sep 1, due Oct 31 (60 days); on Oct 1 a steady pace is at half.
-        let (p, e) = pace(50, 100, d(9, 1), Some(d(10, 31)), d(10, 1));
+        let (p, e) = pace(50, 100, 0, d(9, 1), Some(d(10, 31)), d(10, 1));
         assert_eq!(p, Pace::OnPace);
         assert!((e.unwrap() - 0.5).abs() < 1e-9);
         assert_eq!(
-            pace(46, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            pace(46, 100, 0, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
             Pace::OnPace,
             "within the slack"
         );
         assert_eq!(
-            pace(44, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            pace(44, 100, 0, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
             Pace::Behind
         );
         assert_eq!(
-            pace(100, 100, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            pace(100, 100, 0, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
             Pace::Done
         );
         assert_eq!(
-            pace(99, 100, d(9, 1), Some(d(10, 31)), d(11, 1)).0,
+            pace(99, 100, 0, d(9, 1), Some(d(10, 31)), d(11, 1)).0,
             Pace::Missed
         );
-        assert_eq!(pace(1, 100, d(9, 1), None, d(11, 1)).0, Pace::Open);
+        assert_eq!(pace(1, 100, 0, d(9, 1), None, d(11, 1)).0, Pace::Open);
+        // A goal set when 80 of 100 were already there: the line starts at 80. Half-way in
+        // time, 85 is behind (a steady pace would be at 90), 90 is on pace.
+        assert_eq!(
+            pace(85, 100, 80, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            Pace::Behind
+        );
+        assert_eq!(
+            pace(90, 100, 80, d(9, 1), Some(d(10, 31)), d(10, 1)).0,
+            Pace::OnPace
+        );
         // Before it was set (a clock behind): nothing expected yet.
         assert_eq!(
-            pace(0, 100, d(9, 1), Some(d(10, 31)), d(8, 1)),
+            pace(0, 100, 0, d(9, 1), Some(d(10, 31)), d(8, 1)),
             (Pace::OnPace, Some(0.0))
         );
     }

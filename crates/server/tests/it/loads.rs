@@ -41,9 +41,12 @@ fn a_director_loads_files_through_the_api() {
             }
             rt.block_on(send(&f.app, r.body(axum::body::Body::from(body)).unwrap()))
         };
-        // Fifty voters of another file, and a row that has lost its fields.
+        // Voters of another file (more than axum's default 64 KiB body limit), and a row that
+        // has lost its fields.
+        let n = 400;
         let mut bytes = Vec::new();
-        testkit::write_ncvoter(&mut bytes, 50, 1234).unwrap();
+        testkit::write_ncvoter(&mut bytes, n, 1234).unwrap();
+        assert!(bytes.len() > 64 * 1024);
         // (The voter file is Latin-1, as the state sends it.)
         let mut text = bytes;
         text.extend_from_slice(b"broken\trow\n");
@@ -57,13 +60,13 @@ fn a_director_loads_files_through_the_api() {
         assert_eq!(r.status, 201, "{}: {}", f.backend, r.body);
         let a = r.json();
         assert_eq!(a["file_name"], "ncvoter_new.txt", "the base name only");
-        assert_eq!(a["read"], 51);
+        assert_eq!(a["read"], n + 1);
         assert_eq!(a["rejected"], 1);
-        assert_eq!(a["accepted"], 50);
+        assert_eq!(a["accepted"], n);
         let new = a["new"].as_i64().unwrap();
         assert_eq!(
             new + a["updated"].as_i64().unwrap() + a["unchanged"].as_i64().unwrap(),
-            50
+            n as i64
         );
         // A voter file is a snapshot of its counties: voters it no longer lists are removed.
         let removed = a["removed"].as_i64().unwrap();
@@ -72,7 +75,8 @@ fn a_director_loads_files_through_the_api() {
         let rejects = a["rejects"].as_array().unwrap();
         assert_eq!(rejects.len(), 1);
         assert_eq!(
-            rejects[0]["row"], 51,
+            rejects[0]["row"],
+            n + 1,
             "rows count from 1 after the header: {}",
             r.body
         );
@@ -103,7 +107,7 @@ fn a_director_loads_files_through_the_api() {
             text,
         );
         assert_eq!(again.status, 201, "{}", again.body);
-        assert_eq!(again.json()["unchanged"], 50, "{}", again.body);
+        assert_eq!(again.json()["unchanged"], n, "{}", again.body);
         assert_eq!(again.json()["new"], 0);
 
         // A CSV with its mapping.
@@ -124,7 +128,7 @@ fn a_director_loads_files_through_the_api() {
         assert_eq!(r.json()["new"], 1);
 
         // What is refused names its field and keeps nothing.
-        let n = loads(&f);
+        let n_loads = loads(&f);
         for (uri, body, field) in [
             ("/api/v1/loads?kind=boat", "x\n", "kind"),
             (
@@ -149,7 +153,20 @@ fn a_director_loads_files_through_the_api() {
             assert_eq!(r.status, 400, "{uri}: {}", r.body);
             assert_eq!(r.json()["field"], field, "{uri}: {}", r.body);
         }
-        assert_eq!(loads(&f), n, "nothing kept from refused files");
+        assert_eq!(loads(&f), n_loads, "nothing kept from refused files");
+        let n_before_409 = loads(&f);
+        // One load at a time: while one runs, another is told to wait (nothing read or kept).
+        {
+            let _running = f.state.loading.clone().try_lock_owned().unwrap();
+            let r = post(
+                "/api/v1/loads?kind=fec&file_name=x.txt",
+                "director",
+                b"x\n".to_vec(),
+            );
+            assert_eq!(r.status, 409, "{}", r.body);
+            assert_eq!(r.json()["field"], "file");
+            assert_eq!(loads(&f), n_before_409);
+        }
         // Organizers and analysts may not load.
         for who in ["organizer", "analyst", "volunteer"] {
             let r = post("/api/v1/loads?kind=fec", who, b"x\n".to_vec());

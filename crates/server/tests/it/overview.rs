@@ -159,6 +159,35 @@ fn goals_per_region_are_set_checked_and_counted_by_the_overview() {
             }
         );
         assert_eq!(find("all", "money")["actual"], row("all")["money"]);
+        // A new goal's line starts at what was counted when it was first seen, and that is
+        // kept.
+        assert_eq!(find("all", "money")["baseline"], row("all")["money"]);
+        let kept = call("GET", "/api/v1/goals", "director", None).json();
+        for g in kept["goals"].as_array().unwrap() {
+            assert!(g["baseline"].is_i64(), "{g}");
+        }
+        // Money: dollars given this cycle by people in the table, as the donations say.
+        {
+            let mut st = (f.open)();
+            let this_year: u16 = server::now_iso()[..4].parse().unwrap();
+            let year = app::universes::age_year(st.sql(), this_year);
+            let cents = st
+                .sql()
+                .query(
+                    &format!(
+                        "SELECT CAST(COALESCE(SUM(amount_cents), 0) AS BIGINT) FROM donations WHERE person_id IN (SELECT person_id FROM voters WHERE removed_load_id IS NULL) AND NOT memo AND election LIKE '_{year}'"
+                    ),
+                    &[],
+                )
+                .unwrap()[0]
+                .int(0)
+                .unwrap();
+            let money = row("all")["money"].as_i64().unwrap();
+            assert!(
+                (money - cents / 100).abs() <= 1 + rows.len() as i64,
+                "{money} vs {cents} cents"
+            );
+        }
         // New registrations: registered since January 1 of the year before the election.
         {
             let mut st = (f.open)();

@@ -25,6 +25,7 @@ fn team(id: &str, county: &str, precincts: &[&str], leader: Option<&str>) -> app
         county: county.into(),
         precincts: precincts.iter().map(|p| p.to_string()).collect(),
         leader: leader.map(str::to_string),
+        line: None,
     }
 }
 
@@ -65,6 +66,14 @@ fn a_leader_sees_their_team_and_logs_personal_contacts() {
                 (
                     vec![team("T1", &ca, &[&pa], None), team("T1", &cb, &[&pb], None)],
                     "row 3, team_id:",
+                ),
+                (
+                    vec![team("T/1", &ca, &[&pa], None)],
+                    "row 2, team_id: \"T/1\": 1 to 40 letters",
+                ),
+                (
+                    vec![team("T1", "NOWHERE", &[&pa], None)],
+                    "row 2, county: no county NOWHERE",
                 ),
             ] {
                 let e = app::teams::set(st.sql(), &teams, NOW)
@@ -184,6 +193,17 @@ fn a_leader_sees_their_team_and_logs_personal_contacts() {
             .map(|t| t["id"].as_str().unwrap())
             .collect();
         assert_eq!(ids, ["T1"], "the organizer works in {}", f.county_a);
+        assert_eq!(
+            call("GET", "/api/v1/teams/T2", "organizer", None).status,
+            404
+        );
+        let r = call(
+            "POST",
+            "/api/v1/teams/T2/contacts",
+            "organizer",
+            Some(serde_json::json!({"person_id": f.b, "how": "call"})),
+        );
+        assert_eq!(r.status, 404, "another county's team: {}", r.body);
         let d = call("GET", "/api/v1/teams", "director", None).json();
         assert_eq!(d["teams"].as_array().unwrap().len(), 2);
         assert_eq!(call("GET", "/api/v1/teams", "analyst", None).status, 403);
@@ -205,8 +225,18 @@ fn a_leader_sees_their_team_and_logs_personal_contacts() {
         let r = call("GET", "/teams", "volunteer", None);
         assert_eq!(r.status, 303, "{}", r.body);
         assert_eq!(r.headers["location"], "/teams/T1");
-        let page = call("GET", "/teams/T1", "volunteer", None);
+        let page = call(
+            "GET",
+            &format!("/teams/T1?logged={}", f.a),
+            "volunteer",
+            None,
+        );
         assert!(page.body.contains("id=\"team-members\""), "{}", page.body);
+        assert!(
+            page.body.contains("Logged: you talked with ANN TEST."),
+            "the name comes from the team, not the address: {}",
+            page.body
+        );
         assert!(page.body.contains("I talked with"));
         let page = call("GET", "/teams", "director", None);
         assert!(page.body.contains("href=\"/teams/T2\""), "{}", page.body);
