@@ -65,6 +65,7 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     let mut age: Vec<f32> = Vec::new();
     let mut households: Vec<Option<i64>> = Vec::new();
     let mut new_registrants: Vec<u32> = Vec::new();
+    let mut registered_on: Vec<targeting::table::Dated> = Vec::new();
     sql.query_each(
         "SELECT person_id, res_state, county, precinct, party, gender, race, ethnicity, status, \
          city, zip5, congressional_district, senate_district, house_district, birth_year, voter_id, \
@@ -83,6 +84,13 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
             let reg_year = text_of(&r[17]).get(..4).and_then(|y| y.parse::<u16>().ok());
             if reg_year.is_some_and(|y| y + 1 >= year) {
                 new_registrants.push(i);
+                if let Some(date) = date_of(&r[17]) {
+                    registered_on.push(targeting::table::Dated {
+                        row: i,
+                        date,
+                        amount: 1,
+                    });
+                }
             }
             ids.push(person);
             for (k, c) in cats.iter_mut().enumerate() {
@@ -215,6 +223,31 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
     )?;
     people.add("maxed_out", Column::Flag(maxed));
     people.add("given", Column::Number(given));
+    people.registered_on = registered_on;
+    // Gifts of the cycle by day, for the series over time.
+    sql.query_each(
+        "SELECT person_id, CAST(date AS TEXT), election, amount_cents FROM donations \
+         WHERE person_id IS NOT NULL AND NOT memo AND amount_cents > 0 AND date IS NOT NULL",
+        &[],
+        &mut |r| {
+            let cycle = text_of(&r[2])
+                .get(1..)
+                .and_then(|y| y.parse::<u16>().ok())
+                .is_some_and(|y| y == year);
+            if let (true, Some(&row), Some(date)) = (
+                cycle,
+                int_of(&r[0]).and_then(|p| row_of.get(&p)),
+                date_of(&r[1]),
+            ) {
+                people.gifts.push(targeting::table::Dated {
+                    row,
+                    date,
+                    amount: u32::try_from(int_of(&r[3]).unwrap_or(0)).unwrap_or(u32::MAX),
+                });
+            }
+            Ok(())
+        },
+    )?;
     let mut new_reg = Bitmap::empty(n);
     for i in new_registrants {
         new_reg.set(i as usize);

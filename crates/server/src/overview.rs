@@ -51,6 +51,10 @@ pub struct OverviewBody {
     /// by the trip planner.
     #[schema(value_type = Vec<Object>)]
     pub trips: Vec<TripOffice>,
+    /// New registrations and dollars given per week over the last `SERIES_WEEKS` weeks up
+    /// to today (in the regions shown).
+    #[schema(value_type = Vec<Object>)]
+    pub weekly: Vec<targeting::overview::Week>,
     /// The goals of the regions shown (the campaign's, and each county's; a county's only
     /// when drilling into it), with progress and pace.
     #[schema(value_type = Vec<Object>)]
@@ -150,6 +154,8 @@ fn goal_progress(
 
 /// Days of contact attempts in the overview's series.
 pub const SERIES_DAYS: usize = 30;
+/// Weeks of registrations and money in the overview's series.
+pub const SERIES_WEEKS: usize = 12;
 
 #[derive(Debug, Serialize)]
 pub struct TripOffice {
@@ -208,11 +214,14 @@ async fn compute(
     };
     let table: Arc<crate::universes::Table> = t;
     let trip_filter = filter.clone();
-    let (rows, n, series) = tokio::task::spawn_blocking(move || {
+    let today = model::Date::parse(&crate::now_iso()[..10]).unwrap_or(model::Date::from_days(0));
+    let (rows, n, series, weekly) = tokio::task::spawn_blocking(move || {
         targeting::overview::progress(&table.people, by, filter.as_deref(), voted_on).map(|rows| {
             let series =
                 targeting::overview::attempts_by_day(&table.people, filter.as_deref(), SERIES_DAYS);
-            (rows, table.people.len() as u64, series)
+            let weekly =
+                targeting::overview::weekly(&table.people, filter.as_deref(), SERIES_WEEKS, today);
+            (rows, table.people.len() as u64, series, weekly)
         })
     })
     .await
@@ -246,7 +255,6 @@ async fn compute(
             ))
         })
         .await?;
-    let today = model::Date::parse(&crate::now_iso()[..10]).unwrap_or(model::Date::from_days(0));
     let goals = goal_progress(
         goals,
         &rows,
@@ -285,6 +293,7 @@ async fn compute(
             .collect(),
         relational,
         trips,
+        weekly,
         goals,
     })
 }
@@ -324,10 +333,42 @@ pub struct PageGoal {
     pub class: &'static str,
 }
 
+/// Bars of one weekly series: (x, height, value, week) in SVG units, and the largest value.
+fn bars(
+    weekly: &[targeting::overview::Week],
+    f: impl Fn(&targeting::overview::Week) -> u64,
+) -> (Vec<(f64, f64, u64, String)>, u64) {
+    let max = weekly.iter().map(&f).max().unwrap_or(0).max(1);
+    let w = CHART_W / weekly.len().max(1) as f64;
+    let bars = weekly
+        .iter()
+        .enumerate()
+        .map(|(i, x)| {
+            let v = f(x);
+            (
+                w * i as f64,
+                WEEK_H * v as f64 / max as f64,
+                v,
+                x.from.clone(),
+            )
+        })
+        .collect();
+    (bars, max)
+}
+
+/// Height of a weekly bar chart (SVG user units).
+const WEEK_H: f64 = 60.0;
+
 #[derive(Template)]
 #[template(path = "overview.html")]
 struct OverviewPage {
     nav: Option<Nav>,
+    /// Weekly bars: registrations and dollars, each with its largest value; the bar width.
+    reg_bars: Vec<(f64, f64, u64, String)>,
+    reg_max: u64,
+    money_bars: Vec<(f64, f64, u64, String)>,
+    money_max: u64,
+    bar_w: f64,
     goals: Vec<PageGoal>,
     /// The goal form: regions (`all` and the counties shown) and measures; empty when the
     /// principal may not set goals.
@@ -480,9 +521,17 @@ pub async fn page(
                 .last()
                 .map(|x| x.0.clone())
                 .unwrap_or_default();
+            let (reg_bars, reg_max) = bars(&body.weekly, |w| w.registrations);
+            let (money_bars, money_max) = bars(&body.weekly, |w| w.dollars);
+            let bar_w = CHART_W / body.weekly.len().max(1) as f64 - 4.0;
             render(
                 &OverviewPage {
                     nav: nav(Some(&p)),
+                    reg_bars,
+                    reg_max,
+                    money_bars,
+                    money_max,
+                    bar_w,
                     goals,
                     goal_regions,
                     metrics: targeting::overview::METRICS.to_vec(),

@@ -269,6 +269,65 @@ pub fn progress(
     Ok(rows)
 }
 
+/// Weeks of registrations and money shown over time at most.
+pub const SERIES_WEEKS_MAX: usize = 52;
+
+/// One week of the series: its first day, new registrations, dollars given.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Week {
+    pub from: String,
+    pub registrations: u64,
+    pub dollars: u64,
+}
+
+/// New registrations and dollars given per week over the last `weeks` weeks up to `until`,
+/// for people whose county is in `counties` when given. Weeks without any are zeros.
+pub fn weekly(
+    people: &People,
+    counties: Option<&[String]>,
+    weeks: usize,
+    until: model::Date,
+) -> Vec<Week> {
+    let weeks = weeks.clamp(1, SERIES_WEEKS_MAX) as i64;
+    let keep = county_filter(people, counties);
+    let first = until.to_days() - 7 * weeks + 1;
+    let mut regs = vec![0u64; weeks as usize];
+    let mut cents = vec![0u64; weeks as usize];
+    let add = |events: &[crate::table::Dated], into: &mut Vec<u64>, by_amount: bool| {
+        for e in events {
+            let d = e.date.to_days();
+            if d < first || d > until.to_days() || keep.as_ref().is_some_and(|k| !k[e.row as usize])
+            {
+                continue;
+            }
+            into[((d - first) / 7) as usize] += if by_amount { u64::from(e.amount) } else { 1 };
+        }
+    };
+    add(&people.registered_on, &mut regs, false);
+    add(&people.gifts, &mut cents, true);
+    (0..weeks as usize)
+        .map(|w| Week {
+            from: model::Date::from_days(first + 7 * w as i64).to_string(),
+            registrations: regs[w],
+            dollars: (cents[w] + 50) / 100,
+        })
+        .collect()
+}
+
+/// Rows kept by a county filter (None: everyone).
+fn county_filter(people: &People, counties: Option<&[String]>) -> Option<Vec<bool>> {
+    counties.and_then(|list| match people.columns.get("county") {
+        Some(Column::Category { codes, dict }) => {
+            let wanted: Vec<bool> = dict
+                .iter()
+                .map(|c| list.iter().any(|x| x.eq_ignore_ascii_case(c)))
+                .collect();
+            Some(codes.iter().map(|&c| wanted[c as usize]).collect())
+        }
+        _ => None,
+    })
+}
+
 /// Days of contact attempts shown over time at most.
 pub const SERIES_DAYS_MAX: usize = 60;
 
@@ -281,16 +340,7 @@ pub fn attempts_by_day(
     days: usize,
 ) -> Vec<(model::Date, [u64; 4])> {
     let days = days.clamp(1, SERIES_DAYS_MAX) as i64;
-    let keep: Option<Vec<bool>> = counties.and_then(|list| match people.columns.get("county") {
-        Some(Column::Category { codes, dict }) => {
-            let wanted: Vec<bool> = dict
-                .iter()
-                .map(|c| list.iter().any(|x| x.eq_ignore_ascii_case(c)))
-                .collect();
-            Some(codes.iter().map(|&c| wanted[c as usize]).collect())
-        }
-        _ => None,
-    });
+    let keep = county_filter(people, counties);
     let Some(last) = people.contacts.iter().map(|a| a.date).max() else {
         return Vec::new();
     };
@@ -476,6 +526,56 @@ mod tests {
             pace(0, 100, 0, d(9, 1), Some(d(10, 31)), d(8, 1)),
             (Pace::OnPace, Some(0.0))
         );
+    }
+
+    #[test]
+    fn registrations_and_money_per_week() {
+        let mut p = people();
+        let d = |m, day| model::Date::new(2026, m, day).unwrap();
+        p.registered_on = vec![
+            crate::table::Dated {
+                row: 0,
+                date: d(10, 30),
+                amount: 1,
+            },
+            crate::table::Dated {
+                row: 3,
+                date: d(10, 20),
+                amount: 1,
+            },
+            crate::table::Dated {
+                row: 4,
+                date: d(9, 1),
+                amount: 1,
+            },
+        ];
+        p.gifts = vec![
+            crate::table::Dated {
+                row: 1,
+                date: d(10, 31),
+                amount: 10_050,
+            },
+            crate::table::Dated {
+                row: 3,
+                date: d(10, 21),
+                amount: 2_500,
+            },
+        ];
+        // Three weeks up to Oct 31: Oct 11–17, Oct 18–24, Oct 25–31.
+        let w = weekly(&p, None, 3, d(10, 31));
+        assert_eq!(w.len(), 3);
+        assert_eq!(w[0].from, "2026-10-11");
+        assert_eq!((w[0].registrations, w[0].dollars), (0, 0));
+        assert_eq!((w[1].registrations, w[1].dollars), (1, 25));
+        assert_eq!(
+            (w[2].registrations, w[2].dollars),
+            (1, 101),
+            "100.50 rounds up"
+        );
+        // Wake is rows 0, 1 and 5.
+        let wake = weekly(&p, Some(&["WAKE".into()]), 3, d(10, 31));
+        assert_eq!((wake[1].registrations, wake[1].dollars), (0, 0));
+        assert_eq!((wake[2].registrations, wake[2].dollars), (1, 101));
     }
 
     #[test]

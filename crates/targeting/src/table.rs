@@ -112,6 +112,18 @@ pub struct People {
     pub contacts: Vec<Attempt>,
     /// Household id per row (0: none known) — the doors of turfs.
     pub households: Vec<i64>,
+    /// Dated events for series over time: registrations of this cycle (amount 1) and gifts
+    /// of this cycle (amount in cents).
+    pub registered_on: Vec<Dated>,
+    pub gifts: Vec<Dated>,
+}
+
+/// Something that happened to a person on a day, with an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Dated {
+    pub row: u32,
+    pub date: model::Date,
+    pub amount: u32,
 }
 
 /// One contact attempt on a person.
@@ -205,6 +217,9 @@ impl People {
                     _ => 0,
                 })
                 .collect(),
+            // Like attempts: the first copy's only.
+            registered_on: self.registered_on.clone(),
+            gifts: self.gifts.clone(),
         }
     }
 }

@@ -207,6 +207,29 @@ fn goals_per_region_are_set_checked_and_counted_by_the_overview() {
                 .unwrap();
             assert!(n > 0, "the fixture has recent registrations");
             assert_eq!(row("all")["registrations"], n, "{}", f.backend);
+            // The weekly series: the last weeks up to today, registrations as the voter file
+            // dates them.
+            let weekly = o["weekly"].as_array().unwrap();
+            assert_eq!(weekly.len(), server::overview::SERIES_WEEKS);
+            let first = weekly[0]["from"].as_str().unwrap().to_string();
+            let today = &server::now_iso()[..10];
+            let in_window = st
+                .sql()
+                .query(
+                    &format!(
+                        "SELECT CAST(COUNT(DISTINCT person_id) AS BIGINT) FROM voters WHERE removed_load_id IS NULL AND CAST(registration_date AS TEXT) >= '{}-01-01' AND CAST(registration_date AS TEXT) >= '{first}' AND CAST(registration_date AS TEXT) <= '{today}'",
+                        year - 1
+                    ),
+                    &[],
+                )
+                .unwrap()[0]
+                .int(0)
+                .unwrap();
+            let summed: i64 = weekly
+                .iter()
+                .map(|w| w["registrations"].as_i64().unwrap())
+                .sum();
+            assert_eq!(summed, in_window, "{}: {weekly:?}", f.backend);
         }
         assert_eq!(find("all", "money")["pace"], "open", "no due date");
         assert_eq!(find("all", "asks_made")["actual"], 0);
