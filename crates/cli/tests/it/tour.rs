@@ -325,31 +325,7 @@ fn a_tour_of_the_demo_as_every_role() {
         accessible(&c, "share (terms)").await;
         submit(&c, "#terms form").await;
         text(&c, "#share-form").await;
-        c.find(Locator::Css("#share-file"))
-            .await
-            .unwrap()
-            .send_keys(contacts.to_str().unwrap())
-            .await
-            .unwrap();
-        let started = Instant::now();
-        loop {
-            let v = c
-                .execute(
-                    "return document.getElementById('share-content').value",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            if v.as_str().unwrap_or("").contains("Qqqxyzzy") {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the file was not read"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        submit(&c, "#share-form").await;
+        share_file(&c, &contacts, "Qqqxyzzy").await;
         let summary = text(&c, "#share-summary").await;
         assert!(summary.contains("Read 2 contacts: 2 kept"), "{summary}");
         let friends = text(&c, "#share-friends").await;

@@ -249,31 +249,7 @@ fn sign_in_search_and_read_a_person_on_a_phone() {
         submit(&c, "#terms form").await;
         text(&c, "#share-form").await;
         let file = share_dir.path().join("friends.csv");
-        c.find(Locator::Css("#share-file"))
-            .await
-            .unwrap()
-            .send_keys(file.to_str().unwrap())
-            .await
-            .unwrap();
-        let started = Instant::now();
-        loop {
-            let v = c
-                .execute(
-                    "return document.getElementById('share-content').value",
-                    vec![],
-                )
-                .await
-                .unwrap();
-            if v.as_str().unwrap_or("").contains("Qqqxyzzy") {
-                break;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(10),
-                "the file was not read"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        submit(&c, "#share-form").await;
+        share_file(&c, &file, "Qqqxyzzy").await;
         let summary = text(&c, "#share-summary").await;
         assert!(summary.contains("Read 3 contacts: 2 kept"), "{summary}");
         assert!(summary.contains("Contact 3, name"), "{summary}");

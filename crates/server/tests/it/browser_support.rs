@@ -158,6 +158,36 @@ pub fn start_driver() -> Option<(Driver, u16)> {
     Some((Driver(child), port))
 }
 
+/// On the share page: a contacts file chosen, read on the phone into the form (until the form
+/// holds `marker`), and sent.
+pub async fn share_file(c: &Client, file: &std::path::Path, marker: &str) {
+    c.find(Locator::Css("#share-file"))
+        .await
+        .unwrap()
+        .send_keys(file.to_str().unwrap())
+        .await
+        .unwrap();
+    let started = Instant::now();
+    loop {
+        let v = c
+            .execute(
+                "return document.getElementById('share-content').value",
+                vec![],
+            )
+            .await
+            .unwrap();
+        if v.as_str().unwrap_or("").contains(marker) {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "the file was not read"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    submit(c, "#share-form").await;
+}
+
 /// Waits until `css` matches an element whose text contains `want` (a page that comes back
 /// after a form: the old element may still be there for a moment).
 pub async fn wait_text(c: &Client, css: &str, want: &str) -> String {
