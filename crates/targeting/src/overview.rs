@@ -158,23 +158,11 @@ pub fn progress(
     let Some(Column::Category { codes, dict }) = people.columns.get(by) else {
         return Err(format!("by: the people table has no {by} column"));
     };
-    let keep: Option<Vec<bool>> = match counties {
-        None => None,
-        Some(list) => {
-            let Some(Column::Category {
-                codes: cc,
-                dict: cd,
-            }) = people.columns.get("county")
-            else {
-                return Err("the people table has no county column".into());
-            };
-            let wanted: Vec<bool> = cd
-                .iter()
-                .map(|c| list.iter().any(|x| x.eq_ignore_ascii_case(c)))
-                .collect();
-            Some(cc.iter().map(|&c| wanted[c as usize]).collect())
-        }
-    };
+    if counties.is_some() && !matches!(people.columns.get("county"), Some(Column::Category { .. }))
+    {
+        return Err("the people table has no county column".into());
+    }
+    let keep = county_filter(people, counties);
     let support = match people.columns.get("support") {
         Some(Column::Number(v)) => Some(v),
         _ => None,
@@ -204,7 +192,7 @@ pub fn progress(
         .collect();
     let has = |b: Option<&crate::bitmap::Bitmap>, i: usize| b.is_some_and(|b| b.get(i)) as u64;
     for (i, &code) in codes.iter().enumerate() {
-        if keep.as_ref().is_some_and(|k| !k[i]) {
+        if keep.as_ref().is_some_and(|k| !k.has(i)) {
             continue;
         }
         let r = &mut rows[code as usize];
@@ -227,7 +215,7 @@ pub fn progress(
     }
     for a in &people.contacts {
         let i = a.row as usize;
-        if keep.as_ref().is_some_and(|k| !k[i]) {
+        if keep.as_ref().is_some_and(|k| !k.has(i)) {
             continue;
         }
         let r = &mut rows[codes[i] as usize];
@@ -296,7 +284,9 @@ pub fn weekly(
     let add = |events: &[crate::table::Dated], into: &mut Vec<u64>, by_amount: bool| {
         for e in events {
             let d = e.date.to_days();
-            if d < first || d > until.to_days() || keep.as_ref().is_some_and(|k| !k[e.row as usize])
+            if d < first
+                || d > until.to_days()
+                || keep.as_ref().is_some_and(|k| !k.has(e.row as usize))
             {
                 continue;
             }
@@ -314,16 +304,29 @@ pub fn weekly(
         .collect()
 }
 
+/// A county filter: whether a row's county is wanted, looked up from its code (no pass over
+/// every row to build it: series touch only the rows of their events).
+struct Keep<'a> {
+    codes: &'a [u16],
+    wanted: Vec<bool>,
+}
+
+impl Keep<'_> {
+    fn has(&self, row: usize) -> bool {
+        self.wanted[self.codes[row] as usize]
+    }
+}
+
 /// Rows kept by a county filter (None: everyone).
-fn county_filter(people: &People, counties: Option<&[String]>) -> Option<Vec<bool>> {
+fn county_filter<'a>(people: &'a People, counties: Option<&[String]>) -> Option<Keep<'a>> {
     counties.and_then(|list| match people.columns.get("county") {
-        Some(Column::Category { codes, dict }) => {
-            let wanted: Vec<bool> = dict
+        Some(Column::Category { codes, dict }) => Some(Keep {
+            codes,
+            wanted: dict
                 .iter()
                 .map(|c| list.iter().any(|x| x.eq_ignore_ascii_case(c)))
-                .collect();
-            Some(codes.iter().map(|&c| wanted[c as usize]).collect())
-        }
+                .collect(),
+        }),
         _ => None,
     })
 }
@@ -350,7 +353,7 @@ pub fn attempts_by_day(
         .collect();
     for a in &people.contacts {
         let d = a.date.to_days();
-        if d < first || keep.as_ref().is_some_and(|k| !k[a.row as usize]) {
+        if d < first || keep.as_ref().is_some_and(|k| !k.has(a.row as usize)) {
             continue;
         }
         let k = match a.channel {
