@@ -80,7 +80,7 @@ st() {
     "$@"
 }
 log "schemathesis against http://127.0.0.1:$PORT/api/v1/openapi.json: integration key"
-st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /api/v1/users --exclude-path /api/v1/logout --exclude-path /api/v1/health/data --exclude-path /api/v1/overview --exclude-path /api/v1/loads --exclude-path /api/v1/goals \
+st -H "Authorization: Bearer $KEY" --exclude-path /api/v1/audit --exclude-path /api/v1/users --exclude-path /api/v1/logout --exclude-path /api/v1/health/data --exclude-path /api/v1/overview --exclude-path /api/v1/loads --exclude-path /api/v1/goals --exclude-path /api/v1/resolve \
   --exclude-path /api/v1/review --exclude-path /api/v1/review/decisions \
   --exclude-path /api/v1/people --exclude-path /api/v1/people/person_signup_helper \
   --exclude-path /api/v1/donations/record_donation_helper \
@@ -98,7 +98,8 @@ st -H "Authorization: Bearer $KEY" --include-path /api/v1/people --include-path 
   --exclude-checks positive_data_acceptance "$@"
 log "schemathesis: admin session (operations keys never get)"
 st -H "Authorization: Bearer $SESSION" --include-path /api/v1/audit --include-path /api/v1/users \
-  --include-path /api/v1/review --include-path /api/v1/review/decisions --include-path /api/v1/health/data "$@"
+  --include-path /api/v1/review --include-path /api/v1/review/decisions --include-path /api/v1/health/data \
+  --include-path /api/v1/resolve "$@"
 # Loading files: a schema-valid body is rarely a file of the kind named; 400 naming `file`
 # (nothing kept) is the intended answer there.
 log "schemathesis: loading files (admin session)"

@@ -718,6 +718,8 @@ pub async fn users(State(state): State<AppState>) -> Result<Json<UsersBody>, Api
         crate::loads::create,
         crate::goals::list,
         crate::goals::put,
+        crate::resolve::post,
+        crate::resolve::get,
         crate::teams::list,
         crate::teams::get,
         crate::teams::contact_post,

@@ -19,6 +19,7 @@ pub mod osdi;
 pub mod overview;
 pub mod pages;
 pub mod pool;
+pub mod resolve;
 pub mod scoring;
 pub mod sharing;
 pub mod teams;
@@ -305,6 +306,8 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/api/v1/overview", Needs(Permission::Overview), Api),
     r("POST", "/api/v1/loads", Needs(Permission::Load), Api),
     r("GET", "/api/v1/goals", Needs(Permission::Overview), Api),
+    r("POST", "/api/v1/resolve", Needs(Permission::Resolve), Api),
+    r("GET", "/api/v1/resolve", Needs(Permission::Resolve), Api),
     r("GET", "/api/v1/teams", Needs(Permission::Team), Api),
     r("GET", "/api/v1/teams/{id}", Needs(Permission::Team), Api),
     r(
@@ -555,6 +558,7 @@ pub const ROUTES: &[RouteInfo] = &[
     r("GET", "/health", Needs(Permission::DataHealth), Page),
     r("GET", "/loads", Needs(Permission::Load), Page),
     r("POST", "/overview/goals", Needs(Permission::Goals), Page),
+    r("POST", "/review/resolve", Needs(Permission::Resolve), Page),
     r("GET", "/teams", Needs(Permission::Team), Page),
     r("GET", "/teams/{id}", Needs(Permission::Team), Page),
     r(
@@ -723,6 +727,9 @@ fn handler(route: &RouteInfo) -> MethodRouter<AppState> {
         ("GET", "/api/v1/goals") => get(goals::list),
         ("PUT", "/api/v1/goals") => put(goals::put),
         ("POST", "/overview/goals") => post(goals::form),
+        ("POST", "/api/v1/resolve") => post(resolve::post),
+        ("GET", "/api/v1/resolve") => get(resolve::get),
+        ("POST", "/review/resolve") => post(resolve::form),
         ("GET", "/api/v1/teams") => get(teams::list),
         ("GET", "/api/v1/teams/{id}") => get(teams::get),
         ("POST", "/api/v1/teams/{id}/contacts") => post(teams::contact_post),
@@ -846,8 +853,10 @@ pub struct AppState {
     /// instead of taking every core; the hash holds no store connection.
     pub login_gate: Arc<tokio::sync::Semaphore>,
     pub config: Arc<Config>,
-    /// Held while a file loads through the server (one at a time).
+    /// Held while a file loads or a resolution runs through the server (one at a time).
     pub loading: Arc<tokio::sync::Mutex<()>>,
+    /// The last resolution started through the server.
+    pub resolving: Arc<resolve::Resolving>,
     limiter: Arc<Mutex<HashMap<IpAddr, (i64, u32)>>>,
 }
 
@@ -877,6 +886,7 @@ impl AppState {
             )),
             config: Arc::new(config),
             loading: Arc::new(tokio::sync::Mutex::new(())),
+            resolving: Arc::new(resolve::Resolving::default()),
             limiter: Arc::new(Mutex::new(HashMap::new())),
         })
     }

@@ -747,6 +747,8 @@ pub struct PairView {
 #[template(path = "review.html")]
 struct ReviewPageT {
     nav: Option<Nav>,
+    /// The last resolution started through the server.
+    job: crate::resolve::ResolveJob,
     total: usize,
     model_ready: bool,
     message: String,
@@ -885,6 +887,7 @@ pub async fn review(
     render(
         &ReviewPageT {
             nav: nav(Some(&p)),
+            job: state.resolving.snapshot(),
             total,
             model_ready,
             message,

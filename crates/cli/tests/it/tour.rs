@@ -1,11 +1,12 @@
 //! The tour (issue 11): `tusk demo` as someone who has never seen Tusk would run it, then each
 //! role's job done from the pages alone in a real headless Chromium — the data director loads
-//! a file and resolves a review item, the analyst builds a universe and reads a model report,
-//! the organizer cuts a turf and prints a walk list, the volunteer shares contacts and sees
-//! the asks, offers a ride and logs a call with a member of the team they lead, the poll watcher marks voters while the server cannot be reached
-//! and the reports go out when it is back, the admin reads the audit log. Every page visited
-//! passes the automated accessibility checks; staff pages on a laptop window, volunteers' and
-//! poll watchers' on a phone. Screenshots of each step: `target/browser-artifacts/tour/`.
+//! a file, runs resolution and decides a review pair; the analyst builds a universe and reads
+//! a model report; the organizer cuts a turf and prints a walk list; the volunteer shares
+//! contacts and sees the asks, offers a ride and logs a call with a member of the team they
+//! lead; the poll watcher marks voters while the server cannot be reached and the reports go
+//! out when it is back; the admin reads the audit log. Every page visited passes the automated
+//! accessibility checks; staff pages on a laptop window, volunteers' and poll watchers' on a
+//! phone. Screenshots of each step: `target/browser-artifacts/tour/`.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -205,7 +206,27 @@ fn a_tour_of_the_demo_as_every_role() {
         accessible(&c, "loads (after a load)").await;
         shot(&c, &shot_path("01-director-loads-a-file")).await;
 
+        // Then resolves from the review page: the run shows, the page reloads itself until it
+        // is done and says what it did.
         c.goto(&format!("{base}/review")).await.unwrap();
+        click(&c, "#resolve-now").await;
+        let started = Instant::now();
+        let said = loop {
+            if let Ok(e) = c.find(Locator::Css("#resolve-status")).await {
+                if let Ok(t) = e.text().await {
+                    if t.starts_with("Last resolution") {
+                        break t;
+                    }
+                }
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(90),
+                "resolution never finished"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        };
+        assert!(said.contains("new pairs to review"), "{said}");
+        shot(&c, &shot_path("01b-director-resolved")).await;
         let before = text(&c, "#review-count").await;
         let waiting: u64 = before.split(' ').next().unwrap().parse().unwrap();
         assert!(waiting > 0, "the demo leaves pairs to review: {before}");

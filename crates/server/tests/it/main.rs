@@ -13,6 +13,7 @@ mod loads;
 mod matrix;
 mod models;
 mod overview;
+mod resolve;
 mod review;
 mod schemas;
 mod sharing;

@@ -589,6 +589,23 @@ const EXPECT: &[(&str, &str, [u16; 10])] = &[
         "/static/loads.js",
         [200, 200, 200, 200, 200, 200, 200, 200, 200, 200],
     ),
+    // Resolution from the server: data directors and admins; the empty body is refused after
+    // the access check (no run starts), the page form without its CSRF token.
+    (
+        "POST",
+        "/api/v1/resolve",
+        [401, 401, 400, 400, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "GET",
+        "/api/v1/resolve",
+        [401, 401, 200, 200, 403, 403, 403, 403, 403, 403],
+    ),
+    (
+        "POST",
+        "/review/resolve",
+        [303, 303, 403, 403, 403, 403, 403, 403, 403, 403],
+    ),
     // Goals per region: read with the overview (organizers: their counties'), set by data
     // directors and admins; the empty body is refused after the access check, the page form
     // without its CSRF token.
