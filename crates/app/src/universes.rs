@@ -286,7 +286,7 @@ pub fn load(sql: &mut dyn Sql, year: u16) -> Result<People, StoreError> {
                         .contacts
                         .push(targeting::Attempt { row, channel, date });
                 }
-                if text_of(&r[3]) == "Contacted" {
+                if text_of(&r[3]).eq_ignore_ascii_case("Contacted") {
                     reached.set(row as usize);
                 }
                 let e = latest.entry(row).or_insert((date, String::new()));

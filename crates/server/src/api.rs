@@ -1140,6 +1140,7 @@ pub async fn review_decide(
     JsonBody(body): JsonBody<DecisionBody>,
 ) -> Result<Json<app::review::Decided>, ApiError> {
     let p = principal(&who)?;
+    crate::resolve::refuse_while_running(&state)?;
     let accept = match body.decision.as_str() {
         "accept" => true,
         "reject" => false,

@@ -75,6 +75,14 @@ async fn set(
         .map(|_| ())
 }
 
+/// New goals' baselines counted now (the overview records them), so that their line starts
+/// the day they are set; when the people table is not read yet, the first view counts them.
+async fn count_baselines(state: &AppState, p: &app::accounts::Principal) {
+    if let Err(e) = crate::overview::compute(state, p, Default::default()).await {
+        tracing::info!(error = %e.message, "goal baselines left to the first view");
+    }
+}
+
 /// The goals per region (organizers: their counties').
 #[utoipa::path(get, path = "/api/v1/goals", tag = "overview",
     responses((status = 200, body = RegionGoalsAnswer), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
@@ -112,6 +120,7 @@ pub async fn put(
         })
         .collect();
     set(&state, p.actor(), goals).await?;
+    count_baselines(&state, &p).await;
     let goals = state.pool.run(|st| Ok(app::goals::list(st.sql())?)).await?;
     Ok(Json(RegionGoalsAnswer {
         goals: visible(&p, goals),
@@ -164,7 +173,10 @@ pub async fn form(
         line: None,
     };
     match set(&state, p.actor(), vec![goal]).await {
-        Ok(()) => Redirect::to("/overview#goals").into_response(),
+        Ok(()) => {
+            count_baselines(&state, &p).await;
+            Redirect::to("/overview#goals").into_response()
+        }
         Err(e) => error_page(&e, Some(&p)),
     }
 }

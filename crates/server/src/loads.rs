@@ -21,6 +21,8 @@ use crate::{now_iso, AppState, Who};
 /// The largest file the server takes in one request. Larger files (a whole state's voter
 /// file) are loaded with `tusk import`, which streams from disk.
 pub const LOAD_BODY_BYTES_MAX: usize = 256 << 20;
+/// The longest an upload may take to arrive (the load lock is held meanwhile).
+pub const LOAD_READ_SECONDS_MAX: u64 = 600;
 /// Rejected rows shown in the answer (all of them are in the rejects file).
 pub const REJECTS_SHOWN_MAX: usize = 20;
 /// The longest file name kept on a load.
@@ -195,15 +197,24 @@ async fn load(
     let Ok(_one) = state.loading.clone().try_lock_owned() else {
         return Err(ApiError {
             field: Some("file".into()),
-            retry_after: Some(5),
-            ..ApiError::new(
-                "conflict",
-                "another file is loading: send this one when it has finished",
-            )
+            ..crate::resolve::busy()
         });
     };
-    let body: Bytes = axum::body::to_bytes(body, LOAD_BODY_BYTES_MAX)
-        .await
+    // A trickling upload does not hold the lock for ever.
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(LOAD_READ_SECONDS_MAX),
+        axum::body::to_bytes(body, LOAD_BODY_BYTES_MAX),
+    )
+    .await
+    .map_err(|_| {
+        ApiError::field(
+            "file",
+            format!(
+                "the upload took longer than {LOAD_READ_SECONDS_MAX} s; nothing was kept: use `tusk import` for a file this slow to send"
+            ),
+        )
+    })?;
+    let body: Bytes = read
         .map_err(|e| {
             if too_large(&e) {
                 ApiError {

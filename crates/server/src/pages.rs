@@ -923,6 +923,9 @@ pub async fn review_decide(
     if let Err(refused) = form_csrf(&p, &f.csrf) {
         return refused;
     }
+    if let Err(e) = crate::resolve::refuse_while_running(&state) {
+        return error_page(&e, Some(&p));
+    }
     let accept = match f.decision.as_str() {
         "accept" => true,
         "reject" => false,

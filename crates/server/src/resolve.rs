@@ -18,6 +18,29 @@ use crate::error::{ApiError, ErrorBody};
 use crate::pages::{error_page, form_csrf};
 use crate::{now_iso, AppState, Who};
 
+/// The answer while a file loads or a resolution runs (they share one lock).
+pub fn busy() -> ApiError {
+    ApiError {
+        retry_after: Some(5),
+        ..ApiError::new(
+            "conflict",
+            "a file is loading or a resolution is running: try again when it has finished",
+        )
+    }
+}
+
+/// Review decisions wait while a resolution runs: it read the decisions when it started
+/// and would write over one made meanwhile.
+pub fn refuse_while_running(state: &AppState) -> Result<(), ApiError> {
+    if state.resolving.snapshot().running {
+        return Err(ApiError {
+            field: Some("decision".into()),
+            ..busy()
+        });
+    }
+    Ok(())
+}
+
 /// The match probability a link needs, as `tusk resolve`'s default.
 pub const RESOLVE_THRESHOLD_DEFAULT: f64 = 0.5;
 
@@ -50,6 +73,7 @@ impl Resolving {
 pub struct ResolveBody {
     /// Lowest match probability for a link (default 0.5).
     #[serde(default)]
+    #[schema(minimum = 0.0, maximum = 1.0)]
     pub threshold: Option<f64>,
 }
 
@@ -62,13 +86,7 @@ async fn start(state: &AppState, actor: String, threshold: f64) -> Result<Resolv
     }
     // Never beside a load (both write people), never twice.
     let Ok(lock) = state.loading.clone().try_lock_owned() else {
-        return Err(ApiError {
-            retry_after: Some(5),
-            ..ApiError::new(
-                "conflict",
-                "a file is loading or a resolution is running: start it when that has finished",
-            )
-        });
+        return Err(busy());
     };
     let now = now_iso();
     let job = {

@@ -113,7 +113,7 @@ pub struct People {
     /// Household id per row (0: none known) — the doors of turfs.
     pub households: Vec<i64>,
     /// Dated events for series over time: registrations of this cycle (amount 1) and gifts
-    /// of this cycle (amount in cents).
+    /// of this cycle (amount in cents; refunds are not among them).
     pub registered_on: Vec<Dated>,
     pub gifts: Vec<Dated>,
 }

@@ -134,6 +134,11 @@ fn goals_per_region_are_set_checked_and_counted_by_the_overview() {
         assert_eq!(r.status, 200, "{}: {}", f.backend, r.body);
         let listed = r.json()["goals"].as_array().unwrap().clone();
         assert_eq!(listed.len(), 4);
+        // Set through the API with the people table read: counted at once.
+        assert!(
+            listed.iter().all(|g| g["baseline"].is_i64()),
+            "{listed:?}"
+        );
         assert!(listed.iter().any(|g| g["region"] == f.county_a.as_str()
             && g["metric"] == "donors"
             && g["set_by"] == "user:director"));
