@@ -1133,7 +1133,7 @@ pub struct DecisionBody {
 /// Decide a pair: applied now (the record joins or leaves the voter's person) and kept by
 /// every later resolution run. This is how a merge is undone.
 #[utoipa::path(post, path = "/api/v1/review/decisions", request_body = DecisionBody,
-    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody)))]
+    responses((status = 200, body = Object), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn review_decide(
     State(state): State<AppState>,
     Extension(who): Extension<Who>,

@@ -135,10 +135,7 @@ fn goals_per_region_are_set_checked_and_counted_by_the_overview() {
         let listed = r.json()["goals"].as_array().unwrap().clone();
         assert_eq!(listed.len(), 4);
         // Set through the API with the people table read: counted at once.
-        assert!(
-            listed.iter().all(|g| g["baseline"].is_i64()),
-            "{listed:?}"
-        );
+        assert!(listed.iter().all(|g| g["baseline"].is_i64()), "{listed:?}");
         assert!(listed.iter().any(|g| g["region"] == f.county_a.as_str()
             && g["metric"] == "donors"
             && g["set_by"] == "user:director"));

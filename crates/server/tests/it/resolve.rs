@@ -70,8 +70,7 @@ fn a_director_resolves_from_the_server() {
         assert_eq!(loads_of_resolve(), before + 1, "{}", f.backend);
         let page = rt.block_on(send(&f.app, req("GET", "/review", tok, None)));
         assert!(
-            page.body.contains(&format!("Last resolution"))
-                && page.body.contains("id=\"resolve-now\""),
+            page.body.contains("Last resolution") && page.body.contains("id=\"resolve-now\""),
             "{}",
             page.body
         );
