@@ -3,6 +3,8 @@
 //! (`tusk goals set`), the API or the overview page; the overview counts progress and pace.
 
 use serde::{Deserialize, Serialize};
+
+use crate::csv_file::{rows, Table};
 use store::sql::Sql;
 use store::{StoreError, Value};
 
@@ -53,9 +55,15 @@ pub enum GoalError {
     /// `goals[i].field` (or `row N, field`) and why.
     #[error("{at}: {message}")]
     Invalid { at: String, message: String },
+    /// The goals file, by row and column.
+    #[error(transparent)]
+    File(#[from] crate::csv_file::FileError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
+
+/// How errors name the goals file.
+const GOALS_FILE: &str = "goals file";
 
 fn invalid(at: String, message: impl Into<String>) -> GoalError {
     GoalError::Invalid {
@@ -215,56 +223,34 @@ pub fn list(sql: &mut dyn Sql) -> Result<Vec<Goal>, StoreError> {
 }
 
 /// Reads a goals file: CSV with a header `region,metric,target[,due]` (any order, any case).
-/// Errors name the row (the header is row 1) and column.
+/// Errors name the row (its line in the file; the header is line 1) and column.
 pub fn parse_csv(text: &str) -> Result<Vec<GoalInput>, GoalError> {
-    let mut r = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = r
-        .headers()
-        .map_err(|e| invalid("row 1".into(), format!("the header cannot be read: {e}")))?
-        .clone();
-    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(region), Some(metric), Some(target)) = (col("region"), col("metric"), col("target"))
-    else {
-        return Err(invalid(
-            "row 1".into(),
-            "the header needs region, metric and target (and may have due)",
-        ));
-    };
-    let due = col("due");
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        // The line in the file (blank lines and quoted line breaks counted).
-        let row = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
-        let rec = rec.map_err(|e| invalid(format!("row {row}"), e.to_string()))?;
-        let get = |c: usize| rec.get(c).unwrap_or("").to_string();
-        let t = get(target);
-        let target = t.replace([',', '_'], "").parse::<i64>().map_err(|_| {
-            invalid(
-                format!("row {row}, target"),
-                format!("{t:?} is not a whole number"),
-            )
-        })?;
-        out.push(GoalInput {
-            region: get(region),
-            metric: get(metric),
-            target,
-            due: due.map(get).filter(|d| !d.is_empty()),
-            line: Some(row),
-        });
-        if out.len() > GOALS_PER_SET_MAX {
-            return Err(invalid(
-                format!("row {row}"),
-                format!("more than {GOALS_PER_SET_MAX} goals in one file"),
-            ));
-        }
+    let t = Table::parse(GOALS_FILE, text)?;
+    for c in ["region", "metric", "target"] {
+        t.col(c)?;
     }
-    Ok(out)
+    if t.len() > GOALS_PER_SET_MAX {
+        return Err(invalid(
+            GOALS_FILE.to_string(),
+            format!("more than {GOALS_PER_SET_MAX} goals in one file"),
+        ));
+    }
+    rows(&t)
+        .map(|c| {
+            let v = c.required("target")?;
+            let target = v
+                .replace([',', '_'], "")
+                .parse::<i64>()
+                .map_err(|_| t.err(c.row, "target", format!("{v:?} is not a whole number")))?;
+            Ok(GoalInput {
+                region: c.text("region")?,
+                metric: c.text("metric")?,
+                target,
+                due: Some(c.opt_text("due")).filter(|d| !d.is_empty()),
+                line: Some(c.line() as usize),
+            })
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -284,12 +270,15 @@ mod tests {
         let e = parse_csv("region,metric,target\nWAKE,doors,lots\n").unwrap_err();
         assert_eq!(
             e.to_string(),
-            "row 2, target: \"lots\" is not a whole number"
+            "goals file, row 2, target: \"lots\" is not a whole number"
         );
         // Rows follow the reader's line count: a quoted line break counts.
         let e = parse_csv("region,metric,target\n\"WA\nKE\",doors,1\nWAKE,calls,x\n").unwrap_err();
-        assert!(e.to_string().starts_with("row 4, target"), "{e}");
+        assert!(
+            e.to_string().starts_with("goals file, row 4, target"),
+            "{e}"
+        );
         let e = parse_csv("region,target\nWAKE,1\n").unwrap_err();
-        assert!(e.to_string().starts_with("row 1: the header needs"), "{e}");
+        assert_eq!(e.to_string(), "goals file: the header has no metric column");
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod allocate;
+mod csv_file;
 pub mod field;
 pub mod geo;
 pub mod goals;

@@ -9,6 +9,10 @@ use store::sql::Sql;
 use store::{StoreError, Value};
 
 use crate::accounts::Principal;
+use crate::csv_file::{rows, Table};
+
+/// How errors name the teams file.
+const TEAMS_FILE: &str = "teams file";
 
 /// Teams in one file.
 pub const TEAMS_MAX: usize = 10_000;
@@ -29,6 +33,9 @@ pub enum TeamError {
     /// `row 3, precincts` (files) or a field name (the API) and why.
     #[error("{at}: {message}")]
     Invalid { at: String, message: String },
+    /// The teams file, by row and column.
+    #[error(transparent)]
+    File(#[from] crate::csv_file::FileError),
     #[error("no team {0} that you lead or manage")]
     NotFound(String),
     #[error(transparent)]
@@ -56,55 +63,35 @@ pub struct TeamInput {
 
 /// Reads a teams file: CSV with a header `team_id,name,county,precincts,leader` (any order,
 /// any case; `precincts` separated by `;`; `leader` a user's name, may be empty). Errors name
-/// the row (the header is row 1) and column.
+/// the row (its line in the file; the header is line 1) and column.
 pub fn parse_csv(text: &str) -> Result<Vec<TeamInput>, TeamError> {
-    let mut r = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(text.as_bytes());
-    let header = r
-        .headers()
-        .map_err(|e| invalid("row 1", format!("the header cannot be read: {e}")))?
-        .clone();
-    let col = |name: &str| header.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(id), Some(name), Some(county), Some(precincts)) =
-        (col("team_id"), col("name"), col("county"), col("precincts"))
-    else {
-        return Err(invalid(
-            "row 1",
-            "the header needs team_id, name, county and precincts (and may have leader)",
-        ));
-    };
-    let leader = col("leader");
-    let mut out = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        // The line in the file (blank lines and quoted line breaks counted).
-        let row = rec
-            .as_ref()
-            .ok()
-            .and_then(|r| r.position())
-            .map_or(i + 2, |p| p.line() as usize);
-        let rec = rec.map_err(|e| invalid(format!("row {row}"), e.to_string()))?;
-        let get = |c: usize| rec.get(c).unwrap_or("").trim().to_string();
-        out.push(TeamInput {
-            id: get(id),
-            name: get(name),
-            county: get(county),
-            precincts: get(precincts)
-                .split(';')
-                .map(|p| p.trim().to_string())
-                .filter(|p| !p.is_empty())
-                .collect(),
-            leader: leader.map(get).filter(|l| !l.is_empty()),
-            line: Some(row),
-        });
-        if out.len() > TEAMS_MAX {
-            return Err(invalid(
-                format!("row {row}"),
-                format!("more than {TEAMS_MAX} teams in one file"),
-            ));
-        }
+    let t = Table::parse(TEAMS_FILE, text)?;
+    for c in ["team_id", "name", "county", "precincts"] {
+        t.col(c)?;
     }
-    Ok(out)
+    if t.len() > TEAMS_MAX {
+        return Err(invalid(
+            TEAMS_FILE,
+            format!("more than {TEAMS_MAX} teams in one file"),
+        ));
+    }
+    rows(&t)
+        .map(|c| {
+            Ok(TeamInput {
+                id: c.text("team_id")?,
+                name: c.text("name")?,
+                county: c.text("county")?,
+                precincts: c
+                    .text("precincts")?
+                    .split(';')
+                    .map(|p| p.trim().to_string())
+                    .filter(|p| !p.is_empty())
+                    .collect(),
+                leader: Some(c.opt_text("leader")).filter(|l| !l.is_empty()),
+                line: Some(c.line() as usize),
+            })
+        })
+        .collect()
 }
 
 /// Checks every team (ids unique, each precinct of the county in the voter file and on one
@@ -450,7 +437,10 @@ mod tests {
         assert_eq!(t[0].leader.as_deref(), Some("vol"));
         assert_eq!(t[1].leader, None);
         let e = parse_csv("team_id,name,county\nT1,N,WAKE\n").unwrap_err();
-        assert!(e.to_string().starts_with("row 1: the header needs"), "{e}");
+        assert_eq!(
+            e.to_string(),
+            "teams file: the header has no precincts column"
+        );
     }
 
     #[test]

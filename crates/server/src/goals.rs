@@ -57,6 +57,8 @@ fn visible(p: &Principal, goals: Vec<app::goals::Goal>) -> Vec<app::goals::Goal>
 fn goal_error(e: app::goals::GoalError) -> ApiError {
     match e {
         app::goals::GoalError::Invalid { at, message } => ApiError::field(&at, message),
+        // Files are read by the command line only.
+        app::goals::GoalError::File(f) => ApiError::field("file", f.to_string()),
         app::goals::GoalError::Store(s) => s.into(),
     }
 }

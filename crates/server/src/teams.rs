@@ -19,6 +19,8 @@ fn team_error(e: app::teams::TeamError) -> ApiError {
     match e {
         app::teams::TeamError::Invalid { at, message } => ApiError::field(&at, message),
         app::teams::TeamError::NotFound(_) => ApiError::not_found("team"),
+        // Files are read by the command line only.
+        app::teams::TeamError::File(f) => ApiError::field("file", f.to_string()),
         app::teams::TeamError::Store(s) => s.into(),
     }
 }
