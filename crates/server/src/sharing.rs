@@ -177,8 +177,9 @@ pub struct UploadBody {
     /// The file as text (a CSV with a header, vCard cards, or a JSON array of contacts).
     pub content: Option<String>,
     /// Contacts as JSON objects: `name` or `first_name`/`last_name`, `phones`, `emails`,
-    /// `city`, `state`, `zip`, `birthday`. Instead of `content`.
-    #[schema(value_type = Option<Vec<Object>>)]
+    /// `city`, `state`, `zip`, `birthday`. Instead of `content`. Any JSON value is taken: an
+    /// entry that is not such an object is answered as a problem of its own (with the others
+    /// kept), like a bad row of a file.
     pub contacts: Option<Vec<serde_json::Value>>,
 }
 
